@@ -1,0 +1,6 @@
+add_library(acmed_sanitizers INTERFACE)
+add_library(acmed::sanitizers ALIAS acmed_sanitizers)
+if(ACMED_SANITIZE)
+  target_compile_options(acmed_sanitizers INTERFACE -fsanitize=address,undefined -fno-omit-frame-pointer)
+  target_link_options(acmed_sanitizers INTERFACE -fsanitize=address,undefined)
+endif()

@@ -1,0 +1,96 @@
+// File: acmed/acme/client.hpp
+//
+// The RFC 8555 protocol client: directory, nonces, JWS, accounts, orders,
+// authorizations, finalize, download, revocation and key rollover. It speaks
+// through an abstract HttpClient and knows nothing about solvers or storage.
+//
+//   acme::Client c(http, {.directory_url = "https://127.0.0.1:14000/dir"});
+//   c.set_account(key, cached_url);           // kid requests, no lookup
+//   auto order = c.new_order(ids, std::nullopt);
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "acmed/acme/nonce_pool.hpp"
+#include "acmed/acme/types.hpp"
+#include "acmed/core/crypto.hpp"
+#include "acmed/core/result.hpp"
+#include "acmed/transport/http_client.hpp"
+
+namespace acmed::acme {
+
+struct ClientOptions {
+  std::string directory_url;
+  int bad_nonce_retries = 5;  ///< extra attempts after a badNonce answer
+};
+
+class Client {
+ public:
+  Client(transport::HttpClient& http, ClientOptions options);
+
+  /// Fetches and caches the directory (one GET per Client).
+  [[nodiscard]] Result<Directory> directory();
+
+  /// The key every signed request uses, and the account URL when known (kid).
+  void set_account(const PrivateKey* key, std::optional<std::string> account_url);
+  const std::optional<std::string>& account_url() const { return account_url_; }
+  const PrivateKey* account_key() const { return key_; }
+
+  [[nodiscard]] Result<Account> new_account(const NewAccountOptions& options);
+  /// newAccount with onlyReturnExisting; fails with accountDoesNotExist when there is none.
+  [[nodiscard]] Result<Account> find_account();
+  [[nodiscard]] Result<Account> fetch_account();
+  [[nodiscard]] Result<Account> update_contact(const std::vector<std::string>& contact);
+  /// keyChange (RFC 8555 §7.3.5). On success the client signs with `new_key` from then on.
+  [[nodiscard]] Result<void> rollover_key(const PrivateKey& new_key);
+  [[nodiscard]] Result<Account> deactivate_account();
+
+  [[nodiscard]] Result<Order> new_order(const std::vector<Identifier>& identifiers,
+                                        const std::optional<std::string>& profile);
+  [[nodiscard]] Result<Order> fetch_order(const std::string& url);
+  [[nodiscard]] Result<Authorization> fetch_authorization(const std::string& url);
+  /// POSTs {} to the challenge URL (RFC 8555 §7.5.1).
+  [[nodiscard]] Result<Challenge> respond_challenge(const std::string& url);
+  [[nodiscard]] Result<Authorization> deactivate_authorization(const std::string& url);
+  [[nodiscard]] Result<Order> finalize(const Order& order, const std::string& csr_der);
+  /// Downloads the chain and every alternate chain the CA links to.
+  [[nodiscard]] Result<CertificateChains> download_certificate(const std::string& url);
+  /// Signed by the account key, or by the certificate's key when `certificate_key` is given.
+  [[nodiscard]] Result<void> revoke(const std::string& certificate_der, RevocationReason reason,
+                                    const PrivateKey* certificate_key = nullptr);
+
+  /// Retry-After of the last response, if it carried one.
+  std::optional<std::chrono::system_clock::time_point> last_retry_after() const { return last_retry_after_; }
+  /// HTTP requests this client sent (HEAD newNonce included).
+  std::size_t requests_sent() const { return requests_; }
+
+ private:
+  struct Reply {
+    transport::HttpResponse response;
+    std::optional<std::string> location;
+  };
+  [[nodiscard]] Result<Reply> get(const std::string& url);
+  /// Signs and POSTs `payload` (nullopt = POST-as-GET). Handles nonces and badNonce retries.
+  [[nodiscard]] Result<Reply> post(const std::string& url, const std::optional<std::string>& payload,
+                                   bool use_jwk = false, const PrivateKey* signer = nullptr,
+                                   std::string_view accept = "application/json");
+  [[nodiscard]] Result<std::string> nonce();
+  [[nodiscard]] Result<transport::HttpResponse> send(transport::HttpRequest req);
+  [[nodiscard]] Result<std::string> sign(const std::string& url, const std::optional<std::string>& payload,
+                                         const std::string& nonce, bool use_jwk, const PrivateKey& key) const;
+  [[nodiscard]] Error error_from(const transport::HttpResponse& r, const std::string& what) const;
+
+  transport::HttpClient& http_;
+  ClientOptions options_;
+  std::optional<Directory> directory_;
+  NoncePool nonces_;
+  const PrivateKey* key_ = nullptr;
+  std::optional<std::string> account_url_;
+  std::optional<std::chrono::system_clock::time_point> last_retry_after_;
+  std::size_t requests_ = 0;
+};
+
+}  // namespace acmed::acme

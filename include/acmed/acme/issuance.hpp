@@ -1,0 +1,64 @@
+// File: acmed/acme/issuance.hpp
+//
+// The order flow: new order, choose a challenge per authorization by configured
+// preference, present through solvers, answer, poll, finalize, download.
+//
+//   IssueRequest req{.identifiers = ids, .solvers = {{"http-01", {}, &http01}}};
+//   Result<IssueResult> r = issue_certificate(client, req, cert_key);
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "acmed/acme/client.hpp"
+#include "acmed/solver/solver.hpp"
+
+namespace acmed::acme {
+
+/// One solver the flow may use, in preference order. `domains` limits it to names
+/// equal to, or under, one of the entries ("example.com" matches "a.example.com");
+/// empty means every identifier.
+struct SolverBinding {
+  std::string challenge_type;
+  std::vector<std::string> domains;
+  solver::ChallengeSolver* solver = nullptr;
+};
+
+struct PollPolicy {
+  std::chrono::milliseconds initial{1000};
+  std::chrono::milliseconds max_interval{10000};
+  std::chrono::seconds overall{300};
+};
+
+struct IssueRequest {
+  std::vector<Identifier> identifiers;
+  std::vector<SolverBinding> solvers;
+  std::optional<std::string> profile;
+  std::optional<std::string> preferred_chain;  ///< issuer CN of the chain's top certificate
+  PollPolicy poll;
+};
+
+struct IssueResult {
+  std::string order_url;
+  std::string certificate_url;
+  std::string fullchain_pem;  ///< leaf first, then intermediates
+};
+
+/// True when `identifier` (authorization name) falls under `domains`.
+bool binding_matches(const SolverBinding& binding, const Identifier& identifier);
+
+/// The next poll delay: Retry-After when the server sent one (capped), else doubling up to the cap.
+std::chrono::milliseconds next_poll_delay(std::chrono::milliseconds previous, const PollPolicy& policy,
+                                          std::optional<std::chrono::system_clock::time_point> retry_after,
+                                          std::chrono::system_clock::time_point now);
+
+/// Picks the chain whose topmost certificate's issuer CN equals `preferred` (case-sensitive),
+/// or the default chain when none does.
+std::string select_chain(const CertificateChains& chains, const std::optional<std::string>& preferred);
+
+[[nodiscard]] Result<IssueResult> issue_certificate(Client& client, const IssueRequest& request,
+                                                    const PrivateKey& certificate_key);
+
+}  // namespace acmed::acme

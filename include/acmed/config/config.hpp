@@ -1,0 +1,74 @@
+// File: acmed/config/config.hpp
+//
+// Typed configuration: the global acmed.yaml and one certs.d/NAME.yaml per
+// certificate. Loading is strict: unknown keys and wrong types are errors that
+// name file:line:column and what was expected.
+//
+//   auto global = config::load_global("/etc/acmed/acmed.yaml");
+//   auto cert = config::load_certificate("/etc/acmed/certs.d/www.yaml");
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "acmed/config/value.hpp"
+#include "acmed/core/crypto.hpp"
+#include "acmed/core/identifier.hpp"
+#include "acmed/core/result.hpp"
+
+namespace acmed::config {
+
+struct EabConfig {
+  std::string key_id;
+  std::string hmac_key_file;  ///< file holding the base64url HMAC key (0600)
+  std::string algorithm = "HS256";
+};
+
+struct CaConfig {
+  std::string directory_url;  ///< after resolving shortcuts ("letsencrypt", "letsencrypt-staging")
+  std::string trust_bundle;   ///< PEM roots for the CA's HTTPS endpoint; empty = system store
+};
+
+struct AccountConfig {
+  KeyType key_type = KeyType::ec_p256;
+  std::vector<std::string> contact;
+  bool agree_tos = false;
+  std::optional<EabConfig> eab;
+};
+
+struct GlobalConfig {
+  CaConfig ca;
+  AccountConfig account;
+  std::string source;  ///< file it came from, or "" for defaults
+};
+
+struct SolverEntry {
+  std::string type;
+  std::vector<std::string> domains;
+  ConfigValue settings;
+};
+
+struct CertificateConfig {
+  std::string name;
+  std::vector<Identifier> identifiers;
+  KeyType key_type = KeyType::ec_p256;
+  std::vector<SolverEntry> solvers;  ///< preference order
+  std::optional<std::string> profile;
+  std::optional<std::string> preferred_chain;
+  std::string source;
+};
+
+/// "letsencrypt" and "letsencrypt-staging" shortcuts, or the URL itself when it is https.
+[[nodiscard]] Result<std::string> resolve_directory(const std::string& text);
+
+/// Parses YAML text into a ConfigValue tree with file:line:column origins.
+[[nodiscard]] Result<ConfigValue> parse_yaml(std::string_view text, const std::string& source_name);
+
+[[nodiscard]] Result<GlobalConfig> load_global(const std::string& path);
+[[nodiscard]] Result<GlobalConfig> parse_global(const ConfigValue& root, const std::string& source);
+[[nodiscard]] Result<CertificateConfig> load_certificate(const std::string& path);
+[[nodiscard]] Result<CertificateConfig> parse_certificate(const ConfigValue& root, const std::string& name,
+                                                          const std::string& source);
+
+}  // namespace acmed::config

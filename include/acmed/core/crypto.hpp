@@ -1,0 +1,92 @@
+// File: acmed/core/crypto.hpp
+//
+// Keys, JWK, signatures, CSRs and certificate inspection. OpenSSL types stay in
+// src/core; this header only exposes value types and a pimpl'd key.
+//
+//   auto key = PrivateKey::generate(KeyType::ec_p256);
+//   std::string sig = key->sign("payload");        // raw JWS signature bytes
+//   std::string tp = key->thumbprint();             // RFC 7638, base64url
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "acmed/core/identifier.hpp"
+#include "acmed/core/result.hpp"
+#include "acmed/core/secret.hpp"
+
+namespace acmed {
+
+enum class KeyType { ec_p256, ec_p384, rsa2048, rsa3072, rsa4096, ed25519 };
+
+/// "ec-p256", "ec-p384", "rsa2048", "rsa3072", "rsa4096", "ed25519".
+std::string to_string(KeyType t);
+[[nodiscard]] Result<KeyType> parse_key_type(std::string_view text);
+
+/// An asymmetric private key. Move-only; the PEM leaves it only as a Secret.
+class PrivateKey {
+ public:
+  [[nodiscard]] static Result<PrivateKey> generate(KeyType type);
+  /// Loads a PKCS#8 or traditional PEM private key. RSA keys below 2048 bits are rejected.
+  [[nodiscard]] static Result<PrivateKey> from_pem(std::string_view pem);
+
+  PrivateKey(PrivateKey&&) noexcept;
+  PrivateKey& operator=(PrivateKey&&) noexcept;
+  ~PrivateKey();
+
+  KeyType type() const { return type_; }
+  /// JWS "alg" for this key: ES256, ES384, RS256 or EdDSA.
+  std::string jws_alg() const;
+  /// The public JWK members in the lexicographic order RFC 7638 requires.
+  std::vector<std::pair<std::string, std::string>> jwk_members() const;
+  /// The RFC 7638 canonical JSON of the public JWK.
+  std::string jwk_canonical_json() const;
+  /// base64url(SHA-256(canonical JWK)) — RFC 7638 §3.
+  std::string thumbprint() const;
+  /// Signs `data` for JWS: ECDSA signatures are the fixed-width r||s form (RFC 7518 §3.4).
+  [[nodiscard]] Result<std::string> sign(std::string_view data) const;
+  /// PKCS#8 PEM.
+  Secret to_pem() const;
+  /// SubjectPublicKeyInfo DER; equal for a private key and the certificate made from it.
+  std::string public_key_der() const;
+
+  /// Internal handle for other acmed crypto functions (an EVP_PKEY*).
+  void* native_handle_for_internal_use() const { return pkey_; }
+
+ private:
+  PrivateKey(void* pkey, KeyType t) : pkey_(pkey), type_(t) {}
+  void* pkey_ = nullptr;
+  KeyType type_ = KeyType::ec_p256;
+};
+
+/// DER-encoded PKCS#10 request with every identifier in subjectAltName (DNS or IP)
+/// and, when it fits in 64 octets, the first DNS name as CN.
+[[nodiscard]] Result<std::string> make_csr_der(const PrivateKey& key, const std::vector<Identifier>& ids);
+
+std::string sha256(std::string_view data);
+[[nodiscard]] Result<std::string> hmac(std::string_view alg /* HS256|HS384|HS512 */, std::string_view key,
+                                       std::string_view data);
+
+/// What acmed needs to know about a certificate.
+struct CertificateInfo {
+  std::string subject_cn;
+  std::string issuer_cn;
+  std::string serial_hex;  ///< lowercase, no leading zeros
+  std::vector<std::string> dns_names;
+  std::vector<std::string> ip_addresses;
+  std::chrono::system_clock::time_point not_before;
+  std::chrono::system_clock::time_point not_after;
+  std::string public_key_der;
+  std::string key_type;  ///< "ec-p256", "rsa2048", "ed25519", ...
+};
+
+/// Splits a PEM bundle into DER certificates. Fails on an empty bundle or garbage.
+[[nodiscard]] Result<std::vector<std::string>> parse_pem_chain(std::string_view pem);
+[[nodiscard]] Result<CertificateInfo> inspect_certificate(std::string_view der);
+std::string der_to_pem(std::string_view der);
+
+}  // namespace acmed

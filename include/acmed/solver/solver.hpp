@@ -1,0 +1,80 @@
+// File: acmed/solver/solver.hpp
+//
+// The challenge-solver plugin API. The ACME core hands each authorization's
+// chosen challenge to a ChallengeSolver; solvers never see the ACME client.
+//
+//   auto s = factory.create(cfg, deps);            // Result<std::unique_ptr<ChallengeSolver>>
+//   (*s)->present(ctx); (*s)->wait_ready(deadline); /* POST {} */ (*s)->cleanup(ctx);
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "acmed/config/value.hpp"
+#include "acmed/core/identifier.hpp"
+#include "acmed/core/result.hpp"
+
+namespace acmed::solver {
+
+/// What a solver kind can do; checked before an order is placed.
+struct Capabilities {
+  bool wildcard = false;            ///< can validate "*.name" authorizations
+  bool ip_identifiers = false;      ///< can validate RFC 8738 IP identifiers
+  bool needs_inbound_port = false;  ///< the CA must reach this host
+  bool writes_dns = false;          ///< holds DNS write credentials (dns-01 only)
+};
+
+/// One challenge of one authorization, as the CA described it, plus derived values.
+struct ChallengeContext {
+  Identifier identifier;  ///< the authorization's identifier ("example.com" for "*.example.com")
+  bool wildcard = false;
+  std::string challenge_type;
+  std::string challenge_url;
+  std::string token;              ///< empty for token-less challenges (dns-persist-01)
+  std::string key_authorization;  ///< token "." thumbprint (RFC 8555 §8.1); empty without a token
+  std::string account_uri;        ///< our account URL
+  std::optional<std::string> challenge_account_uri;  ///< "accounturi" the CA put in the challenge, if any
+  std::vector<std::string> issuer_domain_names;      ///< dns-persist-01 issuers, exactly as sent
+};
+
+/// A configured solver instance. present/wait_ready/cleanup are called by the core in that
+/// order for every challenge of an order; cleanup is called even when present failed.
+class ChallengeSolver {
+ public:
+  virtual ~ChallengeSolver() = default;
+  virtual std::string_view name() const = 0;
+  /// Make the response for `ctx` available to the CA.
+  [[nodiscard]] virtual Result<void> present(const ChallengeContext& ctx) = 0;
+  /// Block until everything presented so far is visible to the CA, or the deadline passes.
+  [[nodiscard]] virtual Result<void> wait_ready(std::chrono::steady_clock::time_point deadline) = 0;
+  /// Undo what present() did for `ctx`. Safe after a failed or partial present().
+  virtual void cleanup(const ChallengeContext& ctx) noexcept = 0;
+};
+
+/// A solver section from a certificate config: `type` and the type's own keys.
+struct SolverConfig {
+  std::string type;      ///< challenge type / factory name, e.g. "http-01"
+  ConfigValue settings;  ///< the whole section (a map), origins included
+};
+
+/// What a solver may use. Read-only services only; DNS writers are wired inside dns-01.
+struct SolverDeps {};
+
+class SolverFactory {
+ public:
+  virtual ~SolverFactory() = default;
+  /// Unique registry key, e.g. "http-01".
+  virtual std::string_view name() const = 0;
+  /// The ACME challenge type this factory answers.
+  virtual std::string_view challenge_type() const = 0;
+  virtual Capabilities capabilities() const = 0;
+  /// Checks the section without side effects; errors name the file:line of the bad key.
+  [[nodiscard]] virtual Result<void> validate(const SolverConfig& config) const = 0;
+  [[nodiscard]] virtual Result<std::unique_ptr<ChallengeSolver>> create(const SolverConfig& config,
+                                                                        const SolverDeps& deps) const = 0;
+};
+
+}  // namespace acmed::solver

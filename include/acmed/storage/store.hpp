@@ -1,0 +1,65 @@
+// File: acmed/storage/store.hpp
+//
+// On-disk state under the state directory, certbot-compatible for certificates:
+//   accounts/<ca-id>/{private_key.pem,account_url}
+//   archive/<name>/{cert,chain,fullchain,privkey}N.pem
+//   live/<name>/{cert,chain,fullchain,privkey}.pem -> ../../archive/<name>/...N.pem
+// Every write is atomic (temp + fsync + rename); keys are 0600, directories 0700.
+//
+//   storage::StateStore store("/var/lib/acmed");
+//   auto acct = store.load_account(storage::ca_id("https://acme-v02.api.letsencrypt.org/directory"));
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "acmed/core/result.hpp"
+#include "acmed/core/secret.hpp"
+
+namespace acmed::storage {
+
+/// Writes `data` to `path` atomically with permission bits `mode` set before any byte is written.
+[[nodiscard]] Result<void> write_file_atomic(const std::string& path, std::string_view data, unsigned mode);
+/// Reads a whole file, refusing files larger than `max_size`.
+[[nodiscard]] Result<std::string> read_file(const std::string& path, std::size_t max_size = 16 * 1024 * 1024);
+/// Creates `path` and missing parents with `mode`.
+[[nodiscard]] Result<void> ensure_dir(const std::string& path, unsigned mode = 0700);
+
+/// A directory-safe id for a CA: "acme-v02.api.letsencrypt.org/directory" -> "acme-v02.api.letsencrypt.org_directory".
+std::string ca_id(const std::string& directory_url);
+
+struct StoredAccount {
+  Secret key_pem;
+  std::optional<std::string> url;
+};
+
+struct StoredCertificate {
+  int version = 0;
+  std::string fullchain_pem;
+  std::string live_dir;
+};
+
+class StateStore {
+ public:
+  explicit StateStore(std::string root) : root_(std::move(root)) {}
+  const std::string& root() const { return root_; }
+
+  [[nodiscard]] Result<std::optional<StoredAccount>> load_account(const std::string& ca) const;
+  [[nodiscard]] Result<void> save_account_key(const std::string& ca, const Secret& key_pem) const;
+  [[nodiscard]] Result<void> save_account_url(const std::string& ca, const std::string& url) const;
+  [[nodiscard]] Result<void> forget_account_url(const std::string& ca) const;
+  std::string account_dir(const std::string& ca) const;
+
+  /// Writes a new archive version, then points live/ at it. Returns the version number.
+  [[nodiscard]] Result<int> save_certificate(const std::string& name, const std::string& fullchain_pem,
+                                             const Secret& key_pem) const;
+  [[nodiscard]] Result<std::optional<StoredCertificate>> load_certificate(const std::string& name) const;
+  /// The live private key of a certificate (for revocation with the certificate key).
+  [[nodiscard]] Result<Secret> load_certificate_key(const std::string& name) const;
+  std::string live_dir(const std::string& name) const;
+
+ private:
+  std::string root_;
+};
+
+}  // namespace acmed::storage

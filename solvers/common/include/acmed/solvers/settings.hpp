@@ -1,0 +1,28 @@
+// File: acmed/solvers/settings.hpp
+//
+// Helpers for a solver factory validating its own config section.
+//
+//   if (auto r = check_keys(cfg.settings, {"mode", "listen"}, "http-01"); !r) return r;
+//   auto mode = get_string(cfg.settings, "mode", "standalone");
+#pragma once
+
+#include <initializer_list>
+#include <string>
+#include <string_view>
+
+#include "acmed/config/value.hpp"
+#include "acmed/core/result.hpp"
+
+namespace acmed::solver {
+
+/// Keys every solver section may hold and the config layer consumes itself.
+inline constexpr std::string_view common_solver_keys[] = {"type", "domains"};
+
+/// Fails on the first key that is neither in `allowed` nor a common key, naming file:line.
+[[nodiscard]] Result<void> check_keys(const ConfigValue& section, std::initializer_list<std::string_view> allowed,
+                                      std::string_view solver);
+/// A scalar setting, `fallback` when absent; fails when present but not a scalar.
+[[nodiscard]] Result<std::string> get_string(const ConfigValue& section, const std::string& key,
+                                             std::string fallback, std::string_view solver);
+
+}  // namespace acmed::solver

@@ -1,0 +1,202 @@
+#include "acmed/acme/issuance.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <set>
+#include <thread>
+
+namespace acmed::acme {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct Pending {
+  Authorization authz;
+  const Challenge* challenge = nullptr;
+  solver::ChallengeSolver* solver = nullptr;
+  solver::ChallengeContext ctx;
+  bool done = false;
+};
+
+/// Cleans up whatever was presented, on every exit path of the flow.
+class CleanupGuard {
+ public:
+  void add(solver::ChallengeSolver* s, const solver::ChallengeContext* ctx) { items_.emplace_back(s, ctx); }
+  ~CleanupGuard() {
+    for (auto it = items_.rbegin(); it != items_.rend(); ++it) it->first->cleanup(*it->second);
+  }
+
+ private:
+  std::vector<std::pair<solver::ChallengeSolver*, const solver::ChallengeContext*>> items_;
+};
+
+std::string offered_types(const Authorization& a) {
+  std::string s;
+  for (const auto& c : a.challenges) s += (s.empty() ? "" : ", ") + c.type;
+  return s.empty() ? "none" : s;
+}
+
+std::string display_name(const Authorization& a) {
+  return (a.wildcard ? "*." : "") + a.identifier.value;
+}
+
+Error authz_failure(const Authorization& a) {
+  for (const auto& c : a.challenges) {
+    if (c.error) {
+      return Error(Errc::challenge_failed, display_name(a) + ": " + c.type + " validation failed", *c.error);
+    }
+  }
+  return Error(Errc::challenge_failed, display_name(a) + ": authorization is " + a.status);
+}
+
+void sleep_until_or(Clock::time_point when) { std::this_thread::sleep_until(when); }
+
+}  // namespace
+
+bool binding_matches(const SolverBinding& binding, const Identifier& identifier) {
+  if (binding.domains.empty()) return true;
+  return std::any_of(binding.domains.begin(), binding.domains.end(),
+                     [&](const std::string& d) { return name_in_domain(identifier.value, d); });
+}
+
+std::chrono::milliseconds next_poll_delay(std::chrono::milliseconds previous, const PollPolicy& policy,
+                                          std::optional<std::chrono::system_clock::time_point> retry_after,
+                                          std::chrono::system_clock::time_point now) {
+  if (retry_after) {
+    auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(*retry_after - now);
+    // Honour the server, but never spin and never sleep past our own cap.
+    return std::clamp(wait, std::chrono::milliseconds(100), policy.max_interval);
+  }
+  if (previous.count() <= 0) return policy.initial;
+  return std::min(previous * 2, policy.max_interval);
+}
+
+std::string select_chain(const CertificateChains& chains, const std::optional<std::string>& preferred) {
+  if (!preferred) return chains.default_chain_pem;
+  auto top_issuer = [](const std::string& pem) -> std::string {
+    auto ders = parse_pem_chain(pem);
+    if (!ders || ders->empty()) return {};
+    auto info = inspect_certificate(ders->back());
+    return info ? info->issuer_cn : std::string();
+  };
+  if (top_issuer(chains.default_chain_pem) == *preferred) return chains.default_chain_pem;
+  for (const auto& alt : chains.alternate_chain_pems)
+    if (top_issuer(alt) == *preferred) return alt;
+  spdlog::warn("no chain with top issuer '{}' was offered; using the default chain", *preferred);
+  return chains.default_chain_pem;
+}
+
+Result<IssueResult> issue_certificate(Client& client, const IssueRequest& request, const PrivateKey& certificate_key) {
+  const auto deadline = Clock::now() + request.poll.overall;
+  const PrivateKey* account_key = client.account_key();
+  if (!account_key || !client.account_url()) return fail(Errc::invalid_argument, "issuance needs a registered account");
+
+  auto order = client.new_order(request.identifiers, request.profile);
+  if (!order) return fail(order.error());
+  spdlog::info("order {} created ({} identifiers, status {})", order->url, order->identifiers.size(), order->status);
+  if (order->status == "invalid")
+    return fail(Error(Errc::acme_problem, "the new order is already invalid", order->error.value_or(Problem{})));
+
+  // Fetch each authorization and choose a challenge by the configured preference.
+  std::vector<Pending> pending;
+  pending.reserve(order->authorizations.size());
+  for (const auto& url : order->authorizations) {
+    auto authz = client.fetch_authorization(url);
+    if (!authz) return fail(authz.error());
+    if (authz->status == "valid") {
+      spdlog::info("{}: authorization already valid, nothing to solve", display_name(*authz));
+      continue;
+    }
+    if (authz->status != "pending") return fail(authz_failure(*authz));
+    Pending p;
+    p.authz = std::move(*authz);
+    for (const auto& binding : request.solvers) {
+      if (!binding.solver || !binding_matches(binding, p.authz.identifier)) continue;
+      auto it = std::find_if(p.authz.challenges.begin(), p.authz.challenges.end(),
+                             [&](const Challenge& c) { return c.type == binding.challenge_type; });
+      if (it == p.authz.challenges.end()) continue;
+      p.challenge = &*it;
+      p.solver = binding.solver;
+      break;
+    }
+    if (!p.challenge)
+      return fail(Errc::unsupported, display_name(p.authz) + ": no configured solver matches the challenges offered (" +
+                                         offered_types(p.authz) + ")");
+    p.ctx.identifier = p.authz.identifier;
+    p.ctx.wildcard = p.authz.wildcard;
+    p.ctx.challenge_type = p.challenge->type;
+    p.ctx.challenge_url = p.challenge->url;
+    p.ctx.token = p.challenge->token;
+    if (!p.ctx.token.empty()) p.ctx.key_authorization = p.ctx.token + "." + account_key->thumbprint();
+    p.ctx.account_uri = *client.account_url();
+    p.ctx.challenge_account_uri = p.challenge->account_uri;
+    p.ctx.issuer_domain_names = p.challenge->issuer_domain_names;
+    pending.push_back(std::move(p));
+  }
+
+  CleanupGuard guard;
+  // Present everything first, wait once per solver, then answer every challenge.
+  for (auto& p : pending) {
+    guard.add(p.solver, &p.ctx);
+    if (auto r = p.solver->present(p.ctx); !r)
+      return fail(r.error().with_context(display_name(p.authz) + ": " + p.ctx.challenge_type));
+  }
+  std::set<solver::ChallengeSolver*> solvers;
+  for (auto& p : pending) solvers.insert(p.solver);
+  for (auto* s : solvers)
+    if (auto r = s->wait_ready(deadline); !r) return fail(r.error().with_context(std::string(s->name())));
+  for (auto& p : pending) {
+    auto c = client.respond_challenge(p.ctx.challenge_url);
+    if (!c) return fail(c.error().with_context(display_name(p.authz)));
+    spdlog::info("{}: answered {} (status {})", display_name(p.authz), p.ctx.challenge_type, c->status);
+  }
+
+  std::chrono::milliseconds delay{0};
+  std::size_t remaining = pending.size();
+  while (remaining > 0) {
+    delay = next_poll_delay(delay, request.poll, client.last_retry_after(), std::chrono::system_clock::now());
+    if (Clock::now() + delay > deadline)
+      return fail(Errc::timeout, "authorizations still pending after " + std::to_string(request.poll.overall.count()) + " s");
+    sleep_until_or(Clock::now() + delay);
+    for (auto& p : pending) {
+      if (p.done) continue;
+      auto a = client.fetch_authorization(p.authz.url);
+      if (!a) return fail(a.error());
+      if (a->status == "valid") {
+        spdlog::info("{}: authorization valid", display_name(*a));
+        p.done = true;
+        --remaining;
+      } else if (a->status != "pending") {
+        return fail(authz_failure(*a));
+      }
+    }
+  }
+
+  auto csr = make_csr_der(certificate_key, request.identifiers);
+  if (!csr) return fail(csr.error());
+  auto fin = client.finalize(*order, *csr);
+  if (!fin) return fail(fin.error());
+  delay = std::chrono::milliseconds{0};
+  while (fin->status != "valid") {
+    if (fin->status == "invalid")
+      return fail(Error(Errc::acme_problem, "order became invalid", fin->error.value_or(Problem{})));
+    if (fin->status != "processing" && fin->status != "ready")
+      return fail(Errc::bad_response, "unexpected order status '" + fin->status + "' after finalize");
+    delay = next_poll_delay(delay, request.poll, client.last_retry_after(), std::chrono::system_clock::now());
+    if (Clock::now() + delay > deadline) return fail(Errc::timeout, "certificate was not issued before the deadline");
+    sleep_until_or(Clock::now() + delay);
+    fin = client.fetch_order(order->url);
+    if (!fin) return fail(fin.error());
+  }
+
+  auto chains = client.download_certificate(*fin->certificate);
+  if (!chains) return fail(chains.error());
+  IssueResult out;
+  out.order_url = order->url;
+  out.certificate_url = *fin->certificate;
+  out.fullchain_pem = select_chain(*chains, request.preferred_chain);
+  return out;
+}
+
+}  // namespace acmed::acme

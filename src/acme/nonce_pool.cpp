@@ -1,0 +1,25 @@
+#include "acmed/acme/nonce_pool.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+namespace acmed::acme {
+
+void NoncePool::add(const std::optional<std::string>& nonce) {
+  if (!nonce || nonce->empty() || nonce->size() > 512) return;
+  // RFC 8555 §6.5.1: the value MUST be an octet string encoded with base64url.
+  bool ok = std::all_of(nonce->begin(), nonce->end(),
+                        [](unsigned char c) { return std::isalnum(c) || c == '-' || c == '_'; });
+  if (!ok) return;
+  nonces_.push_back(*nonce);
+  while (nonces_.size() > capacity_) nonces_.pop_front();
+}
+
+std::optional<std::string> NoncePool::take() {
+  if (nonces_.empty()) return std::nullopt;
+  std::string n = std::move(nonces_.back());
+  nonces_.pop_back();
+  return n;
+}
+
+}  // namespace acmed::acme

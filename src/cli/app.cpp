@@ -1,0 +1,122 @@
+#include "app.hpp"
+
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+
+#include "acmed/core/version.hpp"
+#include "acmed/transport/beast_client.hpp"
+
+namespace acmed::cli {
+
+int exit_code_for(const Error& e) { return e.code == Errc::config ? exit_config : exit_failure; }
+
+int report(const Error& e) {
+  spdlog::error("{}", e.describe());
+  return exit_code_for(e);
+}
+
+Result<Secret> read_private_file(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return fail(Errc::config, "cannot read " + path + ": " + std::strerror(errno));
+  if (st.st_mode & 0077)
+    return fail(Errc::config, path + " is readable by group or others (mode " +
+                                  fmt::format("{:04o}", st.st_mode & 07777) + "); run: chmod 600 " + path);
+  auto data = storage::read_file(path, 64 * 1024);
+  if (!data) return fail(Errc::config, data.error().message);
+  std::string s = std::move(*data);
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
+  return Secret(std::move(s));
+}
+
+Result<std::unique_ptr<Session>> Session::open(const GlobalOptions& opts) {
+  config::GlobalConfig cfg;
+  std::string path = opts.config_dir + "/acmed.yaml";
+  if (std::filesystem::exists(path)) {
+    auto loaded = config::load_global(path);
+    if (!loaded) return fail(loaded.error());
+    cfg = std::move(*loaded);
+  }
+  if (!opts.server.empty()) {
+    auto url = config::resolve_directory(opts.server);
+    if (!url) return fail(url.error().with_context("--server"));
+    cfg.ca.directory_url = *url;
+  }
+  if (!opts.ca_bundle.empty()) cfg.ca.trust_bundle = opts.ca_bundle;
+  if (opts.agree_tos) cfg.account.agree_tos = true;
+  for (const auto& c : opts.contact) cfg.account.contact.push_back(c.find(':') == std::string::npos ? "mailto:" + c : c);
+  if (cfg.ca.directory_url.empty())
+    return fail(Errc::config, "no CA configured: set 'ca.directory' in " + path + " or pass --server URL");
+
+  std::unique_ptr<Session> s(new Session(std::move(cfg), opts.state_dir));
+  s->ca_id_ = storage::ca_id(s->config_.ca.directory_url);
+  transport::HttpClientOptions http_opts;
+  http_opts.ca_bundle = s->config_.ca.trust_bundle;
+  http_opts.user_agent = std::string("acmed/") + version;
+  auto http = transport::make_beast_client(http_opts);
+  if (!http) return fail(http.error());
+  s->http_ = std::move(*http);
+  s->client_ = std::make_unique<acme::Client>(*s->http_, acme::ClientOptions{s->config_.ca.directory_url});
+  return s;
+}
+
+Result<void> Session::ensure_account(bool allow_register) {
+  if (account_key_ && client_->account_url()) return {};
+  auto stored = store_.load_account(ca_id_);
+  if (!stored) return fail(stored.error());
+  if (*stored) {
+    auto key = PrivateKey::from_pem((*stored)->key_pem.view());
+    if (!key) return fail(key.error().with_context("account key in " + store_.account_dir(ca_id_)));
+    account_key_.emplace(std::move(*key));
+    if ((*stored)->url) {
+      client_->set_account(&*account_key_, (*stored)->url);
+      return {};
+    }
+    // A key without a URL: an earlier registration was interrupted. Ask the CA.
+    client_->set_account(&*account_key_, std::nullopt);
+    auto found = client_->find_account();
+    if (found) return store_.save_account_url(ca_id_, found->url);
+    if (!found.error().is_acme("accountDoesNotExist")) return fail(found.error());
+  } else {
+    if (!allow_register) return fail(Errc::not_found, "no account for " + config_.ca.directory_url + " yet; run 'acmed account register'");
+    auto key = PrivateKey::generate(config_.account.key_type);
+    if (!key) return fail(key.error());
+    // Persist the key before the CA knows it, so a crash can never lose a registered key.
+    if (auto r = store_.save_account_key(ca_id_, key->to_pem()); !r) return r;
+    account_key_.emplace(std::move(*key));
+    client_->set_account(&*account_key_, std::nullopt);
+  }
+  if (!allow_register) return fail(Errc::not_found, "the CA has no account for the stored key");
+  return register_account();
+}
+
+Result<void> Session::register_account() {
+  auto dir = client_->directory();
+  if (!dir) return fail(dir.error());
+  if (dir->meta.terms_of_service && !config_.account.agree_tos)
+    return fail(Errc::config, "the CA requires agreeing to its terms of service (" + *dir->meta.terms_of_service +
+                                  "); set 'account.agree_tos: true' in acmed.yaml or pass --agree-tos");
+  acme::NewAccountOptions opts;
+  opts.contact = config_.account.contact;
+  opts.terms_of_service_agreed = config_.account.agree_tos;
+  if (config_.account.eab) {
+    auto hmac_key = read_private_file(config_.account.eab->hmac_key_file);
+    if (!hmac_key) return fail(hmac_key.error().with_context("EAB HMAC key"));
+    opts.eab = acme::ExternalAccountBinding{config_.account.eab->key_id, std::string(hmac_key->view()),
+                                            config_.account.eab->algorithm};
+  }
+  auto acct = client_->new_account(opts);
+  if (!acct) return fail(acct.error());
+  spdlog::info("account registered: {}", acct->url);
+  return store_.save_account_url(ca_id_, acct->url);
+}
+
+Result<void> Session::recover_account() {
+  spdlog::warn("the CA does not know the stored account URL; registering the stored key again");
+  if (auto r = store_.forget_account_url(ca_id_); !r) return r;
+  client_->set_account(&*account_key_, std::nullopt);
+  return register_account();
+}
+
+}  // namespace acmed::cli

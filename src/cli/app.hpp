@@ -1,0 +1,66 @@
+// Shared state and helpers for the acmed subcommands.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "acmed/acme/client.hpp"
+#include "acmed/config/config.hpp"
+#include "acmed/storage/store.hpp"
+
+namespace acmed::cli {
+
+/// Exit codes (documented in README.md).
+enum ExitCode : int { exit_ok = 0, exit_failure = 1, exit_config = 2, exit_warning = 3 };
+
+struct GlobalOptions {
+  std::string config_dir = "/etc/acmed";
+  std::string state_dir = "/var/lib/acmed";
+  std::string server;     ///< overrides ca.directory
+  std::string ca_bundle;  ///< overrides ca.trust_bundle
+  bool agree_tos = false;
+  std::vector<std::string> contact;
+  int verbosity = 0;  ///< -1 quiet, 0 info, 1 debug, 2 trace
+};
+
+/// The CA connection of one run: HTTP client, ACME client and the account key.
+class Session {
+ public:
+  /// Loads acmed.yaml (if present) and applies command-line overrides.
+  [[nodiscard]] static Result<std::unique_ptr<Session>> open(const GlobalOptions& opts);
+
+  const config::GlobalConfig& config() const { return config_; }
+  acme::Client& client() { return *client_; }
+  storage::StateStore& store() { return store_; }
+  const std::string& ca() const { return ca_id_; }
+  std::size_t http_requests() const { return http_->requests_sent(); }
+
+  /// Loads the account for this CA, registering it on first use. A stored account URL
+  /// means no lookup request at all.
+  [[nodiscard]] Result<void> ensure_account(bool allow_register = true);
+  /// Re-registers after the CA forgot the stored account URL (accountDoesNotExist).
+  [[nodiscard]] Result<void> recover_account();
+
+ private:
+  Session(config::GlobalConfig cfg, std::string state_dir) : config_(std::move(cfg)), store_(std::move(state_dir)) {}
+  [[nodiscard]] Result<void> register_account();
+
+  config::GlobalConfig config_;
+  storage::StateStore store_;
+  std::string ca_id_;
+  std::unique_ptr<transport::HttpClient> http_;
+  std::unique_ptr<acme::Client> client_;
+  std::optional<PrivateKey> account_key_;
+};
+
+/// Maps an error to the exit code: config errors 2, everything else 1.
+int exit_code_for(const Error& e);
+/// Logs the error as one clear line (plus subproblems) and returns its exit code.
+int report(const Error& e);
+
+/// Reads a credential file, refusing files readable by group or others.
+[[nodiscard]] Result<Secret> read_private_file(const std::string& path);
+
+}  // namespace acmed::cli

@@ -1,0 +1,75 @@
+#include <spdlog/spdlog.h>
+
+#include <iostream>
+
+#include "commands.hpp"
+
+namespace acmed::cli {
+namespace {
+
+int with_session(const GlobalOptions& g, bool allow_register,
+                 const std::function<Result<void>(Session&)>& action) {
+  auto session = Session::open(g);
+  if (!session) return report(session.error());
+  if (auto r = (*session)->ensure_account(allow_register); !r) return report(r.error());
+  if (auto r = action(**session); !r) return report(r.error());
+  return exit_ok;
+}
+
+}  // namespace
+
+void add_account_command(CLI::App& app, GlobalOptions& g, int& rc) {
+  auto* cmd = app.add_subcommand("account", "Account lifecycle at the configured CA");
+  cmd->require_subcommand(1);
+
+  cmd->add_subcommand("register", "Create the account (or find the existing one for the stored key)")
+      ->callback([&g, &rc] {
+        rc = with_session(g, true, [](Session& s) -> Result<void> {
+          std::cout << *s.client().account_url() << "\n";
+          return {};
+        });
+      });
+
+  cmd->add_subcommand("show", "Show the account as the CA sees it")->callback([&g, &rc] {
+    rc = with_session(g, false, [](Session& s) -> Result<void> {
+      auto a = s.client().fetch_account();
+      if (!a) return fail(a.error());
+      std::cout << "url: " << a->url << "\nstatus: " << a->status << "\nkey: " << s.store().account_dir(s.ca())
+                << "/private_key.pem\n";
+      for (const auto& c : a->contact) std::cout << "contact: " << c << "\n";
+      return {};
+    });
+  });
+
+  auto contacts = std::make_shared<std::vector<std::string>>();
+  auto* update = cmd->add_subcommand("update", "Replace the account's contact addresses");
+  update->add_option("--contact", *contacts, "e-mail address (repeatable; none clears)");
+  update->callback([&g, &rc, contacts] {
+    rc = with_session(g, false, [contacts](Session& s) -> Result<void> {
+      std::vector<std::string> c;
+      for (const auto& x : *contacts) c.push_back(x.find(':') == std::string::npos ? "mailto:" + x : x);
+      auto a = s.client().update_contact(c);
+      if (!a) return fail(a.error());
+      spdlog::info("account contacts updated ({} address(es))", a->contact.size());
+      return {};
+    });
+  });
+
+  auto* deactivate = cmd->add_subcommand("deactivate", "Permanently deactivate the account (emergency stop)");
+  auto confirm = std::make_shared<bool>(false);
+  deactivate->add_flag("--yes-really", *confirm, "confirm: a deactivated account can never be used again");
+  deactivate->callback([&g, &rc, confirm] {
+    if (!*confirm) {
+      rc = report(Error(Errc::config, "account deactivation is permanent; repeat with --yes-really"));
+      return;
+    }
+    rc = with_session(g, false, [](Session& s) -> Result<void> {
+      auto a = s.client().deactivate_account();
+      if (!a) return fail(a.error());
+      spdlog::warn("account {} is now {}", a->url, a->status);
+      return {};
+    });
+  });
+}
+
+}  // namespace acmed::cli

@@ -1,0 +1,16 @@
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+
+#include "app.hpp"
+
+namespace acmed::cli {
+
+/// Each add_* registers a subcommand; its callback stores the exit code in `rc`.
+void add_issue_command(CLI::App& app, GlobalOptions& opts, int& rc);
+void add_revoke_command(CLI::App& app, GlobalOptions& opts, int& rc);
+void add_account_command(CLI::App& app, GlobalOptions& opts, int& rc);
+
+}  // namespace acmed::cli

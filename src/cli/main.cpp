@@ -1,0 +1,59 @@
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "acmed/core/version.hpp"
+#include "commands.hpp"
+
+namespace {
+
+void setup_logging(int verbosity) {
+  auto sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>(spdlog::color_mode::automatic);
+  auto logger = std::make_shared<spdlog::logger>("acmed", sink);
+  // Under cron/systemd stderr is not a TTY: journald adds time stamps itself.
+  logger->set_pattern(::isatty(STDERR_FILENO) ? "%H:%M:%S %^%l%$ %v" : "%l: %v");
+  logger->set_level(verbosity < 0 ? spdlog::level::warn
+                    : verbosity == 0 ? spdlog::level::info
+                    : verbosity == 1 ? spdlog::level::debug
+                                     : spdlog::level::trace);
+  spdlog::set_default_logger(logger);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace acmed::cli;
+  GlobalOptions opts;
+  int rc = exit_ok;
+  int verbose = 0;
+  bool quiet = false;
+  CLI::App app{"acmed: an ACME client for Linux servers, with read-only DNS-PERSIST-01"};
+  app.set_version_flag("--version", std::string("acmed ") + acmed::version);
+  app.require_subcommand(1);
+  app.add_option("--config-dir", opts.config_dir, "configuration directory")->capture_default_str();
+  app.add_option("--state-dir", opts.state_dir, "state directory (accounts, certificates)")->capture_default_str();
+  app.add_option("--server", opts.server, "ACME directory URL or shortcut (overrides ca.directory)");
+  app.add_option("--ca-bundle", opts.ca_bundle, "PEM roots trusted for the CA's HTTPS endpoint");
+  app.add_flag("--agree-tos", opts.agree_tos, "agree to the CA's terms of service when registering");
+  app.add_option("--contact", opts.contact, "account contact e-mail (repeatable)");
+  app.add_flag("-v,--verbose", verbose, "more logging (-vv for trace)");
+  app.add_flag("-q,--quiet", quiet, "warnings and errors only");
+  add_issue_command(app, opts, rc);
+  add_revoke_command(app, opts, rc);
+  add_account_command(app, opts, rc);
+  app.parse_complete_callback([&] { setup_logging(quiet ? -1 : verbose); });
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? exit_ok : exit_config;
+  } catch (const std::exception& e) {
+    std::cerr << "acmed: internal error: " << e.what() << "\n";
+    return exit_failure;
+  }
+  return rc;
+}

@@ -1,0 +1,258 @@
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "acmed/config/config.hpp"
+
+namespace acmed::config {
+namespace {
+
+std::string where(const std::string& source, const YAML::Mark& m) {
+  return source + ":" + std::to_string(m.line + 1) + ":" + std::to_string(m.column + 1);
+}
+
+Result<ConfigValue> convert(const YAML::Node& node, const std::string& source) {
+  ConfigValue v;
+  v.origin = where(source, node.Mark());
+  switch (node.Type()) {
+    case YAML::NodeType::Null:
+    case YAML::NodeType::Undefined: v.kind = ConfigValue::Kind::null; break;
+    case YAML::NodeType::Scalar:
+      v.kind = ConfigValue::Kind::scalar;
+      v.scalar = node.Scalar();
+      break;
+    case YAML::NodeType::Sequence:
+      v.kind = ConfigValue::Kind::list;
+      for (const auto& item : node) {
+        auto c = convert(item, source);
+        if (!c) return c;
+        v.list.push_back(std::move(*c));
+      }
+      break;
+    case YAML::NodeType::Map:
+      v.kind = ConfigValue::Kind::map;
+      for (const auto& kv : node) {
+        if (!kv.first.IsScalar()) return fail(Errc::config, where(source, kv.first.Mark()) + ": keys must be plain strings");
+        std::string key = kv.first.Scalar();
+        if (v.map.count(key)) return fail(Errc::config, where(source, kv.first.Mark()) + ": duplicate key '" + key + "'");
+        auto c = convert(kv.second, source);
+        if (!c) return c;
+        // A key with no value still needs a location for messages.
+        if (c->kind == ConfigValue::Kind::null) c->origin = where(source, kv.first.Mark());
+        v.map.emplace(std::move(key), std::move(*c));
+      }
+      break;
+  }
+  return v;
+}
+
+Result<void> only_keys(const ConfigValue& m, std::initializer_list<std::string_view> allowed, std::string_view section) {
+  if (!m.is_map()) return fail(Errc::config, m.origin + ": " + std::string(section) + " must be a mapping");
+  for (const auto& [k, v] : m.map) {
+    if (std::find(allowed.begin(), allowed.end(), k) != allowed.end()) continue;
+    std::string list;
+    for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
+    return fail(Errc::config, v.origin + ": unknown key '" + k + "' in " + std::string(section) + " (expected one of: " + list + ")");
+  }
+  return {};
+}
+
+Result<std::optional<std::string>> scalar(const ConfigValue& m, const std::string& key) {
+  const ConfigValue* v = m.find(key);
+  if (!v || v->kind == ConfigValue::Kind::null) return std::optional<std::string>{};
+  if (!v->is_scalar()) return fail(Errc::config, v->origin + ": '" + key + "' must be a string");
+  return std::optional<std::string>(v->scalar);
+}
+
+Result<bool> boolean(const ConfigValue& m, const std::string& key, bool fallback) {
+  const ConfigValue* v = m.find(key);
+  if (!v) return fallback;
+  if (v->is_scalar()) {
+    if (v->scalar == "true" || v->scalar == "yes") return true;
+    if (v->scalar == "false" || v->scalar == "no") return false;
+  }
+  return fail(Errc::config, v->origin + ": '" + key + "' must be true or false");
+}
+
+Result<std::vector<std::string>> string_list(const ConfigValue& m, const std::string& key) {
+  std::vector<std::string> out;
+  const ConfigValue* v = m.find(key);
+  if (!v || v->kind == ConfigValue::Kind::null) return out;
+  if (v->is_scalar()) return std::vector<std::string>{v->scalar};
+  if (!v->is_list()) return fail(Errc::config, v->origin + ": '" + key + "' must be a list of strings");
+  for (const auto& item : v->list) {
+    if (!item.is_scalar()) return fail(Errc::config, item.origin + ": '" + key + "' entries must be strings");
+    out.push_back(item.scalar);
+  }
+  return out;
+}
+
+Result<KeyType> key_type(const ConfigValue& m, const std::string& key) {
+  auto s = scalar(m, key);
+  if (!s) return fail(s.error());
+  if (!*s) return KeyType::ec_p256;
+  auto t = parse_key_type(**s);
+  if (!t) return fail(Errc::config, m.find(key)->origin + ": " + t.error().message);
+  return t;
+}
+
+Result<ConfigValue> load_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return fail(Errc::config, "cannot read " + path + ": " + std::strerror(errno));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return parse_yaml(ss.str(), path);
+}
+
+}  // namespace
+
+Result<std::string> resolve_directory(const std::string& text) {
+  if (text == "letsencrypt") return std::string("https://acme-v02.api.letsencrypt.org/directory");
+  if (text == "letsencrypt-staging") return std::string("https://acme-staging-v02.api.letsencrypt.org/directory");
+  if (text.rfind("https://", 0) == 0) return text;
+  return fail(Errc::config, "CA directory '" + text + "' is neither an https:// URL nor a known name (letsencrypt, letsencrypt-staging)");
+}
+
+Result<ConfigValue> parse_yaml(std::string_view text, const std::string& source_name) {
+  try {
+    YAML::Node root = YAML::Load(std::string(text));
+    return convert(root, source_name);
+  } catch (const YAML::Exception& e) {
+    return fail(Errc::config, where(source_name, e.mark) + ": invalid YAML: " + e.msg);
+  }
+}
+
+Result<GlobalConfig> parse_global(const ConfigValue& root, const std::string& source) {
+  GlobalConfig g;
+  g.source = source;
+  if (root.kind == ConfigValue::Kind::null) return g;
+  if (auto r = only_keys(root, {"ca", "account"}, "acmed.yaml"); !r) return fail(r.error());
+  if (const ConfigValue* ca = root.find("ca")) {
+    if (auto r = only_keys(*ca, {"directory", "trust_bundle"}, "'ca'"); !r) return fail(r.error());
+    auto dir = scalar(*ca, "directory");
+    if (!dir) return fail(dir.error());
+    if (*dir) {
+      auto url = resolve_directory(**dir);
+      if (!url) return fail(Errc::config, ca->find("directory")->origin + ": " + url.error().message);
+      g.ca.directory_url = *url;
+    }
+    auto tb = scalar(*ca, "trust_bundle");
+    if (!tb) return fail(tb.error());
+    g.ca.trust_bundle = tb->value_or("");
+  }
+  if (const ConfigValue* acct = root.find("account")) {
+    if (auto r = only_keys(*acct, {"key_type", "contact", "agree_tos", "eab"}, "'account'"); !r) return fail(r.error());
+    auto kt = key_type(*acct, "key_type");
+    if (!kt) return fail(kt.error());
+    g.account.key_type = *kt;
+    auto contact = string_list(*acct, "contact");
+    if (!contact) return fail(contact.error());
+    for (auto& c : *contact) {
+      if (c.find(':') == std::string::npos) c = "mailto:" + c;
+      if (c.rfind("mailto:", 0) != 0)
+        return fail(Errc::config, acct->find("contact")->origin + ": contact '" + c + "' must be an e-mail address or mailto: URI");
+    }
+    g.account.contact = *contact;
+    auto tos = boolean(*acct, "agree_tos", false);
+    if (!tos) return fail(tos.error());
+    g.account.agree_tos = *tos;
+    if (const ConfigValue* eab = acct->find("eab")) {
+      if (auto r = only_keys(*eab, {"kid", "hmac_key_file", "algorithm"}, "'account.eab'"); !r) return fail(r.error());
+      EabConfig e;
+      auto kid = scalar(*eab, "kid");
+      auto file = scalar(*eab, "hmac_key_file");
+      auto alg = scalar(*eab, "algorithm");
+      if (!kid || !*kid) return fail(Errc::config, eab->origin + ": 'account.eab' needs 'kid'");
+      if (!file || !*file) return fail(Errc::config, eab->origin + ": 'account.eab' needs 'hmac_key_file'");
+      if (!alg) return fail(alg.error());
+      e.key_id = **kid;
+      e.hmac_key_file = **file;
+      e.algorithm = alg->value_or("HS256");
+      if (e.algorithm != "HS256" && e.algorithm != "HS384" && e.algorithm != "HS512")
+        return fail(Errc::config, eab->find("algorithm")->origin + ": EAB algorithm must be HS256, HS384 or HS512");
+      g.account.eab = e;
+    }
+  }
+  return g;
+}
+
+Result<GlobalConfig> load_global(const std::string& path) {
+  auto root = load_file(path);
+  if (!root) return fail(root.error());
+  return parse_global(*root, path);
+}
+
+Result<CertificateConfig> parse_certificate(const ConfigValue& root, const std::string& name, const std::string& source) {
+  CertificateConfig c;
+  c.name = name;
+  c.source = source;
+  if (name.empty() || name.find('/') != std::string::npos || name[0] == '.')
+    return fail(Errc::config, source + ": certificate name '" + name + "' must be a plain file name");
+  if (!root.is_map()) return fail(Errc::config, root.origin + ": a certificate file must be a mapping with 'names' and 'solvers'");
+  if (auto r = only_keys(root, {"names", "key_type", "solvers", "profile", "preferred_chain"}, "certificate"); !r)
+    return fail(r.error());
+  auto names = string_list(root, "names");
+  if (!names) return fail(names.error());
+  if (names->empty()) return fail(Errc::config, root.origin + ": certificate needs at least one entry in 'names'");
+  for (const auto& n : *names) {
+    auto id = Identifier::parse(n);
+    if (!id) return fail(Errc::config, root.find("names")->origin + ": " + id.error().message);
+    if (std::find(c.identifiers.begin(), c.identifiers.end(), *id) != c.identifiers.end())
+      return fail(Errc::config, root.find("names")->origin + ": name '" + id->value + "' is listed twice");
+    c.identifiers.push_back(*id);
+  }
+  auto kt = key_type(root, "key_type");
+  if (!kt) return fail(kt.error());
+  c.key_type = *kt;
+  for (auto [field, key] : {std::pair{&c.profile, "profile"}, {&c.preferred_chain, "preferred_chain"}}) {
+    auto v = scalar(root, key);
+    if (!v) return fail(v.error());
+    *field = *v;
+  }
+  const ConfigValue* solvers = root.find("solvers");
+  if (!solvers || !solvers->is_list() || solvers->list.empty())
+    return fail(Errc::config, (solvers ? solvers->origin : root.origin) +
+                                  ": certificate needs a non-empty 'solvers' list (e.g. - type: http-01)");
+  for (const auto& s : solvers->list) {
+    if (!s.is_map()) return fail(Errc::config, s.origin + ": each solver must be a mapping with a 'type'");
+    SolverEntry e;
+    auto type = scalar(s, "type");
+    if (!type) return fail(type.error());
+    if (!*type) return fail(Errc::config, s.origin + ": solver entry needs 'type' (http-01, tls-alpn-01, dns-01, dns-persist-01)");
+    e.type = **type;
+    auto domains = string_list(s, "domains");
+    if (!domains) return fail(domains.error());
+    for (auto& d : *domains) {
+      std::transform(d.begin(), d.end(), d.begin(), [](unsigned char ch) { return std::tolower(ch); });
+      if (d.rfind("*.", 0) == 0) d = d.substr(2);
+    }
+    e.domains = *domains;
+    e.settings = s;
+    c.solvers.push_back(std::move(e));
+  }
+  // Every identifier must be covered by at least one solver entry.
+  for (const auto& id : c.identifiers) {
+    std::string base = id.authorization_name();
+    bool covered = std::any_of(c.solvers.begin(), c.solvers.end(), [&](const SolverEntry& e) {
+      if (e.domains.empty()) return true;
+      return std::any_of(e.domains.begin(), e.domains.end(),
+                         [&](const std::string& d) { return name_in_domain(base, d); });
+    });
+    if (!covered) return fail(Errc::config, solvers->origin + ": no solver entry covers '" + id.value + "'");
+  }
+  return c;
+}
+
+Result<CertificateConfig> load_certificate(const std::string& path) {
+  auto root = load_file(path);
+  if (!root) return fail(root.error());
+  std::string name = std::filesystem::path(path).stem().string();
+  return parse_certificate(*root, name, path);
+}
+
+}  // namespace acmed::config

@@ -1,0 +1,37 @@
+// RAII aliases for OpenSSL handles; the only place acmed names their free functions.
+#pragma once
+
+#include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/ec.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include <memory>
+#include <string>
+
+namespace acmed::detail {
+
+using BioPtr = std::unique_ptr<BIO, decltype(&BIO_free_all)>;
+using BnPtr = std::unique_ptr<BIGNUM, decltype(&BN_free)>;
+using EvpPkeyPtr = std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)>;
+using EvpMdCtxPtr = std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)>;
+using X509Ptr = std::unique_ptr<X509, decltype(&X509_free)>;
+using X509ReqPtr = std::unique_ptr<X509_REQ, decltype(&X509_REQ_free)>;
+using EcdsaSigPtr = std::unique_ptr<ECDSA_SIG, decltype(&ECDSA_SIG_free)>;
+using GeneralNamesPtr = std::unique_ptr<GENERAL_NAMES, decltype(&GENERAL_NAMES_free)>;
+
+inline BioPtr mem_bio(std::string_view data) {
+  return BioPtr(BIO_new_mem_buf(data.data(), static_cast<int>(data.size())), &BIO_free_all);
+}
+inline BioPtr new_mem_bio() { return BioPtr(BIO_new(BIO_s_mem()), &BIO_free_all); }
+inline std::string bio_contents(BIO* bio) {
+  char* p = nullptr;
+  long n = BIO_get_mem_data(bio, &p);
+  return std::string(p, static_cast<std::size_t>(n));
+}
+/// The most recent OpenSSL error as text, and the queue cleared.
+std::string openssl_error();
+
+}  // namespace acmed::detail

@@ -1,0 +1,222 @@
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <random>
+
+#include "acmed/core/crypto.hpp"
+#include "acmed/storage/store.hpp"
+
+namespace acmed::storage {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string errno_text() { return std::strerror(errno); }
+
+Result<void> fsync_dir(const std::string& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return fail(Errc::io, "cannot open directory " + dir + ": " + errno_text());
+  ::fsync(fd);
+  ::close(fd);
+  return {};
+}
+
+std::string random_suffix() {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  return std::to_string(rng());
+}
+
+/// Replaces `link` with a symlink to `target` atomically (symlink to temp name, rename).
+Result<void> replace_symlink(const std::string& target, const std::string& link) {
+  std::string tmp = link + ".tmp-" + random_suffix();
+  if (::symlink(target.c_str(), tmp.c_str()) != 0) return fail(Errc::io, "cannot create symlink " + tmp + ": " + errno_text());
+  if (::rename(tmp.c_str(), link.c_str()) != 0) {
+    int e = errno;
+    ::unlink(tmp.c_str());
+    return fail(Errc::io, "cannot replace " + link + ": " + std::strerror(e));
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<void> ensure_dir(const std::string& path, unsigned mode) {
+  std::error_code ec;
+  fs::path p(path);
+  fs::path acc;
+  for (const auto& part : p) {
+    acc /= part;
+    if (fs::exists(acc, ec)) continue;
+    if (::mkdir(acc.c_str(), mode) != 0 && errno != EEXIST)
+      return fail(Errc::io, "cannot create directory " + acc.string() + ": " + errno_text());
+  }
+  if (!fs::is_directory(p, ec)) return fail(Errc::io, path + " exists and is not a directory");
+  return {};
+}
+
+Result<void> write_file_atomic(const std::string& path, std::string_view data, unsigned mode) {
+  fs::path p(path);
+  std::string dir = p.parent_path().empty() ? "." : p.parent_path().string();
+  std::string tmp = dir + "/." + p.filename().string() + ".tmp-" + random_suffix();
+  // The mode is set at creation, so a key is never readable by others, not even briefly.
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+  if (fd < 0) return fail(Errc::io, "cannot create " + tmp + ": " + errno_text());
+  ::fchmod(fd, mode);  // umask may have removed bits we asked for
+  std::size_t off = 0;
+  while (off < data.size()) {
+    ssize_t n = ::write(fd, data.data() + off, data.size() - off);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      std::string e = errno_text();
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      return fail(Errc::io, "cannot write " + tmp + ": " + e);
+    }
+    off += static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+    std::string e = errno_text();
+    ::unlink(tmp.c_str());
+    return fail(Errc::io, "cannot flush " + tmp + ": " + e);
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::string e = errno_text();
+    ::unlink(tmp.c_str());
+    return fail(Errc::io, "cannot rename " + tmp + " to " + path + ": " + e);
+  }
+  return fsync_dir(dir);
+}
+
+Result<std::string> read_file(const std::string& path, std::size_t max_size) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return fail(errno == ENOENT ? Errc::not_found : Errc::io, "cannot open " + path + ": " + errno_text());
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return fail(Errc::io, path + " is not a regular file");
+  }
+  if (static_cast<std::size_t>(st.st_size) > max_size) {
+    ::close(fd);
+    return fail(Errc::io, path + " is larger than " + std::to_string(max_size) + " bytes");
+  }
+  std::string out(static_cast<std::size_t>(st.st_size), '\0');
+  std::size_t off = 0;
+  while (off < out.size()) {
+    ssize_t n = ::read(fd, out.data() + off, out.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    off += static_cast<std::size_t>(n);
+  }
+  ::close(fd);
+  out.resize(off);
+  return out;
+}
+
+std::string ca_id(const std::string& directory_url) {
+  std::string s = directory_url;
+  if (auto p = s.find("://"); p != std::string::npos) s = s.substr(p + 3);
+  std::string out;
+  for (char c : s) out += (std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-') ? c : '_';
+  while (!out.empty() && out.back() == '_') out.pop_back();
+  return out.empty() ? "default" : out;
+}
+
+std::string StateStore::account_dir(const std::string& ca) const { return root_ + "/accounts/" + ca; }
+std::string StateStore::live_dir(const std::string& name) const { return root_ + "/live/" + name; }
+
+Result<std::optional<StoredAccount>> StateStore::load_account(const std::string& ca) const {
+  auto key = read_file(account_dir(ca) + "/private_key.pem", 64 * 1024);
+  if (!key) {
+    if (key.error().code == Errc::not_found) return std::optional<StoredAccount>{};
+    return fail(key.error());
+  }
+  StoredAccount acct{Secret(std::move(*key)), std::nullopt};
+  auto url = read_file(account_dir(ca) + "/account_url", 4096);
+  if (url) {
+    std::string u = *url;
+    while (!u.empty() && (u.back() == '\n' || u.back() == '\r' || u.back() == ' ')) u.pop_back();
+    if (!u.empty()) acct.url = u;
+  } else if (url.error().code != Errc::not_found) {
+    return fail(url.error());
+  }
+  return std::optional<StoredAccount>(std::move(acct));
+}
+
+Result<void> StateStore::save_account_key(const std::string& ca, const Secret& key_pem) const {
+  if (auto r = ensure_dir(account_dir(ca), 0700); !r) return r;
+  std::string path = account_dir(ca) + "/private_key.pem";
+  // Never replace an existing account key silently: losing it loses the account.
+  if (fs::exists(path)) return fail(Errc::io, "refusing to overwrite existing account key " + path);
+  return write_file_atomic(path, key_pem.view(), 0600);
+}
+
+Result<void> StateStore::save_account_url(const std::string& ca, const std::string& url) const {
+  if (auto r = ensure_dir(account_dir(ca), 0700); !r) return r;
+  return write_file_atomic(account_dir(ca) + "/account_url", url + "\n", 0644);
+}
+
+Result<void> StateStore::forget_account_url(const std::string& ca) const {
+  std::error_code ec;
+  fs::remove(account_dir(ca) + "/account_url", ec);
+  if (ec) return fail(Errc::io, "cannot remove account URL: " + ec.message());
+  return {};
+}
+
+Result<int> StateStore::save_certificate(const std::string& name, const std::string& fullchain_pem,
+                                         const Secret& key_pem) const {
+  auto ders = parse_pem_chain(fullchain_pem);
+  if (!ders) return fail(ders.error().with_context("refusing to store certificate"));
+  std::string archive = root_ + "/archive/" + name;
+  std::string live = live_dir(name);
+  if (auto r = ensure_dir(archive, 0700); !r) return fail(r.error());
+  if (auto r = ensure_dir(live, 0700); !r) return fail(r.error());
+  int version = 1;
+  while (fs::exists(archive + "/cert" + std::to_string(version) + ".pem") ||
+         fs::exists(archive + "/privkey" + std::to_string(version) + ".pem"))
+    ++version;
+  std::string v = std::to_string(version);
+  std::string cert = der_to_pem((*ders)[0]);
+  std::string chain;
+  for (std::size_t i = 1; i < ders->size(); ++i) chain += der_to_pem((*ders)[i]);
+  // Archive first; live/ keeps pointing at the previous version until all four files exist.
+  struct File {
+    const char* base;
+    std::string_view data;
+    unsigned mode;
+  };
+  for (const File& f : {File{"privkey", key_pem.view(), 0600}, File{"cert", cert, 0644}, File{"chain", chain, 0644},
+                        File{"fullchain", std::string_view(fullchain_pem), 0644}}) {
+    if (auto r = write_file_atomic(archive + "/" + f.base + v + ".pem", f.data, f.mode); !r) return fail(r.error());
+  }
+  for (const char* base : {"privkey", "cert", "chain", "fullchain"}) {
+    std::string target = "../../archive/" + name + "/" + base + v + ".pem";
+    if (auto r = replace_symlink(target, live + "/" + base + ".pem"); !r) return fail(r.error());
+  }
+  if (auto r = fsync_dir(live); !r) return fail(r.error());
+  return version;
+}
+
+Result<std::optional<StoredCertificate>> StateStore::load_certificate(const std::string& name) const {
+  auto pem = read_file(live_dir(name) + "/fullchain.pem");
+  if (!pem) {
+    if (pem.error().code == Errc::not_found) return std::optional<StoredCertificate>{};
+    return fail(pem.error());
+  }
+  std::error_code ec;
+  auto target = fs::read_symlink(live_dir(name) + "/fullchain.pem", ec).filename().string();
+  int version = 0;
+  if (!ec && target.size() > 13) version = std::atoi(target.substr(9, target.size() - 13).c_str());
+  return std::optional<StoredCertificate>(StoredCertificate{version, std::move(*pem), live_dir(name)});
+}
+
+Result<Secret> StateStore::load_certificate_key(const std::string& name) const {
+  auto pem = read_file(live_dir(name) + "/privkey.pem", 64 * 1024);
+  if (!pem) return fail(pem.error());
+  return Secret(std::move(*pem));
+}
+
+}  // namespace acmed::storage

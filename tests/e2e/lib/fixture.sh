@@ -1,0 +1,117 @@
+# Test fixture: a real Pebble CA (Debian package) with pebble-challtestsrv as its
+# DNS resolver, all on 127.0.0.1 with free ports, torn down on exit even when a
+# test fails. Source it, then call fixture_start.
+#
+#   . tests/e2e/lib/fixture.sh
+#   fixture_start            # exports ACME_DIR, CA_BUNDLE, HTTP01_PORT, PEBBLE_MGMT ...
+#   acmed_run issue -d a.test ...
+set -euo pipefail
+
+FIXTURE_PIDS=()
+FIXTURE_DIR=""
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+pass() { echo "ok - $*"; }
+
+# A TCP port nothing listens on now. Ports come from a range Linux does not hand out
+# as ephemeral ports, so a fresh listener rarely collides.
+free_port() {
+  local p
+  for _ in $(seq 1 200); do
+    p=$((20000 + RANDOM % 12000))
+    if ! ss -Hltn "sport = :$p" | grep -q . && ! ss -Hlun "sport = :$p" | grep -q .; then
+      echo "$p"; return 0
+    fi
+  done
+  echo "no free port found" >&2; return 1
+}
+
+fixture_cleanup() {
+  local rc=$?
+  for pid in "${FIXTURE_PIDS[@]:-}"; do
+    [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
+  done
+  for pid in "${FIXTURE_PIDS[@]:-}"; do
+    [ -n "$pid" ] && wait "$pid" 2>/dev/null || true
+  done
+  if [ "$rc" -ne 0 ] && [ -n "$FIXTURE_DIR" ]; then
+    echo "--- pebble log (tail) ---" >&2; tail -n 40 "$FIXTURE_DIR/pebble.log" >&2 || true
+  fi
+  if [ -n "$FIXTURE_DIR" ] && [ -z "${KEEP_FIXTURE:-}" ]; then rm -rf "$FIXTURE_DIR"; fi
+  exit "$rc"
+}
+
+# A throwaway CA and a server certificate for 127.0.0.1 and localhost, for Pebble's own HTTPS API.
+make_test_tls() {
+  local d=$1
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=acmed test root" \
+    -keyout "$d/ca.key" -out "$d/ca.pem" 2>/dev/null
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=127.0.0.1" \
+    -keyout "$d/server.key" -out "$d/server.csr" 2>/dev/null
+  printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n' > "$d/ext.cnf"
+  openssl x509 -req -in "$d/server.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" -CAcreateserial -days 2 \
+    -extfile "$d/ext.cnf" -out "$d/server.pem" 2>/dev/null
+}
+
+wait_for_url() {
+  local url=$1 tries=${2:-100}
+  for _ in $(seq 1 "$tries"); do
+    if curl -fsS --cacert "$FIXTURE_DIR/ca.pem" -o /dev/null "$url" 2>/dev/null; then return 0; fi
+    sleep 0.1
+  done
+  fail "service at $url did not come up"
+}
+
+# fixture_start: starts challtestsrv (DNS) and Pebble. Environment knobs:
+#   NONCE_REJECT (percent, default 0), AUTHZ_REUSE (percent, default 0)
+fixture_start() {
+  FIXTURE_DIR=$(mktemp -d /tmp/acmed-e2e.XXXXXX)
+  trap fixture_cleanup EXIT
+  make_test_tls "$FIXTURE_DIR"
+  DNS_PORT=$(free_port); CTS_MGMT=$(free_port); PEBBLE_PORT=$(free_port); PEBBLE_MGMT_PORT=$(free_port)
+  HTTP01_PORT=$(free_port); TLSALPN_PORT=$(free_port)
+  cat > "$FIXTURE_DIR/pebble.json" <<JSON
+{"pebble": {
+  "listenAddress": "127.0.0.1:$PEBBLE_PORT",
+  "managementListenAddress": "127.0.0.1:$PEBBLE_MGMT_PORT",
+  "certificate": "$FIXTURE_DIR/server.pem",
+  "privateKey": "$FIXTURE_DIR/server.key",
+  "httpPort": $HTTP01_PORT,
+  "tlsPort": $TLSALPN_PORT,
+  "ocspResponderURL": "",
+  "externalAccountBindingRequired": false
+}}
+JSON
+  # Every name resolves to 127.0.0.1 only, so validation never leaves loopback.
+  pebble-challtestsrv -dns01 "127.0.0.1:$DNS_PORT" -http01 "" -https01 "" -tlsalpn01 "" \
+    -management "127.0.0.1:$CTS_MGMT" -defaultIPv4 127.0.0.1 -defaultIPv6 "" \
+    > "$FIXTURE_DIR/challtestsrv.log" 2>&1 &
+  FIXTURE_PIDS+=($!)
+  PEBBLE_VA_NOSLEEP=1 PEBBLE_WFE_NONCEREJECT="${NONCE_REJECT:-0}" PEBBLE_AUTHZREUSE="${AUTHZ_REUSE:-0}" \
+    pebble -config "$FIXTURE_DIR/pebble.json" -dnsserver "127.0.0.1:$DNS_PORT" \
+    > "$FIXTURE_DIR/pebble.log" 2>&1 &
+  FIXTURE_PIDS+=($!)
+  ACME_DIR="https://127.0.0.1:$PEBBLE_PORT/dir"
+  PEBBLE_MGMT="https://127.0.0.1:$PEBBLE_MGMT_PORT"
+  CA_BUNDLE="$FIXTURE_DIR/ca.pem"
+  STATE_DIR="$FIXTURE_DIR/state"
+  CONFIG_DIR="$FIXTURE_DIR/etc"
+  mkdir -p "$CONFIG_DIR/certs.d"
+  wait_for_url "$ACME_DIR"
+  wait_for_url "$PEBBLE_MGMT/roots/0"
+  export ACME_DIR PEBBLE_MGMT CA_BUNDLE STATE_DIR CONFIG_DIR HTTP01_PORT TLSALPN_PORT DNS_PORT FIXTURE_DIR
+}
+
+# acmed_run ARGS...: the real binary ($ACMED) against the fixture's CA.
+acmed_run() {
+  "$ACMED" --config-dir "$CONFIG_DIR" --state-dir "$STATE_DIR" --server "$ACME_DIR" --ca-bundle "$CA_BUNDLE" "$@"
+}
+
+# Requests Pebble's WFE logged, e.g. count_pebble_requests before/after a run.
+count_pebble_requests() {
+  grep -cE ' (GET|HEAD|POST) \S+ -> calling handler' "$FIXTURE_DIR/pebble.log" || true
+}
+
+pebble_root() {
+  curl -fsS --cacert "$CA_BUNDLE" "$PEBBLE_MGMT/roots/0"
+}
