@@ -85,6 +85,7 @@ Result<void> Session::ensure_account(bool allow_register) {
     // Persist the key before the CA knows it, so a crash can never lose a registered key.
     if (auto r = store_.save_account_key(ca_id_, key->to_pem()); !r) return r;
     account_key_.emplace(std::move(*key));
+    fresh_key_ = true;
     client_->set_account(&*account_key_, std::nullopt);
   }
   if (!allow_register) return fail(Errc::not_found, "the CA has no account for the stored key");
@@ -107,7 +108,17 @@ Result<void> Session::register_account() {
                                             config_.account.eab->algorithm};
   }
   auto acct = client_->new_account(opts);
-  if (!acct) return fail(acct.error());
+  if (!acct) {
+    Error e = acct.error();
+    if (e.is_acme("badPublicKey") || e.is_acme("badSignatureAlgorithm")) {
+      // The CA refuses this kind of key. It was never registered, so it can go; the
+      // next run generates a key of the configured type instead of reusing this one.
+      if (fresh_key_) (void)store_.discard_unregistered_account_key(ca_id_);
+      e = e.with_context("the CA does not accept " + to_string(account_key_->type()) +
+                         " account keys; set 'account.key_type' to ec-p256 (the default)");
+    }
+    return fail(std::move(e));
+  }
   spdlog::info("account registered: {}", acct->url);
   return store_.save_account_url(ca_id_, acct->url);
 }

@@ -53,6 +53,7 @@ class Session {
   std::unique_ptr<transport::HttpClient> http_;
   std::unique_ptr<acme::Client> client_;
   std::optional<PrivateKey> account_key_;
+  bool fresh_key_ = false;  ///< generated in this run, not yet known to the CA
 };
 
 /// Maps an error to the exit code: config errors 2, everything else 1.

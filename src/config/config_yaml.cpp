@@ -42,8 +42,8 @@ Result<ConfigValue> convert(const YAML::Node& node, const std::string& source) {
         if (v.map.count(key)) return fail(Errc::config, where(source, kv.first.Mark()) + ": duplicate key '" + key + "'");
         auto c = convert(kv.second, source);
         if (!c) return c;
-        // A key with no value still needs a location for messages.
-        if (c->kind == ConfigValue::Kind::null) c->origin = where(source, kv.first.Mark());
+        // Messages point at the key, where the operator looks first.
+        c->origin = where(source, kv.first.Mark());
         v.map.emplace(std::move(key), std::move(*c));
       }
       break;

@@ -7,6 +7,7 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <cstring>
 #include <ctime>
 
@@ -190,18 +191,27 @@ std::vector<std::pair<std::string, std::string>> PrivateKey::jwk_members() const
   }
 }
 
-std::string PrivateKey::jwk_canonical_json() const {
-  // RFC 7638 §3.3: required members only, sorted, no whitespace. Every value here
-  // is a base64url string or a fixed name, so no JSON escaping is needed.
+namespace {
+std::string canonical_jwk(std::vector<std::pair<std::string, std::string>> members) {
+  // RFC 7638 §3.3: required members only, sorted, no whitespace. Every value is a
+  // base64url string or a fixed name, so no JSON escaping is needed.
+  std::sort(members.begin(), members.end());
   std::string out = "{";
-  for (const auto& [k, v] : jwk_members()) {
+  for (const auto& [k, v] : members) {
     if (out.size() > 1) out += ',';
     out += "\"" + k + "\":\"" + v + "\"";
   }
   return out + "}";
 }
+}  // namespace
 
-std::string PrivateKey::thumbprint() const { return base64url_encode(sha256(jwk_canonical_json())); }
+std::string jwk_thumbprint(std::vector<std::pair<std::string, std::string>> members) {
+  return base64url_encode(sha256(canonical_jwk(std::move(members))));
+}
+
+std::string PrivateKey::jwk_canonical_json() const { return canonical_jwk(jwk_members()); }
+
+std::string PrivateKey::thumbprint() const { return jwk_thumbprint(jwk_members()); }
 
 Result<std::string> PrivateKey::sign(std::string_view data) const {
   EvpMdCtxPtr ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);

@@ -166,6 +166,15 @@ Result<void> StateStore::forget_account_url(const std::string& ca) const {
   return {};
 }
 
+Result<void> StateStore::discard_unregistered_account_key(const std::string& ca) const {
+  if (fs::exists(account_dir(ca) + "/account_url"))
+    return fail(Errc::io, "refusing to remove the key of a registered account in " + account_dir(ca));
+  std::error_code ec;
+  fs::remove(account_dir(ca) + "/private_key.pem", ec);
+  if (ec) return fail(Errc::io, "cannot remove unregistered account key: " + ec.message());
+  return {};
+}
+
 Result<int> StateStore::save_certificate(const std::string& name, const std::string& fullchain_pem,
                                          const Secret& key_pem) const {
   auto ders = parse_pem_chain(fullchain_pem);

@@ -24,7 +24,7 @@ namespace acmed::acme {
 
 struct ClientOptions {
   std::string directory_url;
-  int bad_nonce_retries = 5;  ///< extra attempts after a badNonce answer
+  int bad_nonce_retries = 10;  ///< extra attempts after a badNonce answer (each carries a fresh nonce)
 };
 
 class Client {

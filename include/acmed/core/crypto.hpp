@@ -67,6 +67,10 @@ class PrivateKey {
 /// and, when it fits in 64 octets, the first DNS name as CN.
 [[nodiscard]] Result<std::string> make_csr_der(const PrivateKey& key, const std::vector<Identifier>& ids);
 
+/// RFC 7638 thumbprint of a public JWK given as its required members (any order):
+/// base64url(SHA-256(canonical JSON)).
+std::string jwk_thumbprint(std::vector<std::pair<std::string, std::string>> members);
+
 std::string sha256(std::string_view data);
 [[nodiscard]] Result<std::string> hmac(std::string_view alg /* HS256|HS384|HS512 */, std::string_view key,
                                        std::string_view data);

@@ -48,6 +48,8 @@ class StateStore {
   [[nodiscard]] Result<void> save_account_key(const std::string& ca, const Secret& key_pem) const;
   [[nodiscard]] Result<void> save_account_url(const std::string& ca, const std::string& url) const;
   [[nodiscard]] Result<void> forget_account_url(const std::string& ca) const;
+  /// Removes an account key the CA never accepted. Refuses when an account URL is stored.
+  [[nodiscard]] Result<void> discard_unregistered_account_key(const std::string& ca) const;
   std::string account_dir(const std::string& ca) const;
 
   /// Writes a new archive version, then points live/ at it. Returns the version number.

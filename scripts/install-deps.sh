@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs what acmed needs to build and test, from Debian bookworm packages only.
+# Installs nothing when everything is present. Run as root (or with sudo available).
+set -euo pipefail
+
+packages=(
+  # build
+  g++ cmake ninja-build pkg-config
+  libssl-dev libboost-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libyaml-cpp-dev
+  libcli11-dev libexpected-dev catch2 libldns-dev libunbound-dev
+  # tests and demo: the real CA and the tools the fixtures use
+  pebble openssl curl iproute2 ca-certificates binutils
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+echo "install-deps: installing ${missing[*]}"
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "install-deps: run as root, or install sudo" >&2; exit 1; }
+  SUDO=sudo
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

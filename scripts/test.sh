@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# The whole test suite: installs missing Debian packages, builds, and runs every
+# unit, boundary, CLI and end-to-end test (real Pebble on 127.0.0.1) through ctest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-deps.sh
+bash scripts/build.sh
+start=$(date +%s)
+ctest --test-dir "${BUILD_DIR:-build}" -j"${JOBS:-2}" --output-on-failure --timeout 600 "$@"
+echo "test.sh: suite finished in $(( $(date +%s) - start )) s"
