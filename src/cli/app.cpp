@@ -65,6 +65,10 @@ Result<void> Session::ensure_account(bool allow_register) {
   if (account_key_ && client_->account_url()) return {};
   auto stored = store_.load_account(ca_id_);
   if (!stored) return fail(stored.error());
+  if (store_.has_pending_account_key(ca_id_))
+    spdlog::warn("{}/private_key.next.pem exists: an earlier key rollover was interrupted; if the CA rejects "
+                 "the current key, move that file to private_key.pem",
+                 store_.account_dir(ca_id_));
   if (*stored) {
     auto key = PrivateKey::from_pem((*stored)->key_pem.view());
     if (!key) return fail(key.error().with_context("account key in " + store_.account_dir(ca_id_)));
@@ -121,6 +125,24 @@ Result<void> Session::register_account() {
   }
   spdlog::info("account registered: {}", acct->url);
   return store_.save_account_url(ca_id_, acct->url);
+}
+
+Result<void> Session::rollover_account_key(KeyType type) {
+  auto next = PrivateKey::generate(type);
+  if (!next) return fail(next.error());
+  if (auto r = store_.save_pending_account_key(ca_id_, next->to_pem()); !r) return r;
+  auto r = client_->rollover_key(*next);
+  if (!r) {
+    (void)store_.discard_pending_account_key(ca_id_);
+    return fail(r.error());
+  }
+  // The CA now knows only the new key; the client signs with it from here on.
+  previous_key_.emplace(std::move(*account_key_));
+  account_key_.emplace(std::move(*next));
+  client_->set_account(&*account_key_, client_->account_url());
+  if (auto c = store_.commit_pending_account_key(ca_id_); !c)
+    return fail(c.error().with_context("the CA switched to the new key, which is in private_key.next.pem"));
+  return {};
 }
 
 Result<void> Session::recover_account() {

@@ -42,6 +42,8 @@ class Session {
   [[nodiscard]] Result<void> ensure_account(bool allow_register = true);
   /// Re-registers after the CA forgot the stored account URL (accountDoesNotExist).
   [[nodiscard]] Result<void> recover_account();
+  /// keyChange to a freshly generated key of `type`, keeping both keys on disk throughout.
+  [[nodiscard]] Result<void> rollover_account_key(KeyType type);
 
  private:
   Session(config::GlobalConfig cfg, std::string state_dir) : config_(std::move(cfg)), store_(std::move(state_dir)) {}
@@ -53,6 +55,7 @@ class Session {
   std::unique_ptr<transport::HttpClient> http_;
   std::unique_ptr<acme::Client> client_;
   std::optional<PrivateKey> account_key_;
+  std::optional<PrivateKey> previous_key_;
   bool fresh_key_ = false;  ///< generated in this run, not yet known to the CA
 };
 

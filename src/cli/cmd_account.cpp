@@ -55,6 +55,24 @@ void add_account_command(CLI::App& app, GlobalOptions& g, int& rc) {
     });
   });
 
+  auto key_type = std::make_shared<std::string>();
+  auto* rollover = cmd->add_subcommand("rollover", "Replace the account key (RFC 8555 keyChange); the account URL stays");
+  rollover->add_option("--key-type", *key_type, "type of the new key (default: account.key_type)");
+  rollover->callback([&g, &rc, key_type] {
+    rc = with_session(g, false, [key_type](Session& s) -> Result<void> {
+      KeyType t = s.config().account.key_type;
+      if (!key_type->empty()) {
+        auto parsed = parse_key_type(*key_type);
+        if (!parsed) return fail(Errc::config, parsed.error().message);
+        t = *parsed;
+      }
+      if (auto r = s.rollover_account_key(t); !r) return r;
+      spdlog::info("account key rolled over to a new {} key; the previous key is kept as private_key.old.pem",
+                   to_string(t));
+      return {};
+    });
+  });
+
   auto* deactivate = cmd->add_subcommand("deactivate", "Permanently deactivate the account (emergency stop)");
   auto confirm = std::make_shared<bool>(false);
   deactivate->add_flag("--yes-really", *confirm, "confirm: a deactivated account can never be used again");

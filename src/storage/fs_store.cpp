@@ -166,6 +166,36 @@ Result<void> StateStore::forget_account_url(const std::string& ca) const {
   return {};
 }
 
+Result<void> StateStore::save_pending_account_key(const std::string& ca, const Secret& key_pem) const {
+  if (has_pending_account_key(ca))
+    return fail(Errc::io, account_dir(ca) + "/private_key.next.pem exists: an earlier key rollover was interrupted. "
+                          "Check with 'acmed account show' which key the CA accepts before removing either file");
+  return write_file_atomic(account_dir(ca) + "/private_key.next.pem", key_pem.view(), 0600);
+}
+
+Result<void> StateStore::commit_pending_account_key(const std::string& ca) const {
+  const std::string dir = account_dir(ca);
+  // Keep the previous key: hard link first, then the atomic rename replaces the current one.
+  std::string old = dir + "/private_key.old.pem";
+  ::unlink(old.c_str());
+  if (::link((dir + "/private_key.pem").c_str(), old.c_str()) != 0)
+    return fail(Errc::io, "cannot keep the previous account key as " + old + ": " + errno_text());
+  if (::rename((dir + "/private_key.next.pem").c_str(), (dir + "/private_key.pem").c_str()) != 0)
+    return fail(Errc::io, "cannot move the new account key into place: " + errno_text());
+  return fsync_dir(dir);
+}
+
+Result<void> StateStore::discard_pending_account_key(const std::string& ca) const {
+  std::error_code ec;
+  fs::remove(account_dir(ca) + "/private_key.next.pem", ec);
+  if (ec) return fail(Errc::io, "cannot remove the pending account key: " + ec.message());
+  return {};
+}
+
+bool StateStore::has_pending_account_key(const std::string& ca) const {
+  return fs::exists(account_dir(ca) + "/private_key.next.pem");
+}
+
 Result<void> StateStore::discard_unregistered_account_key(const std::string& ca) const {
   if (fs::exists(account_dir(ca) + "/account_url"))
     return fail(Errc::io, "refusing to remove the key of a registered account in " + account_dir(ca));

@@ -33,7 +33,6 @@ run() { "$ACMED" --config-dir "$CONFIG_DIR" --state-dir "$STATE_DIR" "$@"; }
 
 run issue rsa 2> "$FIXTURE_DIR/rsa.log" || { cat "$FIXTURE_DIR/rsa.log"; fail "rsa issuance failed"; }
 openssl x509 -in "$STATE_DIR/live/rsa/cert.pem" -noout -text | grep -q "Public-Key: (3072 bit)" || fail "leaf is not RSA-3072"
-jwk_alg=$(grep -o 'ec-p384\|ES384' "$FIXTURE_DIR/rsa.log" || true)
 openssl pkey -in "$STATE_DIR/accounts/"*/private_key.pem -noout -text | grep -q "NIST CURVE: P-384" || fail "account key is not P-384"
 pass "RSA-3072 certificate with a P-384 account key"
 

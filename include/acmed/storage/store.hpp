@@ -52,6 +52,14 @@ class StateStore {
   [[nodiscard]] Result<void> discard_unregistered_account_key(const std::string& ca) const;
   std::string account_dir(const std::string& ca) const;
 
+  /// Key rollover in three steps, so no key is ever lost: the new key is stored as
+  /// private_key.next.pem before the CA hears of it; commit moves it into place
+  /// (the old key stays as private_key.old.pem); discard removes it after a refusal.
+  [[nodiscard]] Result<void> save_pending_account_key(const std::string& ca, const Secret& key_pem) const;
+  [[nodiscard]] Result<void> commit_pending_account_key(const std::string& ca) const;
+  [[nodiscard]] Result<void> discard_pending_account_key(const std::string& ca) const;
+  bool has_pending_account_key(const std::string& ca) const;
+
   /// Writes a new archive version, then points live/ at it. Returns the version number.
   [[nodiscard]] Result<int> save_certificate(const std::string& name, const std::string& fullchain_pem,
                                              const Secret& key_pem) const;

@@ -63,7 +63,9 @@ wait_for_url() {
 }
 
 # fixture_start: starts challtestsrv (DNS) and Pebble. Environment knobs:
-#   NONCE_REJECT (percent, default 0), AUTHZ_REUSE (percent, default 0)
+#   NONCE_REJECT (percent, default 0), AUTHZ_REUSE (percent, default 0),
+#   ALTERNATE_ROOTS (count, default 0), EAB=1 (require external account binding;
+#   exports EAB_KID and EAB_HMAC_KEY)
 fixture_start() {
   FIXTURE_DIR=$(mktemp -d /tmp/acmed-e2e.XXXXXX)
   trap fixture_cleanup EXIT
@@ -79,15 +81,19 @@ fixture_start() {
   "httpPort": $HTTP01_PORT,
   "tlsPort": $TLSALPN_PORT,
   "ocspResponderURL": "",
-  "externalAccountBindingRequired": false
+  "externalAccountBindingRequired": $([ -n "${EAB:-}" ] && echo true || echo false),
+  "externalAccountMACKeys": {"kid-acmed": "zWNDZM6eQGHWpSRTPal5eIUYFTu7EajVIoguysqZ9wG44nMEtx3MUAsUDkMTQ12W"}
 }}
 JSON
+  EAB_KID=kid-acmed
+  EAB_HMAC_KEY=zWNDZM6eQGHWpSRTPal5eIUYFTu7EajVIoguysqZ9wG44nMEtx3MUAsUDkMTQ12W
   # Every name resolves to 127.0.0.1 only, so validation never leaves loopback.
   pebble-challtestsrv -dns01 "127.0.0.1:$DNS_PORT" -http01 "" -https01 "" -tlsalpn01 "" \
     -management "127.0.0.1:$CTS_MGMT" -defaultIPv4 127.0.0.1 -defaultIPv6 "" \
     > "$FIXTURE_DIR/challtestsrv.log" 2>&1 &
   FIXTURE_PIDS+=($!)
   PEBBLE_VA_NOSLEEP=1 PEBBLE_WFE_NONCEREJECT="${NONCE_REJECT:-0}" PEBBLE_AUTHZREUSE="${AUTHZ_REUSE:-0}" \
+    PEBBLE_ALTERNATE_ROOTS="${ALTERNATE_ROOTS:-0}" \
     pebble -config "$FIXTURE_DIR/pebble.json" -dnsserver "127.0.0.1:$DNS_PORT" \
     > "$FIXTURE_DIR/pebble.log" 2>&1 &
   FIXTURE_PIDS+=($!)
@@ -99,7 +105,7 @@ JSON
   mkdir -p "$CONFIG_DIR/certs.d"
   wait_for_url "$ACME_DIR"
   wait_for_url "$PEBBLE_MGMT/roots/0"
-  export ACME_DIR PEBBLE_MGMT CA_BUNDLE STATE_DIR CONFIG_DIR HTTP01_PORT TLSALPN_PORT DNS_PORT FIXTURE_DIR
+  export EAB_KID EAB_HMAC_KEY ACME_DIR PEBBLE_MGMT CA_BUNDLE STATE_DIR CONFIG_DIR HTTP01_PORT TLSALPN_PORT DNS_PORT FIXTURE_DIR
 }
 
 # acmed_run ARGS...: the real binary ($ACMED) against the fixture's CA.
@@ -112,6 +118,7 @@ count_pebble_requests() {
   grep -cE ' (GET|HEAD|POST) \S+ -> calling handler' "$FIXTURE_DIR/pebble.log" || true
 }
 
+# pebble_root [N]: root N (default 0) that Pebble's issued chains lead to.
 pebble_root() {
-  curl -fsS --cacert "$CA_BUNDLE" "$PEBBLE_MGMT/roots/0"
+  curl -fsS --cacert "$CA_BUNDLE" "$PEBBLE_MGMT/roots/${1:-0}"
 }

@@ -1,0 +1,52 @@
+# Account lifecycle against a Pebble that requires external account binding:
+# EAB registration (and refusal without it), contact update, key rollover that
+# keeps the account URL, issuance with the new key, and deactivation.
+EAB=1
+. "$(dirname "$0")/lib/fixture.sh"
+fixture_start
+run() { acmed_run "$@"; }
+expect_fail() {  # expect_fail CODE PATTERN -- ARGS...
+  local code=$1 pattern=$2; shift 3
+  set +e; out=$("$@" 2>&1); rc=$?; set -e
+  [ "$rc" = "$code" ] || fail "exit $rc, want $code for: $* -> $out"
+  echo "$out" | grep -qE "$pattern" || fail "message '$out' does not match '$pattern'"
+}
+
+expect_fail 2 "requires external account binding" -- run --agree-tos account register
+printf '%s\n' "$EAB_HMAC_KEY" > "$FIXTURE_DIR/eab.key"
+chmod 644 "$FIXTURE_DIR/eab.key"
+cat > "$CONFIG_DIR/acmed.yaml" <<YAML
+account:
+  agree_tos: true
+  contact: [first@test.example]
+  eab: {kid: $EAB_KID, hmac_key_file: $FIXTURE_DIR/eab.key, algorithm: HS256}
+YAML
+expect_fail 2 "readable by group or others .*chmod 600" -- run account register
+! grep -rq "$EAB_HMAC_KEY" "$STATE_DIR" 2>/dev/null || fail "EAB key leaked into the state directory"
+chmod 600 "$FIXTURE_DIR/eab.key"
+url=$(run account register 2> "$FIXTURE_DIR/register.log") || { cat "$FIXTURE_DIR/register.log"; fail "EAB registration failed"; }
+echo "$url" | grep -qE '^https://127\.0\.0\.1:[0-9]+/my-account/' || fail "unexpected account URL '$url'"
+grep -q "$EAB_HMAC_KEY" "$FIXTURE_DIR/register.log" && fail "EAB key appeared in the log"
+pass "EAB registration ($url)"
+
+run account update --contact second@test.example 2>/dev/null || fail "contact update failed"
+run account show 2>/dev/null | grep -q "contact: mailto:second@test.example" || fail "contact not updated"
+pass "contact updated"
+
+key_dir=$(dirname "$STATE_DIR/accounts/"*/private_key.pem)
+before=$(openssl pkey -in "$key_dir/private_key.pem" -pubout)
+run account rollover 2> "$FIXTURE_DIR/rollover.log" || { cat "$FIXTURE_DIR/rollover.log"; fail "rollover failed"; }
+after=$(openssl pkey -in "$key_dir/private_key.pem" -pubout)
+[ "$before" != "$after" ] || fail "account key did not change"
+[ "$(openssl pkey -in "$key_dir/private_key.old.pem" -pubout)" = "$before" ] || fail "previous key not kept"
+[ "$(stat -c %a "$key_dir/private_key.pem")" = 600 ] || fail "new account key is not 0600"
+[ ! -e "$key_dir/private_key.next.pem" ] || fail "pending key left behind"
+run account show 2>/dev/null | grep -q "url: $url" || fail "account URL changed after rollover"
+run issue after-rollover -d rollover.test.example --http-01-listen "127.0.0.1:$HTTP01_PORT" 2> "$FIXTURE_DIR/issue.log" \
+  || { cat "$FIXTURE_DIR/issue.log"; fail "issuance with the rolled-over key failed"; }
+pass "key rollover keeps the account URL and issuance works with the new key"
+
+expect_fail 2 "permanent" -- run account deactivate
+run account deactivate --yes-really 2>/dev/null || fail "deactivation failed"
+expect_fail 1 "unauthorized|deactivated" -- run issue dead -d dead.test.example --http-01-listen "127.0.0.1:$HTTP01_PORT"
+pass "deactivated account can no longer issue"
