@@ -17,19 +17,6 @@ int report(const Error& e) {
   return exit_code_for(e);
 }
 
-Result<Secret> read_private_file(const std::string& path) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) return fail(Errc::config, "cannot read " + path + ": " + std::strerror(errno));
-  if (st.st_mode & 0077)
-    return fail(Errc::config, path + " is readable by group or others (mode " +
-                                  fmt::format("{:04o}", st.st_mode & 07777) + "); run: chmod 600 " + path);
-  auto data = storage::read_file(path, 64 * 1024);
-  if (!data) return fail(Errc::config, data.error().message);
-  std::string s = std::move(*data);
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
-  return Secret(std::move(s));
-}
-
 Result<std::unique_ptr<Session>> Session::open(const GlobalOptions& opts) {
   config::GlobalConfig cfg;
   std::string path = opts.config_dir + "/acmed.yaml";
@@ -106,7 +93,7 @@ Result<void> Session::register_account() {
   opts.contact = config_.account.contact;
   opts.terms_of_service_agreed = config_.account.agree_tos;
   if (config_.account.eab) {
-    auto hmac_key = read_private_file(config_.account.eab->hmac_key_file);
+    auto hmac_key = read_secret_file(config_.account.eab->hmac_key_file);
     if (!hmac_key) return fail(hmac_key.error().with_context("EAB HMAC key"));
     opts.eab = acme::ExternalAccountBinding{config_.account.eab->key_id, std::string(hmac_key->view()),
                                             config_.account.eab->algorithm};

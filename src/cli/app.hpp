@@ -64,7 +64,4 @@ int exit_code_for(const Error& e);
 /// Logs the error as one clear line (plus subproblems) and returns its exit code.
 int report(const Error& e);
 
-/// Reads a credential file, refusing files readable by group or others.
-[[nodiscard]] Result<Secret> read_private_file(const std::string& path);
-
 }  // namespace acmed::cli

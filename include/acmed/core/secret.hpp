@@ -10,6 +10,8 @@
 #include <string>
 #include <string_view>
 
+#include "acmed/core/result.hpp"
+
 namespace acmed {
 
 class Secret {
@@ -31,5 +33,9 @@ class Secret {
   void wipe() noexcept;
   std::string value_;
 };
+
+/// Reads a credential file, refusing one that group or others can read (with the
+/// chmod that fixes it) and files over 64 KiB. Trailing newlines are dropped.
+[[nodiscard]] Result<Secret> read_secret_file(const std::string& path);
 
 }  // namespace acmed

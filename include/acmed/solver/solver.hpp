@@ -17,6 +17,10 @@
 #include "acmed/core/identifier.hpp"
 #include "acmed/core/result.hpp"
 
+namespace acmed::dns {
+class Resolver;
+}
+
 namespace acmed::solver {
 
 /// What a solver kind can do; checked before an order is placed.
@@ -60,8 +64,12 @@ struct SolverConfig {
   ConfigValue settings;  ///< the whole section (a map), origins included
 };
 
-/// What a solver may use. Read-only services only; DNS writers are wired inside dns-01.
-struct SolverDeps {};
+/// What a solver may use. Read-only services only: DNS writers are wired inside the
+/// dns-01 target and appear nowhere in this type.
+struct SolverDeps {
+  dns::Resolver* resolver = nullptr;  ///< read-only DNS (may be null for solvers that need none)
+  std::string work_dir;               ///< private directory for journals; "" = none
+};
 
 class SolverFactory {
  public:

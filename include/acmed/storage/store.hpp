@@ -13,17 +13,16 @@
 #include <optional>
 #include <string>
 
+#include "acmed/core/files.hpp"
 #include "acmed/core/result.hpp"
 #include "acmed/core/secret.hpp"
 
 namespace acmed::storage {
 
-/// Writes `data` to `path` atomically with permission bits `mode` set before any byte is written.
-[[nodiscard]] Result<void> write_file_atomic(const std::string& path, std::string_view data, unsigned mode);
-/// Reads a whole file, refusing files larger than `max_size`.
-[[nodiscard]] Result<std::string> read_file(const std::string& path, std::size_t max_size = 16 * 1024 * 1024);
-/// Creates `path` and missing parents with `mode`.
-[[nodiscard]] Result<void> ensure_dir(const std::string& path, unsigned mode = 0700);
+// The file primitives live in core so solvers can use them; kept visible here too.
+using acmed::ensure_dir;
+using acmed::read_file;
+using acmed::write_file_atomic;
 
 /// A directory-safe id for a CA: "acme-v02.api.letsencrypt.org/directory" -> "acme-v02.api.letsencrypt.org_directory".
 std::string ca_id(const std::string& directory_url);

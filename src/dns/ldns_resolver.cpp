@@ -1,0 +1,317 @@
+#include "acmed/dns/ldns_resolver.hpp"
+
+#include <arpa/inet.h>
+#include <spdlog/spdlog.h>
+// After spdlog: ldns' headers define macros that break fmt's templates.
+#include <ldns/ldns.h>
+
+#include <algorithm>
+#include <map>
+#include <memory>
+
+namespace acmed::dns {
+namespace {
+
+using ResolverPtr = std::unique_ptr<ldns_resolver, decltype(&ldns_resolver_deep_free)>;
+using PktPtr = std::unique_ptr<ldns_pkt, decltype(&ldns_pkt_free)>;
+using RdfPtr = std::unique_ptr<ldns_rdf, decltype(&ldns_rdf_deep_free)>;
+
+constexpr int max_chain = 16;
+
+std::string normalize(std::string name) {
+  std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+  while (!name.empty() && name.back() == '.') name.pop_back();
+  return name;
+}
+
+std::string dname_str(const ldns_rdf* rdf) {
+  char* s = ldns_rdf2str(rdf);
+  std::string out = s ? s : "";
+  free(s);
+  return normalize(out);
+}
+
+std::string rcode_name(ldns_pkt_rcode rc) {
+  ldns_lookup_table* lt = ldns_lookup_by_id(ldns_rcodes, static_cast<int>(rc));
+  return lt && lt->name ? lt->name : "RCODE" + std::to_string(static_cast<int>(rc));
+}
+
+std::string type_name(ldns_rr_type t) {
+  char* s = ldns_rr_type2str(t);
+  std::string out = s ? s : "?";
+  free(s);
+  return out;
+}
+
+/// All character-strings of a TXT RR joined with no separator, as CAs do (RFC 1035 §3.3.14).
+std::string txt_value(const ldns_rr* rr) {
+  std::string out;
+  for (std::size_t i = 0; i < ldns_rr_rd_count(rr); ++i) {
+    const ldns_rdf* rdf = ldns_rr_rdf(rr, i);
+    const uint8_t* data = ldns_rdf_data(rdf);
+    std::size_t size = ldns_rdf_size(rdf);
+    if (size == 0) continue;
+    std::size_t len = std::min<std::size_t>(data[0], size - 1);
+    out.append(reinterpret_cast<const char*>(data + 1), len);
+  }
+  return out;
+}
+
+bool is_ipv6(const std::string& a) { return a.find(':') != std::string::npos; }
+
+/// Reads CNAMEs and TXT RRs out of an answer section, starting at `name`.
+void read_answer(const ldns_pkt* pkt, const std::string& start, TxtResult& out, std::string& current) {
+  std::map<std::string, std::string> aliases;
+  std::vector<std::pair<std::string, const ldns_rr*>> txts;
+  const ldns_rr_list* answer = ldns_pkt_answer(pkt);
+  for (std::size_t i = 0; answer && i < ldns_rr_list_rr_count(answer); ++i) {
+    const ldns_rr* rr = ldns_rr_list_rr(answer, i);
+    std::string owner = dname_str(ldns_rr_owner(rr));
+    if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_CNAME && ldns_rr_rd_count(rr) > 0)
+      aliases[owner] = dname_str(ldns_rr_rdf(rr, 0));
+    else if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_TXT)
+      txts.emplace_back(owner, rr);
+  }
+  current = start;
+  for (int hops = 0; hops < max_chain; ++hops) {
+    auto it = aliases.find(current);
+    if (it == aliases.end()) break;
+    current = it->second;
+    out.cnames.push_back(current);
+  }
+  for (const auto& [owner, rr] : txts) {
+    if (owner != current) continue;
+    out.values.push_back(txt_value(rr));
+    std::uint32_t ttl = ldns_rr_ttl(rr);
+    out.ttl = out.values.size() == 1 ? ttl : std::min(out.ttl, ttl);
+  }
+}
+
+class LdnsResolver final : public Resolver {
+ public:
+  explicit LdnsResolver(ResolverOptions o) : opts_(std::move(o)) {}
+
+  Result<TxtResult> lookup_txt(const std::string& name) override { return txt(name, nullptr); }
+
+  Result<TxtResult> query_txt(const Server& server, const std::string& name) override { return txt(name, &server); }
+
+  Result<std::vector<std::string>> cname_chain(const std::string& name) override {
+    auto r = txt(name, nullptr);
+    if (!r) return fail(r.error());
+    return r->cnames;
+  }
+
+  Result<Zone> find_zone(const std::string& name) override {
+    std::string candidate = normalize(name);
+    Zone zone;
+    // SOA walk: a negative answer carries the zone's SOA in the authority section, so
+    // usually one query finds the apex.
+    while (!candidate.empty()) {
+      auto pkt = ask(nullptr, candidate, LDNS_RR_TYPE_SOA);
+      if (!pkt) return fail(pkt.error());
+      for (const ldns_rr_list* section : {ldns_pkt_answer(pkt->get()), ldns_pkt_authority(pkt->get())}) {
+        for (std::size_t i = 0; section && i < ldns_rr_list_rr_count(section) && zone.apex.empty(); ++i) {
+          const ldns_rr* rr = ldns_rr_list_rr(section, i);
+          if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_SOA) continue;
+          std::string owner = dname_str(ldns_rr_owner(rr));
+          if (candidate == owner || (candidate.size() > owner.size() &&
+                                     candidate.compare(candidate.size() - owner.size(), owner.size(), owner) == 0)) {
+            zone.apex = owner;
+            if (ldns_rr_rd_count(rr) > 0) zone.primary = dname_str(ldns_rr_rdf(rr, 0));
+          }
+        }
+      }
+      if (!zone.apex.empty()) break;
+      auto dot = candidate.find('.');
+      candidate = dot == std::string::npos ? std::string() : candidate.substr(dot + 1);
+    }
+    if (zone.apex.empty()) return fail(Errc::dns, "no DNS zone found for '" + normalize(name) + "' (no SOA on the way up)");
+
+    auto ns = ask(nullptr, zone.apex, LDNS_RR_TYPE_NS);
+    if (!ns) return fail(ns.error());
+    std::vector<std::string> hosts;
+    std::map<std::string, std::vector<std::string>> glue;
+    const ldns_rr_list* answer = ldns_pkt_answer(ns->get());
+    for (std::size_t i = 0; answer && i < ldns_rr_list_rr_count(answer); ++i) {
+      const ldns_rr* rr = ldns_rr_list_rr(answer, i);
+      if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_NS && ldns_rr_rd_count(rr) > 0)
+        hosts.push_back(dname_str(ldns_rr_rdf(rr, 0)));
+    }
+    const ldns_rr_list* extra = ldns_pkt_additional(ns->get());
+    for (std::size_t i = 0; extra && i < ldns_rr_list_rr_count(extra); ++i) {
+      const ldns_rr* rr = ldns_rr_list_rr(extra, i);
+      auto t = ldns_rr_get_type(rr);
+      if ((t == LDNS_RR_TYPE_A || (t == LDNS_RR_TYPE_AAAA && opts_.ipv6)) && ldns_rr_rd_count(rr) > 0) {
+        char* a = ldns_rdf2str(ldns_rr_rdf(rr, 0));
+        glue[dname_str(ldns_rr_owner(rr))].push_back(a ? a : "");
+        free(a);
+      }
+    }
+    if (hosts.empty()) return fail(Errc::dns, "zone '" + zone.apex + "' has no NS records");
+    std::sort(hosts.begin(), hosts.end());
+    for (const auto& host : hosts) {
+      std::vector<std::string> addrs = glue[host];
+      if (addrs.empty()) {
+        for (ldns_rr_type t : {LDNS_RR_TYPE_A, LDNS_RR_TYPE_AAAA}) {
+          if (t == LDNS_RR_TYPE_AAAA && !opts_.ipv6) continue;
+          auto a = ask(nullptr, host, t);
+          if (!a) continue;
+          const ldns_rr_list* ans = ldns_pkt_answer(a->get());
+          for (std::size_t i = 0; ans && i < ldns_rr_list_rr_count(ans); ++i) {
+            const ldns_rr* rr = ldns_rr_list_rr(ans, i);
+            if (ldns_rr_get_type(rr) != t || ldns_rr_rd_count(rr) == 0) continue;
+            char* s = ldns_rdf2str(ldns_rr_rdf(rr, 0));
+            addrs.push_back(s ? s : "");
+            free(s);
+          }
+        }
+      }
+      if (addrs.empty()) spdlog::warn("nameserver {} of zone {} has no address; it cannot be checked", host, zone.apex);
+      for (const auto& a : addrs) zone.nameservers.push_back(Server{a, 53, host});
+    }
+    if (zone.nameservers.empty()) return fail(Errc::dns, "no nameserver of zone '" + zone.apex + "' has an address");
+    return zone;
+  }
+
+ private:
+  Result<ResolverPtr> make(const Server& s, bool recursive) const {
+    ResolverPtr res(ldns_resolver_new(), &ldns_resolver_deep_free);
+    if (!res) return fail(Errc::dns, "cannot create a DNS resolver");
+    RdfPtr addr(ldns_rdf_new_frm_str(is_ipv6(s.address) ? LDNS_RDF_TYPE_AAAA : LDNS_RDF_TYPE_A, s.address.c_str()),
+                &ldns_rdf_deep_free);
+    if (!addr) return fail(Errc::dns, "'" + s.address + "' is not an IP address");
+    if (ldns_resolver_push_nameserver(res.get(), addr.get()) != LDNS_STATUS_OK)
+      return fail(Errc::dns, "cannot use nameserver " + s.address);
+    configure(res.get(), recursive);
+    ldns_resolver_set_port(res.get(), s.port);
+    return res;
+  }
+
+  void configure(ldns_resolver* r, bool recursive) const {
+    ldns_resolver_set_recursive(r, recursive);
+    timeval tv{static_cast<time_t>(opts_.timeout.count() / 1000),
+               static_cast<suseconds_t>((opts_.timeout.count() % 1000) * 1000)};
+    ldns_resolver_set_timeout(r, tv);
+    ldns_resolver_set_retry(r, static_cast<uint8_t>(std::max(opts_.retries, 1)));
+    ldns_resolver_set_fallback(r, true);  // retry over TCP when the UDP answer is truncated
+    ldns_resolver_set_defnames(r, false);
+    ldns_resolver_set_dnsrch(r, false);
+    ldns_resolver_set_random(r, false);
+  }
+
+  /// One query: to `server` without recursion, or (server == nullptr) through the recursive resolvers.
+  Result<PktPtr> ask(const Server* server, const std::string& name, ldns_rr_type type) {
+    RdfPtr dname(ldns_dname_new_frm_str((normalize(name) + ".").c_str()), &ldns_rdf_deep_free);
+    if (!dname) return fail(Errc::invalid_argument, "'" + name + "' is not a valid DNS name");
+    std::vector<Server> targets;
+    if (server) targets.push_back(*server);
+    else targets = opts_.recursive;
+    std::string last_error;
+    auto send = [&](ldns_resolver* res, const std::string& who) -> Result<PktPtr> {
+      ldns_pkt* p = nullptr;
+      ldns_status st = ldns_resolver_send(&p, res, dname.get(), type, LDNS_RR_CLASS_IN, server ? 0 : LDNS_RD);
+      PktPtr pkt(p, &ldns_pkt_free);
+      if (st != LDNS_STATUS_OK || !pkt)
+        return fail(Errc::dns, type_name(type) + " " + normalize(name) + " @" + who + ": " + ldns_get_errorstr_by_id(st));
+      auto rc = ldns_pkt_get_rcode(pkt.get());
+      if (rc != LDNS_RCODE_NOERROR && rc != LDNS_RCODE_NXDOMAIN)
+        return fail(Errc::dns, type_name(type) + " " + normalize(name) + " @" + who + ": server answered " + rcode_name(rc));
+      return pkt;
+    };
+    if (targets.empty()) {
+      ldns_resolver* raw = nullptr;
+      if (ldns_resolver_new_frm_file(&raw, nullptr) != LDNS_STATUS_OK || !raw)
+        return fail(Errc::dns, "no DNS resolver configured and /etc/resolv.conf is unusable");
+      ResolverPtr res(raw, &ldns_resolver_deep_free);
+      configure(res.get(), true);
+      return send(res.get(), "system resolver");
+    }
+    for (const auto& t : targets) {
+      auto res = make(t, server == nullptr);
+      if (!res) return fail(res.error());
+      auto pkt = send(res->get(), t.to_string());
+      if (pkt) return pkt;
+      last_error = pkt.error().message;
+    }
+    return fail(Errc::dns, last_error);
+  }
+
+  Result<TxtResult> txt(const std::string& name, const Server* server) {
+    TxtResult out;
+    out.queried = normalize(name);
+    std::string current = out.queried;
+    for (int round = 0; round < max_chain; ++round) {
+      auto pkt = ask(server, current, LDNS_RR_TYPE_TXT);
+      if (!pkt) return fail(pkt.error());
+      out.authoritative = ldns_pkt_aa(pkt->get());
+      std::string next;
+      std::size_t before = out.cnames.size();
+      read_answer(pkt->get(), current, out, next);
+      out.final_name = next;
+      if (!out.values.empty()) return out;
+      if (ldns_pkt_get_rcode(pkt->get()) == LDNS_RCODE_NXDOMAIN) {
+        out.nxdomain = true;
+        return out;
+      }
+      // An answer that ends in a CNAME without data: ask again for the target.
+      if (out.cnames.size() == before || next == current) return out;
+      current = next;
+    }
+    return fail(Errc::dns, "CNAME chain at '" + out.queried + "' is longer than " + std::to_string(max_chain));
+  }
+
+  ResolverOptions opts_;
+};
+
+}  // namespace
+
+std::string Server::to_string() const {
+  std::string a = is_ipv6(address) ? "[" + address + "]" : address;
+  return port == 53 ? a : a + ":" + std::to_string(port);
+}
+
+std::string to_string(DnssecStatus s) {
+  switch (s) {
+    case DnssecStatus::secure: return "secure";
+    case DnssecStatus::insecure: return "insecure";
+    case DnssecStatus::bogus: return "bogus";
+    case DnssecStatus::unchecked: break;
+  }
+  return "unchecked";
+}
+
+Result<Server> parse_server(std::string_view text) {
+  std::string s(text);
+  Server out;
+  std::string port;
+  if (!s.empty() && s.front() == '[') {
+    auto close = s.find(']');
+    if (close == std::string::npos) return fail(Errc::config, "DNS server '" + s + "': unterminated '['");
+    out.address = s.substr(1, close - 1);
+    if (close + 1 < s.size()) {
+      if (s[close + 1] != ':') return fail(Errc::config, "DNS server '" + s + "': expected ':' after ']'");
+      port = s.substr(close + 2);
+    }
+  } else if (std::count(s.begin(), s.end(), ':') == 1) {
+    out.address = s.substr(0, s.find(':'));
+    port = s.substr(s.find(':') + 1);
+  } else {
+    out.address = s;
+  }
+  unsigned char buf[16];
+  if (inet_pton(AF_INET, out.address.c_str(), buf) != 1 && inet_pton(AF_INET6, out.address.c_str(), buf) != 1)
+    return fail(Errc::config, "DNS server '" + s + "' is not an IP address (host names are not resolved here)");
+  if (!port.empty()) {
+    char* end = nullptr;
+    long p = std::strtol(port.c_str(), &end, 10);
+    if (*end != '\0' || p < 1 || p > 65535) return fail(Errc::config, "DNS server '" + s + "': invalid port");
+    out.port = static_cast<std::uint16_t>(p);
+  }
+  return out;
+}
+
+Result<std::unique_ptr<Resolver>> make_ldns_resolver(ResolverOptions options) {
+  return std::unique_ptr<Resolver>(std::make_unique<LdnsResolver>(std::move(options)));
+}
+
+}  // namespace acmed::dns
