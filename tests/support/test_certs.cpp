@@ -1,0 +1,89 @@
+#include "test_certs.hpp"
+
+#include <openssl/bn.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include <memory>
+#include <stdexcept>
+
+namespace acmed::test {
+namespace {
+
+EVP_PKEY* evp(const PrivateKey& k) { return static_cast<EVP_PKEY*>(k.native_handle_for_internal_use()); }
+
+void check(bool ok, const char* what) {
+  if (!ok) throw std::runtime_error(std::string("test certificate: ") + what);
+}
+
+void add_ext(X509* cert, X509* issuer, int nid, const std::string& value) {
+  X509V3_CTX ctx;
+  X509V3_set_ctx_nodb(&ctx);
+  X509V3_set_ctx(&ctx, issuer, cert, nullptr, nullptr, 0);
+  X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &ctx, nid, value.c_str());
+  check(ext != nullptr, "extension");
+  X509_add_ext(cert, ext, -1);
+  X509_EXTENSION_free(ext);
+}
+
+}  // namespace
+
+std::string make_certificate_der(const CertSpec& spec, const PrivateKey& subject_key, const PrivateKey& issuer_key) {
+  std::unique_ptr<X509, decltype(&X509_free)> cert(X509_new(), &X509_free);
+  check(cert != nullptr, "X509_new");
+  X509_set_version(cert.get(), 2);
+  BIGNUM* bn = nullptr;
+  check(BN_hex2bn(&bn, spec.serial_hex.c_str()) > 0, "serial");
+  BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(cert.get()));
+  BN_free(bn);
+  ASN1_TIME_set(X509_getm_notBefore(cert.get()), std::chrono::system_clock::to_time_t(spec.not_before));
+  ASN1_TIME_set(X509_getm_notAfter(cert.get()), std::chrono::system_clock::to_time_t(spec.not_after));
+  auto set_cn = [](X509_NAME* name, const std::string& cn) {
+    X509_NAME_add_entry_by_NID(name, NID_commonName, MBSTRING_UTF8, reinterpret_cast<const unsigned char*>(cn.c_str()),
+                               -1, -1, 0);
+  };
+  set_cn(X509_get_subject_name(cert.get()), spec.subject_cn);
+  set_cn(X509_get_issuer_name(cert.get()), spec.issuer_cn.empty() ? spec.subject_cn : spec.issuer_cn);
+  check(X509_set_pubkey(cert.get(), evp(subject_key)) == 1, "pubkey");
+  std::string san;
+  for (const auto& d : spec.dns_names) san += (san.empty() ? "" : ",") + std::string("DNS:") + d;
+  for (const auto& ip : spec.ip_addresses) san += (san.empty() ? "" : ",") + std::string("IP:") + ip;
+  if (!san.empty()) add_ext(cert.get(), cert.get(), NID_subject_alt_name, san);
+  add_ext(cert.get(), cert.get(), NID_basic_constraints, spec.is_ca ? "critical,CA:TRUE" : "critical,CA:FALSE");
+  const EVP_MD* md = issuer_key.type() == KeyType::ed25519 ? nullptr : EVP_sha256();
+  check(X509_sign(cert.get(), evp(issuer_key), md) > 0, "sign");
+  unsigned char* der = nullptr;
+  int n = i2d_X509(cert.get(), &der);
+  check(n > 0, "encode");
+  std::string out(reinterpret_cast<char*>(der), static_cast<std::size_t>(n));
+  OPENSSL_free(der);
+  return out;
+}
+
+std::string certificate_pem(const std::string& der) {
+  const unsigned char* p = reinterpret_cast<const unsigned char*>(der.data());
+  std::unique_ptr<X509, decltype(&X509_free)> cert(d2i_X509(nullptr, &p, static_cast<long>(der.size())), &X509_free);
+  check(cert != nullptr, "decode");
+  std::unique_ptr<BIO, decltype(&BIO_free_all)> bio(BIO_new(BIO_s_mem()), &BIO_free_all);
+  PEM_write_bio_X509(bio.get(), cert.get());
+  char* data = nullptr;
+  long len = BIO_get_mem_data(bio.get(), &data);
+  return std::string(data, static_cast<std::size_t>(len));
+}
+
+std::string make_chain_pem(const std::vector<std::string>& dns_names, const std::string& root_cn) {
+  auto leaf_key = PrivateKey::generate(KeyType::ec_p256);
+  auto inter_key = PrivateKey::generate(KeyType::ec_p256);
+  check(leaf_key && inter_key, "keygen");
+  const std::string inter_cn = root_cn + " Intermediate";
+  CertSpec leaf{.subject_cn = dns_names.empty() ? "leaf" : dns_names.front(),
+                .issuer_cn = inter_cn,
+                .dns_names = dns_names,
+                .serial_hex = "1001"};
+  CertSpec inter{.subject_cn = inter_cn, .issuer_cn = root_cn, .serial_hex = "2002", .is_ca = true};
+  return certificate_pem(make_certificate_der(leaf, *leaf_key, *inter_key)) +
+         certificate_pem(make_certificate_der(inter, *inter_key, *inter_key));
+}
+
+}  // namespace acmed::test

@@ -1,0 +1,38 @@
+// Certificates made on the fly with OpenSSL, so tests never depend on files that expire.
+//
+//   auto key = PrivateKey::generate(KeyType::ec_p256);
+//   CertSpec spec{.subject_cn = "a.example", .dns_names = {"a.example"}};
+//   std::string der = make_certificate_der(spec, *key, *key);   // self-signed
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "acmed/core/crypto.hpp"
+
+namespace acmed::test {
+
+struct CertSpec {
+  std::string subject_cn{};
+  std::string issuer_cn{};  ///< empty: self-signed (issuer = subject)
+  std::vector<std::string> dns_names{};
+  std::vector<std::string> ip_addresses{};
+  std::string serial_hex = "01";
+  /// Whole seconds; defaults are 2025-01-01T00:00:00Z and 2035-01-01T00:00:00Z.
+  std::chrono::system_clock::time_point not_before = std::chrono::system_clock::from_time_t(1735689600);
+  std::chrono::system_clock::time_point not_after = std::chrono::system_clock::from_time_t(2051222400);
+  bool is_ca = false;
+};
+
+/// A DER X.509 v3 certificate for `subject_key`, signed by `issuer_key`.
+std::string make_certificate_der(const CertSpec& spec, const PrivateKey& subject_key, const PrivateKey& issuer_key);
+
+/// PEM text of one DER certificate, written by OpenSSL (not acmed::der_to_pem).
+std::string certificate_pem(const std::string& der);
+
+/// A leaf for `dns_names` (CN = first name) followed by an intermediate named
+/// "<root_cn> Intermediate" issued by `root_cn`, as one PEM bundle.
+std::string make_chain_pem(const std::vector<std::string>& dns_names, const std::string& root_cn = "Test Root");
+
+}  // namespace acmed::test

@@ -1,0 +1,550 @@
+#include "acmed/acme/issuance.hpp"
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <set>
+
+#include "acme_test_util.hpp"
+#include "fake_http_client.hpp"
+#include "fake_solver.hpp"
+#include "test_certs.hpp"
+
+namespace acmed::acme {
+namespace {
+
+using namespace test_util;
+using namespace std::chrono_literals;
+using test::FakeHttpClient;
+using test::FakeSolver;
+using transport::HttpRequest;
+using transport::HttpResponse;
+
+const PrivateKey& account_key() {
+  static const PrivateKey key = [] {
+    auto k = PrivateKey::generate(KeyType::ec_p256);
+    REQUIRE(k);
+    return std::move(*k);
+  }();
+  return key;
+}
+
+const PrivateKey& certificate_key() {
+  static const PrivateKey key = [] {
+    auto k = PrivateKey::generate(KeyType::ec_p256);
+    REQUIRE(k);
+    return std::move(*k);
+  }();
+  return key;
+}
+
+constexpr const char* order_url = "https://ca.test/acme/order/1";
+constexpr const char* finalize_url = "https://ca.test/acme/order/1/finalize";
+constexpr const char* cert_url = "https://ca.test/acme/cert/1";
+constexpr const char* alt_cert_url = "https://ca.test/acme/cert/1/alt";
+
+/// One authorization of the fake CA's single order.
+struct AuthzSpec {
+  std::string name{};  ///< as ordered; "*.x" gives an authorization for x with wildcard=true
+  std::string status = "pending";
+  std::vector<std::string> challenge_types = {"http-01", "dns-01"};
+  std::string outcome = "valid";  ///< status once a challenge was answered and pending_polls ran out
+  int pending_polls = 0;          ///< polls after the answer that still see "pending"
+  std::string error_detail{};     ///< challenge error detail when outcome is "invalid"
+};
+
+/// A tiny in-memory ACME CA for one order. It answers the protocol, checks that every
+/// POST is a JWS signed by the account key with a fresh nonce, and records what it saw.
+class FakeCa {
+ public:
+  explicit FakeCa(std::vector<AuthzSpec> authzs, std::vector<std::string>* journal = nullptr)
+      : specs_(std::move(authzs)), journal_(journal) {
+    for (std::size_t i = 0; i < specs_.size(); ++i) state_.push_back({specs_[i].status, -1, ""});
+    chain_pem = test::make_chain_pem({"leaf.example"}, "Root A");
+  }
+
+  std::string chain_pem;
+  std::string alt_chain_pem;        ///< offered through Link rel="alternate" when not empty
+  int order_processing_polls = 1;   ///< order polls after finalize that still see "processing"
+  std::string finalize_outcome = "valid";
+
+  std::vector<std::string> challenge_posts;  ///< challenge URLs answered, in order
+  std::vector<std::string> challenge_payloads;
+  std::string csr_der;
+  int finalize_calls = 0;
+  int authz_fetches = 0;
+  int bad_jws = 0;       ///< POSTs not signed by the account key with kid
+  int reused_nonce = 0;  ///< POSTs whose nonce this CA never issued or already saw
+
+  FakeHttpClient::Handler handler() {
+    return [this](const HttpRequest& r) { return handle(r); };
+  }
+
+  static std::string authz_url(std::size_t i) { return "https://ca.test/acme/authz/" + std::to_string(i + 1); }
+  static std::string challenge_url(std::size_t i, const std::string& type) {
+    return "https://ca.test/acme/chall/" + std::to_string(i + 1) + "/" + type;
+  }
+  static std::string token(std::size_t i, const std::string& type) { return "tok-" + std::to_string(i + 1) + "_" + type; }
+
+ private:
+  struct State {
+    std::string status;
+    int polls_left;  ///< -1 until a challenge is answered
+    std::string answered_type;
+  };
+
+  HttpResponse reply(int status, json body, std::vector<transport::HttpHeader> extra = {}) {
+    HttpResponse r;
+    r.status = status;
+    r.headers = json_headers(fresh_nonce(), std::move(extra));
+    r.body = body.dump();
+    return r;
+  }
+
+  std::string fresh_nonce() {
+    std::string n = "nonce" + std::to_string(++nonce_counter_);
+    issued_.insert(n);
+    return n;
+  }
+
+  std::string base_name(std::size_t i) const {
+    const std::string& n = specs_[i].name;
+    return n.rfind("*.", 0) == 0 ? n.substr(2) : n;
+  }
+
+  json authz_json(std::size_t i) const {
+    const AuthzSpec& s = specs_[i];
+    const State& st = state_[i];
+    json challenges = json::array();
+    for (const auto& type : s.challenge_types) {
+      json c = {{"type", type}, {"url", challenge_url(i, type)}, {"status", "pending"}, {"token", token(i, type)}};
+      if (type == st.answered_type) {
+        c["status"] = st.status == "pending" ? "processing" : st.status;
+        if (st.status == "invalid")
+          c["error"] = {{"type", "urn:ietf:params:acme:error:unauthorized"}, {"detail", s.error_detail}, {"status", 403}};
+      }
+      challenges.push_back(c);
+    }
+    json a = {{"identifier", {{"type", "dns"}, {"value", base_name(i)}}}, {"status", st.status}, {"challenges", challenges}};
+    if (s.name.rfind("*.", 0) == 0) a["wildcard"] = true;
+    return a;
+  }
+
+  json order_json() const {
+    json ids = json::array(), authzs = json::array();
+    for (std::size_t i = 0; i < specs_.size(); ++i) {
+      ids.push_back({{"type", "dns"}, {"value", specs_[i].name}});
+      authzs.push_back(authz_url(i));
+    }
+    json o = {{"status", order_status_}, {"identifiers", ids}, {"authorizations", authzs}, {"finalize", finalize_url}};
+    if (order_status_ == "valid") o["certificate"] = cert_url;
+    if (order_status_ == "invalid")
+      o["error"] = {{"type", "urn:ietf:params:acme:error:badCSR"}, {"detail", "CSR rejected by policy"}};
+    return o;
+  }
+
+  HttpResponse not_found(const std::string& url) {
+    HttpResponse r;
+    r.status = 404;
+    r.headers = problem_headers(fresh_nonce());
+    r.body = problem_body("malformed", "FakeCa: no resource at " + url, 404);
+    return r;
+  }
+
+  bool check_jws(const HttpRequest& r, std::string& payload) {
+    try {
+      json outer = json::parse(r.body);
+      const std::string p64 = outer.at("protected"), b64 = outer.at("payload"), s64 = outer.at("signature");
+      json header = json::parse(*base64url_decode(p64));
+      payload = *base64url_decode(b64);
+      const std::string nonce = header.at("nonce");
+      if (!issued_.erase(nonce)) ++reused_nonce;
+      return header.at("kid") == account_url && header.at("url") == r.url && !header.contains("jwk") &&
+             test::verify_jws_signature(account_key().jws_alg(), account_key().public_key_der(), p64 + "." + b64,
+                                        *base64url_decode(s64));
+    } catch (const std::exception&) {
+      return false;
+    }
+  }
+
+  void note(const std::string& e) {
+    if (journal_) journal_->push_back(e);
+  }
+
+  Result<HttpResponse> handle(const HttpRequest& r) {
+    if (r.method == "GET" && r.url == dir_url) {
+      HttpResponse d;
+      d.status = 200;
+      d.headers = {{"Content-Type", "application/json"}};
+      d.body = directory_body();
+      return d;
+    }
+    if (r.method == "HEAD" && r.url == nonce_url) {
+      HttpResponse n;
+      n.status = 200;
+      n.headers = {{"Replay-Nonce", fresh_nonce()}};
+      return n;
+    }
+    std::string payload;
+    if (r.method != "POST" || !check_jws(r, payload)) ++bad_jws;
+
+    if (r.url == order_endpoint) return reply(201, order_json(), {{"Location", order_url}});
+    for (std::size_t i = 0; i < specs_.size(); ++i) {
+      if (r.url == authz_url(i)) {
+        ++authz_fetches;
+        State& st = state_[i];
+        if (st.polls_left == 0) st.status = specs_[i].outcome;
+        if (st.polls_left > 0) --st.polls_left;
+        return reply(200, authz_json(i));
+      }
+      for (const auto& type : specs_[i].challenge_types) {
+        if (r.url != challenge_url(i, type)) continue;
+        challenge_posts.push_back(r.url);
+        challenge_payloads.push_back(payload);
+        note("answer " + r.url);
+        state_[i].answered_type = type;
+        state_[i].polls_left = specs_[i].pending_polls;
+        return reply(200, {{"type", type}, {"url", r.url}, {"status", "processing"}, {"token", token(i, type)}});
+      }
+    }
+    if (r.url == finalize_url) {
+      ++finalize_calls;
+      note("finalize");
+      csr_der = *base64url_decode(json::parse(payload).at("csr").get<std::string>());
+      order_status_ = "processing";
+      return reply(200, order_json(), {{"Location", order_url}});
+    }
+    if (r.url == order_url) {
+      if (order_status_ == "processing" && order_processing_polls-- <= 0) order_status_ = finalize_outcome;
+      return reply(200, order_json());
+    }
+    if (r.url == cert_url || (r.url == alt_cert_url && !alt_chain_pem.empty())) {
+      note("download " + r.url);
+      HttpResponse c;
+      c.status = 200;
+      c.headers = {{"Content-Type", "application/pem-certificate-chain"}, {"Replay-Nonce", fresh_nonce()}};
+      if (r.url == cert_url && !alt_chain_pem.empty())
+        c.headers.push_back({"Link", std::string("<") + alt_cert_url + ">;rel=\"alternate\""});
+      c.body = r.url == cert_url ? chain_pem : alt_chain_pem;
+      return c;
+    }
+    return not_found(r.url);
+  }
+
+  std::vector<AuthzSpec> specs_;
+  std::vector<std::string>* journal_;
+  std::vector<State> state_;
+  std::string order_status_ = "pending";
+  int nonce_counter_ = 0;
+  std::set<std::string> issued_;
+};
+
+IssueRequest request_for(const std::vector<std::string>& names, std::vector<SolverBinding> solvers) {
+  IssueRequest req;
+  for (const auto& n : names) {
+    auto id = Identifier::parse(n);
+    REQUIRE(id);
+    req.identifiers.push_back(*id);
+  }
+  req.solvers = std::move(solvers);
+  req.poll = PollPolicy{.initial = 1ms, .max_interval = 5ms, .overall = 5s};
+  return req;
+}
+
+/// A client wired to `ca`, signed in as the test account.
+struct Harness {
+  FakeHttpClient http;
+  Client client{http, {.directory_url = dir_url}};
+  explicit Harness(FakeCa& ca) {
+    http.set_handler(ca.handler());
+    client.set_account(&account_key(), std::string(account_url));
+  }
+};
+
+std::size_t index_of(const std::vector<std::string>& v, const std::string& item) {
+  auto it = std::find(v.begin(), v.end(), item);
+  REQUIRE(it != v.end());
+  return static_cast<std::size_t>(it - v.begin());
+}
+
+std::string csr_public_key(const std::string& csr_der) {
+  const unsigned char* p = reinterpret_cast<const unsigned char*>(csr_der.data());
+  std::unique_ptr<X509_REQ, decltype(&X509_REQ_free)> req(d2i_X509_REQ(nullptr, &p, static_cast<long>(csr_der.size())),
+                                                          &X509_REQ_free);
+  REQUIRE(req);
+  unsigned char* buf = nullptr;
+  int n = i2d_PUBKEY(X509_REQ_get0_pubkey(req.get()), &buf);
+  REQUIRE(n > 0);
+  std::string out(reinterpret_cast<char*>(buf), static_cast<std::size_t>(n));
+  OPENSSL_free(buf);
+  return out;
+}
+
+// --- issue_certificate ---------------------------------------------------------------
+
+TEST_CASE("issue_certificate presents, answers, finalizes and downloads for two names", "[issuance]") {
+  std::vector<std::string> journal;
+  FakeCa ca({{.name = "a.example"}, {.name = "b.example", .pending_polls = 2}}, &journal);
+  Harness h(ca);
+  FakeSolver solver("fake-http", &journal);
+  auto req = request_for({"a.example", "b.example"}, {{"http-01", {}, &solver}});
+
+  auto r = issue_certificate(h.client, req, certificate_key());
+  REQUIRE(r);
+  CHECK(r->order_url == order_url);
+  CHECK(r->certificate_url == cert_url);
+  CHECK(r->fullchain_pem == ca.chain_pem);
+
+  // One present per authorization, with the values RFC 8555 §8.1 derives.
+  REQUIRE(solver.presented().size() == 2);
+  for (std::size_t i = 0; i < 2; ++i) {
+    const auto& ctx = solver.presented()[i];
+    INFO("authorization " << i);
+    CHECK(ctx.identifier.value == (i == 0 ? "a.example" : "b.example"));
+    CHECK_FALSE(ctx.wildcard);
+    CHECK(ctx.challenge_type == "http-01");
+    CHECK(ctx.challenge_url == FakeCa::challenge_url(i, "http-01"));
+    CHECK(ctx.token == FakeCa::token(i, "http-01"));
+    CHECK(ctx.key_authorization == FakeCa::token(i, "http-01") + "." + account_key().thumbprint());
+    CHECK(ctx.account_uri == account_url);
+  }
+  CHECK(solver.wait_ready_calls() == 1);
+  CHECK(solver.active().empty());
+  CHECK(solver.cleaned_up().size() == 2);
+
+  // Only the chosen challenge type was answered, each once, with "{}".
+  CHECK(ca.challenge_posts == std::vector<std::string>{FakeCa::challenge_url(0, "http-01"), FakeCa::challenge_url(1, "http-01")});
+  CHECK(ca.challenge_payloads == std::vector<std::string>{"{}", "{}"});
+  CHECK(ca.finalize_calls == 1);
+  CHECK(csr_public_key(ca.csr_der) == certificate_key().public_key_der());
+  CHECK(ca.bad_jws == 0);
+  CHECK(ca.reused_nonce == 0);
+
+  // Present everything, wait once, then answer; clean up after the order is done.
+  const auto wait = index_of(journal, "wait_ready");
+  CHECK(index_of(journal, "present " + FakeCa::challenge_url(1, "http-01")) < wait);
+  CHECK(wait < index_of(journal, "answer " + FakeCa::challenge_url(0, "http-01")));
+  CHECK(index_of(journal, "finalize") < index_of(journal, "cleanup " + FakeCa::challenge_url(0, "http-01")));
+}
+
+TEST_CASE("issue_certificate skips an authorization that is already valid", "[issuance]") {
+  FakeCa ca({{.name = "a.example", .status = "valid"}, {.name = "b.example"}});
+  Harness h(ca);
+  FakeSolver solver;
+  auto r = issue_certificate(h.client, request_for({"a.example", "b.example"}, {{"http-01", {}, &solver}}), certificate_key());
+  REQUIRE(r);
+  REQUIRE(solver.presented().size() == 1);
+  CHECK(solver.presented()[0].identifier.value == "b.example");
+  CHECK(ca.challenge_posts == std::vector<std::string>{FakeCa::challenge_url(1, "http-01")});
+  CHECK(solver.active().empty());
+}
+
+TEST_CASE("issue_certificate fails with unsupported when only unknown challenge types are offered", "[issuance]") {
+  FakeCa ca({{.name = "a.example"}, {.name = "b.example", .challenge_types = {"dns-account-01", "future-99"}}});
+  Harness h(ca);
+  FakeSolver solver;
+  auto r = issue_certificate(h.client, request_for({"a.example", "b.example"}, {{"http-01", {}, &solver}}), certificate_key());
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == Errc::unsupported);
+  CHECK_THAT(r.error().message,
+             Catch::Contains("b.example") && Catch::Contains("dns-account-01") && Catch::Contains("future-99"));
+  CHECK(ca.challenge_posts.empty());
+  CHECK(solver.presented().empty());
+  CHECK(ca.finalize_calls == 0);
+}
+
+TEST_CASE("issue_certificate reports an invalid authorization with the CA's problem and still cleans up", "[issuance]") {
+  const std::string detail = "Invalid response from http://b.example/.well-known/acme-challenge/tok-2_http-01: 404";
+  FakeCa ca({{.name = "a.example"}, {.name = "b.example", .outcome = "invalid", .pending_polls = 1, .error_detail = detail}});
+  Harness h(ca);
+  FakeSolver solver;
+  auto r = issue_certificate(h.client, request_for({"a.example", "b.example"}, {{"http-01", {}, &solver}}), certificate_key());
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == Errc::challenge_failed);
+  CHECK_THAT(r.error().message, Catch::Contains("b.example"));
+  REQUIRE(r.error().problem);
+  CHECK(r.error().problem->detail == detail);
+  CHECK(r.error().problem->short_type() == "unauthorized");
+  CHECK(solver.presented().size() == 2);
+  CHECK(solver.cleaned_up().size() == 2);
+  CHECK(solver.active().empty());
+  CHECK(ca.finalize_calls == 0);
+}
+
+TEST_CASE("issue_certificate answers no challenge when a solver cannot present", "[issuance]") {
+  FakeCa ca({{.name = "a.example"}, {.name = "b.example"}});
+  Harness h(ca);
+  FakeSolver solver;
+  solver.fail_present_for("b.example");
+  auto r = issue_certificate(h.client, request_for({"a.example", "b.example"}, {{"http-01", {}, &solver}}), certificate_key());
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == Errc::solver);
+  CHECK_THAT(r.error().message, Catch::Contains("b.example"));
+  CHECK(ca.challenge_posts.empty());
+  // cleanup runs for every present, the failed one included (partial work).
+  CHECK(solver.presented().size() == 2);
+  CHECK(solver.cleaned_up().size() == 2);
+  CHECK(solver.active().empty());
+}
+
+TEST_CASE("issue_certificate answers no challenge when the solver is not ready", "[issuance]") {
+  FakeCa ca({{.name = "a.example"}});
+  Harness h(ca);
+  FakeSolver solver;
+  solver.fail_wait_ready();
+  auto r = issue_certificate(h.client, request_for({"a.example"}, {{"http-01", {}, &solver}}), certificate_key());
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == Errc::timeout);
+  CHECK(ca.challenge_posts.empty());
+  CHECK(solver.active().empty());
+}
+
+TEST_CASE("issue_certificate picks solvers by preference and domain", "[issuance]") {
+  FakeCa ca({{.name = "a.example"}, {.name = "www.other.example"}});
+  Harness h(ca);
+  FakeSolver http_solver("http"), dns_solver("dns");
+  auto req = request_for({"a.example", "www.other.example"},
+                         {{"http-01", {"other.example"}, &http_solver}, {"dns-01", {}, &dns_solver}});
+  auto r = issue_certificate(h.client, req, certificate_key());
+  REQUIRE(r);
+  REQUIRE(http_solver.presented().size() == 1);
+  CHECK(http_solver.presented()[0].identifier.value == "www.other.example");
+  CHECK(http_solver.presented()[0].challenge_type == "http-01");
+  REQUIRE(dns_solver.presented().size() == 1);
+  CHECK(dns_solver.presented()[0].identifier.value == "a.example");
+  CHECK(dns_solver.presented()[0].challenge_type == "dns-01");
+  CHECK(http_solver.wait_ready_calls() == 1);
+  CHECK(dns_solver.wait_ready_calls() == 1);
+  std::vector<std::string> posts = ca.challenge_posts;
+  std::sort(posts.begin(), posts.end());
+  CHECK(posts == std::vector<std::string>{FakeCa::challenge_url(0, "dns-01"), FakeCa::challenge_url(1, "http-01")});
+}
+
+TEST_CASE("issue_certificate passes the wildcard flag and the base name to the solver", "[issuance]") {
+  FakeCa ca(std::vector<AuthzSpec>{{.name = "*.a.example", .challenge_types = {"dns-01"}}});
+  Harness h(ca);
+  FakeSolver solver;
+  auto r = issue_certificate(h.client, request_for({"*.a.example"}, {{"dns-01", {"a.example"}, &solver}}), certificate_key());
+  REQUIRE(r);
+  REQUIRE(solver.presented().size() == 1);
+  CHECK(solver.presented()[0].identifier.value == "a.example");
+  CHECK(solver.presented()[0].wildcard);
+}
+
+TEST_CASE("issue_certificate reports an order that turns invalid after finalize", "[issuance]") {
+  FakeCa ca({{.name = "a.example"}});
+  ca.finalize_outcome = "invalid";
+  Harness h(ca);
+  FakeSolver solver;
+  auto r = issue_certificate(h.client, request_for({"a.example"}, {{"http-01", {}, &solver}}), certificate_key());
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == Errc::acme_problem);
+  REQUIRE(r.error().problem);
+  CHECK(r.error().problem->short_type() == "badCSR");
+  CHECK(solver.active().empty());
+}
+
+TEST_CASE("issue_certificate gives up when authorizations stay pending past the deadline", "[issuance]") {
+  FakeCa ca({{.name = "a.example", .pending_polls = 1000000}});
+  Harness h(ca);
+  FakeSolver solver;
+  auto req = request_for({"a.example"}, {{"http-01", {}, &solver}});
+  req.poll.overall = 1s;
+  const auto started = std::chrono::steady_clock::now();
+  auto r = issue_certificate(h.client, req, certificate_key());
+  const auto took = std::chrono::steady_clock::now() - started;
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == Errc::timeout);
+  CHECK(took < 3s);
+  CHECK(ca.authz_fetches > 2);  // it did poll
+  CHECK(solver.active().empty());
+}
+
+TEST_CASE("issue_certificate selects the preferred alternate chain", "[issuance]") {
+  FakeCa ca({{.name = "a.example"}});
+  ca.alt_chain_pem = test::make_chain_pem({"leaf.example"}, "Root B");
+  Harness h(ca);
+  FakeSolver solver;
+  auto req = request_for({"a.example"}, {{"http-01", {}, &solver}});
+  req.preferred_chain = "Root B";
+  auto r = issue_certificate(h.client, req, certificate_key());
+  REQUIRE(r);
+  CHECK(r->fullchain_pem == ca.alt_chain_pem);
+}
+
+TEST_CASE("issue_certificate needs a registered account", "[issuance]") {
+  FakeCa ca({{.name = "a.example"}});
+  FakeHttpClient http;
+  http.set_handler(ca.handler());
+  Client client(http, {.directory_url = dir_url});
+  client.set_account(&account_key(), std::nullopt);
+  FakeSolver solver;
+  auto r = issue_certificate(client, request_for({"a.example"}, {{"http-01", {}, &solver}}), certificate_key());
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == Errc::invalid_argument);
+  CHECK(http.requests().empty());
+}
+
+// --- Helpers -------------------------------------------------------------------------
+
+TEST_CASE("next_poll_delay doubles up to the cap without Retry-After", "[issuance][poll]") {
+  const PollPolicy p{.initial = 1000ms, .max_interval = 10000ms, .overall = 300s};
+  const auto now = std::chrono::system_clock::now();
+  CHECK(next_poll_delay(0ms, p, std::nullopt, now) == 1000ms);
+  CHECK(next_poll_delay(1000ms, p, std::nullopt, now) == 2000ms);
+  CHECK(next_poll_delay(4000ms, p, std::nullopt, now) == 8000ms);
+  CHECK(next_poll_delay(8000ms, p, std::nullopt, now) == 10000ms);
+  CHECK(next_poll_delay(10000ms, p, std::nullopt, now) == 10000ms);
+}
+
+TEST_CASE("next_poll_delay honours Retry-After within the cap", "[issuance][poll]") {
+  const PollPolicy p{.initial = 1000ms, .max_interval = 10000ms, .overall = 300s};
+  const auto now = std::chrono::system_clock::now();
+  CHECK(next_poll_delay(1000ms, p, now + 3s, now) == 3000ms);
+  CHECK(next_poll_delay(0ms, p, now + 60s, now) == 10000ms);
+  const auto past = next_poll_delay(0ms, p, now - 5s, now);
+  CHECK(past > 0ms);  // a stale Retry-After must not make the loop spin
+  CHECK(past <= p.max_interval);
+}
+
+TEST_CASE("next_poll_delay never exceeds max_interval, even for a stale Retry-After", "[issuance][poll]") {
+  const PollPolicy fast{.initial = 1ms, .max_interval = 5ms, .overall = 5s};
+  const auto now = std::chrono::system_clock::now();
+  CHECK(next_poll_delay(1ms, fast, now + 1s, now) <= 5ms);
+  CHECK(next_poll_delay(1ms, fast, now - 1s, now) <= 5ms);
+  CHECK(next_poll_delay(1ms, fast, now, now) <= 5ms);
+}
+
+TEST_CASE("binding_matches limits a solver to its domains", "[issuance]") {
+  auto id = [](const char* s) { return *Identifier::parse(s); };
+  SolverBinding any{"http-01", {}, nullptr};
+  CHECK(binding_matches(any, id("a.example")));
+  CHECK(binding_matches(any, id("192.0.2.1")));
+  SolverBinding scoped{"dns-01", {"example.com", "example.org"}, nullptr};
+  CHECK(binding_matches(scoped, id("example.com")));
+  CHECK(binding_matches(scoped, id("www.example.org")));
+  CHECK_FALSE(binding_matches(scoped, id("badexample.com")));
+  CHECK_FALSE(binding_matches(scoped, id("example.net")));
+  SolverBinding star{"dns-01", {"*"}, nullptr};
+  CHECK(binding_matches(star, id("anything.test")));
+}
+
+TEST_CASE("select_chain picks by the issuer of the topmost certificate", "[issuance]") {
+  CertificateChains chains;
+  chains.default_chain_pem = test::make_chain_pem({"a.example"}, "Root A");
+  chains.alternate_chain_pems = {test::make_chain_pem({"a.example"}, "Root B"), test::make_chain_pem({"a.example"}, "Root C")};
+  CHECK(select_chain(chains, std::nullopt) == chains.default_chain_pem);
+  CHECK(select_chain(chains, std::string("Root A")) == chains.default_chain_pem);
+  CHECK(select_chain(chains, std::string("Root C")) == chains.alternate_chain_pems[1]);
+  CHECK(select_chain(chains, std::string("root c")) == chains.default_chain_pem);  // case-sensitive
+  CHECK(select_chain(chains, std::string("Root A Intermediate")) == chains.default_chain_pem);
+  CHECK(select_chain(chains, std::string("Nobody")) == chains.default_chain_pem);
+}
+
+}  // namespace
+}  // namespace acmed::acme

@@ -1,0 +1,226 @@
+#include "acmed/storage/store.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+
+#include "acmed/core/crypto.hpp"
+#include "temp_dir.hpp"
+#include "test_certs.hpp"
+
+namespace acmed::storage {
+namespace {
+
+namespace fs = std::filesystem;
+using test::file_mode;
+using test::ScopedUmask;
+using test::TempDir;
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+std::vector<std::string> temp_files_under(const std::string& root) {
+  std::vector<std::string> out;
+  for (const auto& e : fs::recursive_directory_iterator(root))
+    if (e.path().filename().string().find(".tmp") != std::string::npos) out.push_back(e.path().string());
+  return out;
+}
+
+const std::string ca = "acme-v02.api.letsencrypt.org_directory";
+
+TEST_CASE("ca_id turns a directory URL into one safe path component", "[store]") {
+  CHECK(ca_id("https://acme-v02.api.letsencrypt.org/directory") == "acme-v02.api.letsencrypt.org_directory");
+  CHECK(ca_id("https://127.0.0.1:14000/dir") == "127.0.0.1_14000_dir");
+  CHECK(ca_id("https://ca.test/") == "ca.test");
+  CHECK(ca_id("") == "default");
+  const std::string sneaky = ca_id("https://ca.test/../../etc");
+  CHECK(sneaky.find('/') == std::string::npos);
+}
+
+TEST_CASE("StateStore stores an account key privately and never overwrites it", "[store][account]") {
+  TempDir dir;
+  ScopedUmask umask(022);
+  StateStore store(dir.path());
+  auto none = store.load_account(ca);
+  REQUIRE(none);
+  CHECK_FALSE(*none);
+
+  REQUIRE(store.save_account_key(ca, Secret(std::string("KEY-A"))));
+  const std::string key_path = store.account_dir(ca) + "/private_key.pem";
+  CHECK(file_mode(key_path) == 0600);
+  CHECK(file_mode(store.account_dir(ca)) == 0700);
+  CHECK(file_mode(dir.path() + "/accounts") == 0700);
+
+  auto again = store.save_account_key(ca, Secret(std::string("KEY-B")));
+  REQUIRE_FALSE(again);
+  CHECK(again.error().code == Errc::io);
+  CHECK_THAT(again.error().message, Catch::Contains("refusing to overwrite"));
+  CHECK(slurp(key_path) == "KEY-A");
+
+  auto loaded = store.load_account(ca);
+  REQUIRE(loaded);
+  REQUIRE(*loaded);
+  CHECK((*loaded)->key_pem.view() == "KEY-A");
+  CHECK_FALSE((*loaded)->url);
+}
+
+TEST_CASE("StateStore remembers and forgets the account URL", "[store][account]") {
+  TempDir dir;
+  StateStore store(dir.path());
+  REQUIRE(store.save_account_key(ca, Secret(std::string("KEY"))));
+  REQUIRE(store.save_account_url(ca, "https://ca.test/acct/7"));
+  auto loaded = store.load_account(ca);
+  REQUIRE(loaded);
+  REQUIRE(*loaded);
+  CHECK((*loaded)->url == "https://ca.test/acct/7");
+
+  // A registered account's key is never discarded.
+  auto refuse = store.discard_unregistered_account_key(ca);
+  REQUIRE_FALSE(refuse);
+  CHECK(fs::exists(store.account_dir(ca) + "/private_key.pem"));
+
+  REQUIRE(store.forget_account_url(ca));
+  auto after = store.load_account(ca);
+  REQUIRE(after);
+  REQUIRE(*after);
+  CHECK_FALSE((*after)->url);
+  REQUIRE(store.discard_unregistered_account_key(ca));
+  auto gone = store.load_account(ca);
+  REQUIRE(gone);
+  CHECK_FALSE(*gone);
+}
+
+TEST_CASE("StateStore key rollover keeps both keys until it is committed", "[store][account]") {
+  TempDir dir;
+  StateStore store(dir.path());
+  const std::string d = store.account_dir(ca);
+  REQUIRE(store.save_account_key(ca, Secret(std::string("OLD"))));
+  CHECK_FALSE(store.has_pending_account_key(ca));
+
+  REQUIRE(store.save_pending_account_key(ca, Secret(std::string("NEW"))));
+  CHECK(store.has_pending_account_key(ca));
+  CHECK(file_mode(d + "/private_key.next.pem") == 0600);
+  CHECK(slurp(d + "/private_key.pem") == "OLD");
+  // An interrupted rollover is never silently replaced.
+  auto twice = store.save_pending_account_key(ca, Secret(std::string("NEWER")));
+  REQUIRE_FALSE(twice);
+  CHECK(slurp(d + "/private_key.next.pem") == "NEW");
+
+  REQUIRE(store.commit_pending_account_key(ca));
+  CHECK_FALSE(store.has_pending_account_key(ca));
+  CHECK(slurp(d + "/private_key.pem") == "NEW");
+  CHECK(slurp(d + "/private_key.old.pem") == "OLD");
+  CHECK(file_mode(d + "/private_key.pem") == 0600);
+  CHECK(file_mode(d + "/private_key.old.pem") == 0600);
+
+  REQUIRE(store.save_pending_account_key(ca, Secret(std::string("REFUSED"))));
+  REQUIRE(store.discard_pending_account_key(ca));
+  CHECK_FALSE(store.has_pending_account_key(ca));
+  CHECK(slurp(d + "/private_key.pem") == "NEW");
+}
+
+TEST_CASE("StateStore saves certificate versions with a certbot-like live/archive layout", "[store][cert]") {
+  TempDir dir;
+  ScopedUmask umask(0);
+  StateStore store(dir.path());
+  const std::string chain1 = test::make_chain_pem({"www.example.com"}, "Root 1");
+  const std::string chain2 = test::make_chain_pem({"www.example.com"}, "Root 2");
+  auto v1 = store.save_certificate("www", chain1, Secret(std::string("PRIVKEY-1")));
+  REQUIRE(v1);
+  CHECK(*v1 == 1);
+  auto v2 = store.save_certificate("www", chain2, Secret(std::string("PRIVKEY-2")));
+  REQUIRE(v2);
+  CHECK(*v2 == 2);
+
+  const std::string live = dir.path() + "/live/www";
+  const std::string archive = dir.path() + "/archive/www";
+  CHECK(store.live_dir("www") == live);
+  for (const char* base : {"cert", "chain", "fullchain", "privkey"}) {
+    INFO(base);
+    const std::string link = live + "/" + base + ".pem";
+    REQUIRE(fs::is_symlink(link));
+    CHECK(fs::read_symlink(link).string() == std::string("../../archive/www/") + base + "2.pem");
+    CHECK(fs::exists(archive + "/" + base + "1.pem"));  // the old version is kept
+  }
+  CHECK(slurp(live + "/fullchain.pem") == chain2);
+  CHECK(slurp(live + "/privkey.pem") == "PRIVKEY-2");
+  CHECK(slurp(archive + "/privkey1.pem") == "PRIVKEY-1");
+
+  // cert.pem is the leaf alone and chain.pem the rest, both as certificates.
+  auto full = parse_pem_chain(chain2);
+  auto leaf = parse_pem_chain(slurp(live + "/cert.pem"));
+  auto rest = parse_pem_chain(slurp(live + "/chain.pem"));
+  REQUIRE(full);
+  REQUIRE(leaf);
+  REQUIRE(rest);
+  CHECK(*leaf == std::vector<std::string>{(*full)[0]});
+  CHECK(*rest == std::vector<std::string>{(*full)[1]});
+
+  CHECK(file_mode(archive + "/privkey2.pem") == 0600);
+  CHECK(file_mode(archive + "/privkey1.pem") == 0600);
+  CHECK(file_mode(archive + "/cert2.pem") == 0644);
+  CHECK(file_mode(archive + "/fullchain2.pem") == 0644);
+  CHECK(file_mode(archive) == 0700);
+  CHECK(file_mode(live) == 0700);
+  CHECK(file_mode(dir.path() + "/archive") == 0700);
+  CHECK(file_mode(dir.path() + "/live") == 0700);
+  CHECK(temp_files_under(dir.path()).empty());
+}
+
+TEST_CASE("StateStore loads the live certificate with its version and key", "[store][cert]") {
+  TempDir dir;
+  StateStore store(dir.path());
+  auto none = store.load_certificate("www");
+  REQUIRE(none);
+  CHECK_FALSE(*none);
+  auto no_key = store.load_certificate_key("www");
+  REQUIRE_FALSE(no_key);
+  CHECK(no_key.error().code == Errc::not_found);
+
+  const std::string chain = test::make_chain_pem({"www.example.com"});
+  REQUIRE(store.save_certificate("www", chain, Secret(std::string("K1"))));
+  REQUIRE(store.save_certificate("www", chain, Secret(std::string("K2"))));
+  auto loaded = store.load_certificate("www");
+  REQUIRE(loaded);
+  REQUIRE(*loaded);
+  CHECK((*loaded)->version == 2);
+  CHECK((*loaded)->fullchain_pem == chain);
+  CHECK((*loaded)->live_dir == dir.path() + "/live/www");
+  auto key = store.load_certificate_key("www");
+  REQUIRE(key);
+  CHECK(key->view() == "K2");
+}
+
+TEST_CASE("StateStore counts versions past 9", "[store][cert]") {
+  TempDir dir;
+  StateStore store(dir.path());
+  const std::string chain = test::make_chain_pem({"www.example.com"});
+  for (int i = 1; i <= 11; ++i) REQUIRE(store.save_certificate("www", chain, Secret(std::string("K"))) == i);
+  auto loaded = store.load_certificate("www");
+  REQUIRE(loaded);
+  REQUIRE(*loaded);
+  CHECK((*loaded)->version == 11);
+}
+
+TEST_CASE("StateStore refuses to store something that is not a certificate chain", "[store][cert]") {
+  TempDir dir;
+  StateStore store(dir.path());
+  auto r = store.save_certificate("www", "<html>oops</html>", Secret(std::string("K")));
+  REQUIRE_FALSE(r);
+  CHECK_THAT(r.error().message, Catch::Contains("refusing to store certificate"));
+  CHECK_FALSE(fs::exists(dir.path() + "/live/www"));
+  CHECK_FALSE(fs::exists(dir.path() + "/archive/www"));
+}
+
+TEST_CASE("storage read_file reports a missing file as not_found", "[store]") {
+  TempDir dir;
+  auto r = read_file(dir.path() + "/missing.pem");
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == Errc::not_found);
+}
+
+}  // namespace
+}  // namespace acmed::storage
