@@ -30,4 +30,64 @@ Result<std::string> get_string(const ConfigValue& section, const std::string& ke
   return v->scalar;
 }
 
+Result<std::vector<std::string>> get_string_list(const ConfigValue& section, const std::string& key,
+                                                 std::string_view solver) {
+  std::vector<std::string> out;
+  const ConfigValue* v = section.find(key);
+  if (!v || v->kind == ConfigValue::Kind::null) return out;
+  if (v->is_scalar()) return std::vector<std::string>{v->scalar};
+  if (!v->is_list()) return fail(Errc::config, v->origin + ": " + std::string(solver) + " setting '" + key + "' must be a list");
+  for (const auto& item : v->list) {
+    if (!item.is_scalar())
+      return fail(Errc::config, item.origin + ": " + std::string(solver) + " setting '" + key + "' must hold strings");
+    out.push_back(item.scalar);
+  }
+  return out;
+}
+
+Result<std::chrono::milliseconds> get_duration(const ConfigValue& section, const std::string& key,
+                                               std::chrono::milliseconds fallback, std::string_view solver) {
+  const ConfigValue* v = section.find(key);
+  if (!v) return fallback;
+  auto bad = [&] {
+    return fail(Errc::config, v->origin + ": " + std::string(solver) + " setting '" + key +
+                                  "' must be a duration like 500ms, 30s, 5m or 1h");
+  };
+  if (!v->is_scalar() || v->scalar.empty()) return bad();
+  std::size_t used = 0;
+  long n = 0;
+  try {
+    n = std::stol(v->scalar, &used);
+  } catch (const std::exception&) {
+    return bad();
+  }
+  if (n < 0) return bad();
+  std::string unit = v->scalar.substr(used);
+  if (unit.empty() || unit == "s") return std::chrono::milliseconds(n * 1000);
+  if (unit == "ms") return std::chrono::milliseconds(n);
+  if (unit == "m") return std::chrono::milliseconds(n * 60'000);
+  if (unit == "h") return std::chrono::milliseconds(n * 3'600'000);
+  return bad();
+}
+
+Result<long> get_integer(const ConfigValue& section, const std::string& key, long fallback, std::string_view solver) {
+  const ConfigValue* v = section.find(key);
+  if (!v) return fallback;
+  std::size_t used = 0;
+  long n = -1;
+  try {
+    if (v->is_scalar()) n = std::stol(v->scalar, &used);
+  } catch (const std::exception&) {
+    n = -1;
+  }
+  if (!v->is_scalar() || used != v->scalar.size() || n < 0)
+    return fail(Errc::config, v->origin + ": " + std::string(solver) + " setting '" + key + "' must be a non-negative integer");
+  return n;
+}
+
+ConfigValue sub_section(const ConfigValue& section, const std::string& key) {
+  if (const ConfigValue* v = section.find(key)) return *v;
+  return ConfigValue::make_map(section.origin);
+}
+
 }  // namespace acmed::solver

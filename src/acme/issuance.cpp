@@ -6,6 +6,8 @@
 #include <set>
 #include <thread>
 
+#include "acmed/core/cancel.hpp"
+
 namespace acmed::acme {
 namespace {
 
@@ -50,7 +52,10 @@ Error authz_failure(const Authorization& a) {
   return Error(Errc::challenge_failed, display_name(a) + ": authorization is " + a.status);
 }
 
-void sleep_until_or(Clock::time_point when) { std::this_thread::sleep_until(when); }
+Result<void> pause(std::chrono::milliseconds d) {
+  if (!sleep_or_cancel(d)) return fail(Errc::cancelled, "interrupted; cleaning up");
+  return {};
+}
 
 }  // namespace
 
@@ -158,7 +163,7 @@ Result<IssueResult> issue_certificate(Client& client, const IssueRequest& reques
     delay = next_poll_delay(delay, request.poll, client.last_retry_after(), std::chrono::system_clock::now());
     if (Clock::now() + delay > deadline)
       return fail(Errc::timeout, "authorizations still pending after " + std::to_string(request.poll.overall.count()) + " s");
-    sleep_until_or(Clock::now() + delay);
+    if (auto r = pause(delay); !r) return fail(r.error());
     for (auto& p : pending) {
       if (p.done) continue;
       auto a = client.fetch_authorization(p.authz.url);
@@ -185,7 +190,7 @@ Result<IssueResult> issue_certificate(Client& client, const IssueRequest& reques
       return fail(Errc::bad_response, "unexpected order status '" + fin->status + "' after finalize");
     delay = next_poll_delay(delay, request.poll, client.last_retry_after(), std::chrono::system_clock::now());
     if (Clock::now() + delay > deadline) return fail(Errc::timeout, "certificate was not issued before the deadline");
-    sleep_until_or(Clock::now() + delay);
+    if (auto r = pause(delay); !r) return fail(r.error());
     fin = client.fetch_order(order->url);
     if (!fin) return fail(fin.error());
   }

@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "acmed/core/version.hpp"
+#include "acmed/dns/ldns_resolver.hpp"
 #include "acmed/transport/beast_client.hpp"
 
 namespace acmed::cli {
@@ -31,6 +32,7 @@ Result<std::unique_ptr<Session>> Session::open(const GlobalOptions& opts) {
     cfg.ca.directory_url = *url;
   }
   if (!opts.ca_bundle.empty()) cfg.ca.trust_bundle = opts.ca_bundle;
+  if (!opts.dns_resolvers.empty()) cfg.dns.resolvers = opts.dns_resolvers;
   if (opts.agree_tos) cfg.account.agree_tos = true;
   for (const auto& c : opts.contact) cfg.account.contact.push_back(c.find(':') == std::string::npos ? "mailto:" + c : c);
   if (cfg.ca.directory_url.empty())
@@ -46,6 +48,21 @@ Result<std::unique_ptr<Session>> Session::open(const GlobalOptions& opts) {
   s->http_ = std::move(*http);
   s->client_ = std::make_unique<acme::Client>(*s->http_, acme::ClientOptions{s->config_.ca.directory_url});
   return s;
+}
+
+Result<dns::Resolver*> Session::resolver() {
+  if (resolver_) return resolver_.get();
+  dns::ResolverOptions o;
+  o.timeout = config_.dns.timeout;
+  for (const auto& r : config_.dns.resolvers) {
+    auto server = dns::parse_server(r);
+    if (!server) return fail(server.error().with_context("dns.resolvers"));
+    o.recursive.push_back(*server);
+  }
+  auto made = dns::make_ldns_resolver(std::move(o));
+  if (!made) return fail(made.error());
+  resolver_ = std::move(*made);
+  return resolver_.get();
 }
 
 Result<void> Session::ensure_account(bool allow_register) {

@@ -8,6 +8,7 @@
 
 #include "acmed/acme/client.hpp"
 #include "acmed/config/config.hpp"
+#include "acmed/dns/resolver.hpp"
 #include "acmed/storage/store.hpp"
 
 namespace acmed::cli {
@@ -22,6 +23,7 @@ struct GlobalOptions {
   std::string ca_bundle;  ///< overrides ca.trust_bundle
   bool agree_tos = false;
   std::vector<std::string> contact;
+  std::vector<std::string> dns_resolvers;  ///< overrides dns.resolvers
   int verbosity = 0;  ///< -1 quiet, 0 info, 1 debug, 2 trace
 };
 
@@ -36,6 +38,8 @@ class Session {
   storage::StateStore& store() { return store_; }
   const std::string& ca() const { return ca_id_; }
   std::size_t http_requests() const { return http_->requests_sent(); }
+  /// The read-only DNS resolver, created on first use from the 'dns' settings.
+  [[nodiscard]] Result<dns::Resolver*> resolver();
 
   /// Loads the account for this CA, registering it on first use. A stored account URL
   /// means no lookup request at all.
@@ -56,6 +60,7 @@ class Session {
   std::unique_ptr<acme::Client> client_;
   std::optional<PrivateKey> account_key_;
   std::optional<PrivateKey> previous_key_;
+  std::unique_ptr<dns::Resolver> resolver_;
   bool fresh_key_ = false;  ///< generated in this run, not yet known to the CA
 };
 

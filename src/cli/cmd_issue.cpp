@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "acmed/acme/issuance.hpp"
+#include "acmed/core/files.hpp"
 #include "acmed/solver/registry.hpp"
 #include "builtin_solvers.hpp"
 #include "commands.hpp"
@@ -59,8 +60,15 @@ int run_issue(const GlobalOptions& g, const IssueOptions& o) {
   }
   if (!cert) return report(cert.error());
 
+  auto session = Session::open(g);
+  if (!session) return report(session.error());
+  auto& s = **session;
+
   solver::SolverRegistry registry;
   if (auto r = register_builtin_solvers(registry); !r) return report(r.error());
+  solver::SolverDeps deps;
+  deps.work_dir = g.state_dir + "/solvers/" + cert->name;
+  if (auto r = ensure_dir(deps.work_dir, 0700); !r) return report(r.error());
   std::vector<std::unique_ptr<solver::ChallengeSolver>> instances;
   acme::IssueRequest req;
   req.identifiers = cert->identifiers;
@@ -75,15 +83,19 @@ int run_issue(const GlobalOptions& g, const IssueOptions& o) {
                                             "' is not available in this build (available: " + known + ")"));
     }
     solver::SolverConfig sc{entry.type, entry.settings};
-    auto inst = f->create(sc, solver::SolverDeps{});
+    if (auto v = f->validate(sc); !v) return report(v.error());
+    // Only DNS-based solvers get a resolver; nobody gets DNS write access from here.
+    if (entry.type.rfind("dns-", 0) == 0 && !deps.resolver) {
+      auto resolver = s.resolver();
+      if (!resolver) return report(resolver.error());
+      deps.resolver = *resolver;
+    }
+    auto inst = f->create(sc, deps);
     if (!inst) return report(inst.error());
     req.solvers.push_back({std::string(f->challenge_type()), entry.domains, inst->get()});
     instances.push_back(std::move(*inst));
   }
 
-  auto session = Session::open(g);
-  if (!session) return report(session.error());
-  auto& s = **session;
   if (auto r = s.ensure_account(); !r) return report(r.error());
 
   auto key = PrivateKey::generate(cert->key_type);

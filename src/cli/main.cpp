@@ -2,9 +2,12 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <csignal>
+
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include "acmed/core/cancel.hpp"
 #include "acmed/core/version.hpp"
 #include "commands.hpp"
 
@@ -20,6 +23,18 @@ void setup_logging(int verbosity) {
                     : verbosity == 1 ? spdlog::level::debug
                                      : spdlog::level::trace);
   spdlog::set_default_logger(logger);
+}
+
+void on_signal(int) { acmed::request_cancel(); }
+
+/// SIGINT/SIGTERM unwind the run so every solver cleans up; a second signal kills.
+void install_signal_handlers() {
+  struct sigaction sa {};
+  sa.sa_handler = on_signal;
+  sa.sa_flags = SA_RESETHAND;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
 }
 
 }  // namespace
@@ -39,6 +54,7 @@ int main(int argc, char** argv) {
   app.add_option("--ca-bundle", opts.ca_bundle, "PEM roots trusted for the CA's HTTPS endpoint");
   app.add_flag("--agree-tos", opts.agree_tos, "agree to the CA's terms of service when registering");
   app.add_option("--contact", opts.contact, "account contact e-mail (repeatable)");
+  app.add_option("--dns-resolver", opts.dns_resolvers, "DNS resolver IP[:port] for lookups (repeatable; overrides dns.resolvers)");
   app.add_flag("-v,--verbose", verbose, "more logging (-vv for trace)");
   app.add_flag("-q,--quiet", quiet, "warnings and errors only");
   add_issue_command(app, opts, rc);
@@ -46,6 +62,7 @@ int main(int argc, char** argv) {
   add_account_command(app, opts, rc);
   app.parse_complete_callback([&] { setup_logging(quiet ? -1 : verbose); });
 
+  install_signal_handlers();
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

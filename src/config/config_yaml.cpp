@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -131,7 +132,22 @@ Result<GlobalConfig> parse_global(const ConfigValue& root, const std::string& so
   GlobalConfig g;
   g.source = source;
   if (root.kind == ConfigValue::Kind::null) return g;
-  if (auto r = only_keys(root, {"ca", "account"}, "acmed.yaml"); !r) return fail(r.error());
+  if (auto r = only_keys(root, {"ca", "account", "dns"}, "acmed.yaml"); !r) return fail(r.error());
+  if (const ConfigValue* dns = root.find("dns")) {
+    if (auto r = only_keys(*dns, {"resolvers", "timeout_ms"}, "'dns'"); !r) return fail(r.error());
+    auto resolvers = string_list(*dns, "resolvers");
+    if (!resolvers) return fail(resolvers.error());
+    g.dns.resolvers = *resolvers;
+    auto t = scalar(*dns, "timeout_ms");
+    if (!t) return fail(t.error());
+    if (*t) {
+      char* end = nullptr;
+      long ms = std::strtol((*t)->c_str(), &end, 10);
+      if (*end != '\0' || ms <= 0 || ms > 60000)
+        return fail(Errc::config, dns->find("timeout_ms")->origin + ": 'timeout_ms' must be 1..60000");
+      g.dns.timeout = std::chrono::milliseconds(ms);
+    }
+  }
   if (const ConfigValue* ca = root.find("ca")) {
     if (auto r = only_keys(*ca, {"directory", "trust_bundle"}, "'ca'"); !r) return fail(r.error());
     auto dir = scalar(*ca, "directory");

@@ -25,6 +25,7 @@ class category final : public std::error_category {
       case Errc::not_found: return "not found";
       case Errc::unsupported: return "not supported";
       case Errc::dns: return "DNS error";
+      case Errc::cancelled: return "cancelled";
     }
     return "unknown acmed error";
   }

@@ -8,6 +8,7 @@
 //   auto cert = config::load_certificate("/etc/acmed/certs.d/www.yaml");
 #pragma once
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <vector>
@@ -37,9 +38,15 @@ struct AccountConfig {
   std::optional<EabConfig> eab;
 };
 
+struct DnsConfig {
+  std::vector<std::string> resolvers;  ///< "IP[:port]"; empty = /etc/resolv.conf
+  std::chrono::milliseconds timeout{3000};
+};
+
 struct GlobalConfig {
   CaConfig ca;
   AccountConfig account;
+  DnsConfig dns;
   std::string source;  ///< file it came from, or "" for defaults
 };
 

@@ -34,6 +34,7 @@ enum class Errc {
   not_found,             ///< a requested object does not exist
   unsupported,           ///< the server or this build does not support the request
   dns,                   ///< a DNS lookup failed
+  cancelled,             ///< SIGINT/SIGTERM arrived; the run unwound and cleaned up
 };
 
 const std::error_category& error_category() noexcept;

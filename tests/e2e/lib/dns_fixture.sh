@@ -353,3 +353,58 @@ pdns_api() {
   curl -fsS --max-time 5 -X "$1" -H "X-API-Key: $PDNS_API_KEY" -H 'Content-Type: application/json' \
     "${data[@]}" "$PDNS_API_URL/api/v1$2"
 }
+
+# unbound_start [AUTH_ADDR]: a recursive resolver (Debian unbound) on $DNS_NET.5:53
+# that reaches BIND_ZONES through stub zones at AUTH_ADDR (default: the secondary,
+# which lags like a real one). It follows CNAMEs across zones as the CA's resolver
+# would, caches nothing, and sends nothing beyond loopback. Exports DNS_RECURSIVE.
+unbound_start() {
+  local auth=${1:-$DNS_SECONDARY} z dir="$FIXTURE_DIR/unbound"
+  [ -n "${DNS_NET:-}" ] || fail "unbound_start needs bind_start first"
+  dns_lo_addr "$DNS_NET.5" || fail "cannot add $DNS_NET.5 to lo"
+  DNS_RECURSIVE="$DNS_NET.5"
+  mkdir -p "$dir"
+  {
+    cat <<CONF
+server:
+  interface: $DNS_RECURSIVE
+  port: 53
+  do-ip6: no
+  access-control: 127.0.0.0/8 allow
+  do-not-query-localhost: no
+  username: ""
+  chroot: ""
+  directory: "$dir"
+  pidfile: "$dir/unbound.pid"
+  use-syslog: no
+  logfile: ""
+  verbosity: 1
+  module-config: "iterator"
+  cache-max-ttl: 0
+  cache-max-negative-ttl: 0
+  msg-cache-size: 1k
+  rrset-cache-size: 1k
+  num-threads: 1
+remote-control:
+  control-enable: no
+# Everything outside the test zones goes to a closed loopback port: never the Internet.
+forward-zone:
+  name: "."
+  forward-addr: 127.0.0.1@1
+CONF
+    for z in "${BIND_ZONES[@]}"; do
+      printf 'stub-zone:\n  name: "%s"\n  stub-addr: %s\n' "$z" "$auth"
+      printf 'server:\n  domain-insecure: "%s"\n  local-zone: "%s" transparent\n' "$z" "$z"
+    done
+  } > "$dir/unbound.conf"
+  unbound-checkconf "$dir/unbound.conf" >/dev/null || fail "bad unbound.conf"
+  unbound -d -c "$dir/unbound.conf" > "$FIXTURE_DIR/unbound.log" 2>&1 &
+  FIXTURE_PIDS+=($!)
+  local ok=""
+  for _ in $(seq 1 100); do
+    if [ -n "$(dig +short +time=1 +tries=1 @"$DNS_RECURSIVE" "${BIND_ZONES[0]}" SOA 2>/dev/null)" ]; then ok=1; break; fi
+    sleep 0.1
+  done
+  [ -n "$ok" ] || { tail -n 20 "$FIXTURE_DIR/unbound.log" >&2; fail "unbound does not answer"; }
+  export DNS_RECURSIVE
+}

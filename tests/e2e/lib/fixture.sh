@@ -67,8 +67,20 @@ wait_for_url() {
 #   ALTERNATE_ROOTS (count, default 0), EAB=1 (require external account binding;
 #   exports EAB_KID and EAB_HMAC_KEY)
 fixture_start() {
+  fixture_init
+  pebble_start
+}
+
+# fixture_init: the temp dir and the cleanup trap, for tests that start DNS servers
+# before Pebble (then: bind_start ...; PEBBLE_DNS=addr:port pebble_start).
+fixture_init() {
   FIXTURE_DIR=$(mktemp -d /tmp/acmed-e2e.XXXXXX)
   trap fixture_cleanup EXIT
+}
+
+# pebble_start: challtestsrv plus Pebble. PEBBLE_DNS=host:port makes Pebble resolve
+# through that server (e.g. a real authoritative BIND) instead of challtestsrv.
+pebble_start() {
   make_test_tls "$FIXTURE_DIR"
   DNS_PORT=$(free_port); CTS_MGMT=$(free_port); PEBBLE_PORT=$(free_port); PEBBLE_MGMT_PORT=$(free_port)
   HTTP01_PORT=$(free_port); TLSALPN_PORT=$(free_port)
@@ -94,7 +106,7 @@ JSON
   FIXTURE_PIDS+=($!)
   PEBBLE_VA_NOSLEEP=1 PEBBLE_WFE_NONCEREJECT="${NONCE_REJECT:-0}" PEBBLE_AUTHZREUSE="${AUTHZ_REUSE:-0}" \
     PEBBLE_ALTERNATE_ROOTS="${ALTERNATE_ROOTS:-0}" \
-    pebble -config "$FIXTURE_DIR/pebble.json" -dnsserver "127.0.0.1:$DNS_PORT" \
+    pebble -config "$FIXTURE_DIR/pebble.json" -dnsserver "${PEBBLE_DNS:-127.0.0.1:$DNS_PORT}" \
     > "$FIXTURE_DIR/pebble.log" 2>&1 &
   FIXTURE_PIDS+=($!)
   ACME_DIR="https://127.0.0.1:$PEBBLE_PORT/dir"

@@ -6,7 +6,9 @@
 //   auto mode = get_string(cfg.settings, "mode", "standalone");
 #pragma once
 
+#include <chrono>
 #include <initializer_list>
+#include <vector>
 #include <string>
 #include <string_view>
 
@@ -24,5 +26,17 @@ inline constexpr std::string_view common_solver_keys[] = {"type", "domains"};
 /// A scalar setting, `fallback` when absent; fails when present but not a scalar.
 [[nodiscard]] Result<std::string> get_string(const ConfigValue& section, const std::string& key,
                                              std::string fallback, std::string_view solver);
+
+/// A list of strings (a single scalar counts as a one-element list); empty when absent.
+[[nodiscard]] Result<std::vector<std::string>> get_string_list(const ConfigValue& section, const std::string& key,
+                                                               std::string_view solver);
+/// A duration such as "500ms", "2s", "3m", "1h" or a plain number of seconds.
+[[nodiscard]] Result<std::chrono::milliseconds> get_duration(const ConfigValue& section, const std::string& key,
+                                                             std::chrono::milliseconds fallback, std::string_view solver);
+/// A non-negative integer setting.
+[[nodiscard]] Result<long> get_integer(const ConfigValue& section, const std::string& key, long fallback,
+                                       std::string_view solver);
+/// The section's sub-mapping `key`, or an empty mapping located at the section.
+ConfigValue sub_section(const ConfigValue& section, const std::string& key);
 
 }  // namespace acmed::solver

@@ -1,0 +1,88 @@
+# dns-01 end to end: real BIND primary + secondary (NOTIFY/IXFR), RFC 2136 + TSIG
+# writes, Pebble validating through the secondary. Base name + wildcard, an
+# unrelated TXT value that must survive, a CNAME-delegated record, the exec hook,
+# and no secret in even the most verbose log.
+. "$(dirname "$0")/lib/fixture.sh"
+. "$(dirname "$0")/lib/dns_fixture.sh"
+fixture_init
+bind_start acme.test delegated.test
+unbound_start   # the CA's recursive resolver: follows CNAMEs across zones, reaches the secondary
+PEBBLE_DNS="$DNS_RECURSIVE:53" pebble_start
+
+cat > "$CONFIG_DIR/acmed.yaml" <<YAML
+dns: {resolvers: ["$DNS_PRIMARY"]}
+account: {agree_tos: true}
+YAML
+cat > "$CONFIG_DIR/certs.d/wild.yaml" <<YAML
+names: [acme.test, "*.acme.test"]
+solvers:
+  - type: dns-01
+    provider: rfc2136
+    rfc2136: {server: "$DNS_PRIMARY", key_file: "$TSIG_KEY_FILE"}
+    allow: [acme.test]
+    propagation: {interval: 250ms, timeout: 30s}
+YAML
+# The administrator's own value at the same name must survive our cleanup.
+bind_add_record acme.test '_acme-challenge 300 TXT "admin-owned-value"'
+bind_wait_synced
+
+start=$(date +%s%N)
+acmed_run -vv issue wild > "$FIXTURE_DIR/wild.log" 2>&1 || { cat "$FIXTURE_DIR/wild.log"; fail "dns-01 issuance failed"; }
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+sans=$(openssl x509 -in "$STATE_DIR/live/wild/cert.pem" -noout -ext subjectAltName | tail -n +2 | tr -d ' ')
+[ "$sans" = "DNS:acme.test,DNS:*.acme.test" ] || fail "unexpected SANs $sans"
+prop=$(sed -n 's/.*all \([0-9]*\) nameserver checks pass after \([0-9]*\) ms.*/\2/p' "$FIXTURE_DIR/wild.log")
+echo "# dns-01 base+wildcard issuance: ${ms} ms total, propagation to both authoritative servers: ${prop} ms"
+bind_wait_synced
+for ns in "$DNS_PRIMARY" "$DNS_SECONDARY"; do
+  left=$(dns_txt "$ns" _acme-challenge.acme.test)
+  [ "$left" = '"admin-owned-value"' ] || fail "after cleanup $ns serves: $left (want only the admin's value)"
+done
+pass "base name + wildcard via RFC 2136; only our records removed"
+grep -q "$TSIG_SECRET" "$FIXTURE_DIR/wild.log" && fail "TSIG secret appeared in the trace log"
+grep -q "$TSIG_SECRET" "$STATE_DIR" -r && fail "TSIG secret written to the state directory"
+pass "TSIG secret never logged (trace level) nor stored"
+
+# CNAME delegation: the record is written at the target, in another zone.
+bind_add_record acme.test '_acme-challenge.www 60 CNAME _acme-challenge.www.delegated.test.'
+bind_wait_synced
+cat > "$CONFIG_DIR/certs.d/www.yaml" <<YAML
+names: [www.acme.test]
+solvers:
+  - type: dns-01
+    provider: rfc2136
+    rfc2136: {server: "$DNS_PRIMARY", key_name: "$TSIG_NAME", secret_file: "$TSIG_SECRET_FILE"}
+    allow: [delegated.test]
+    propagation: {interval: 250ms, timeout: 30s}
+YAML
+acmed_run issue www > "$FIXTURE_DIR/www.log" 2>&1 || { cat "$FIXTURE_DIR/www.log"; fail "CNAME-delegated issuance failed"; }
+grep -q "writing the record at _acme-challenge.www.delegated.test" "$FIXTURE_DIR/www.log" || fail "CNAME was not followed"
+grep -q "added in zone delegated.test" "$FIXTURE_DIR/www.log" || fail "record not written in the delegated zone"
+pass "CNAME on _acme-challenge followed into delegated.test"
+
+# The exec hook: an operator script doing the write with nsupdate.
+cat > "$FIXTURE_DIR/hook.sh" <<HOOK
+#!/bin/bash
+set -eu
+case "\$1" in
+  present) op="update add \$2. \$ACMED_TTL TXT \"\$3\"" ;;
+  cleanup) op="update delete \$2. TXT \"\$3\"" ;;
+  *) echo "unknown action \$1" >&2; exit 2 ;;
+esac
+printf 'server $DNS_PRIMARY\nlocal $DNS_PRIMARY\nzone %s\n%s\nsend\n' "\$ACMED_ZONE" "\$op" | nsupdate -t 5 -k "$TSIG_KEY_FILE"
+echo "\$1 \$2" >> "$FIXTURE_DIR/hook.calls"
+HOOK
+chmod 755 "$FIXTURE_DIR/hook.sh"
+cat > "$CONFIG_DIR/certs.d/hook.yaml" <<YAML
+names: [hook.acme.test]
+solvers:
+  - type: dns-01
+    provider: exec
+    exec: {command: "$FIXTURE_DIR/hook.sh", timeout: 20s}
+    propagation: {interval: 250ms, timeout: 30s}
+YAML
+acmed_run issue hook > "$FIXTURE_DIR/hook.log" 2>&1 || { cat "$FIXTURE_DIR/hook.log"; fail "exec-hook issuance failed"; }
+[ "$(cat "$FIXTURE_DIR/hook.calls")" = "present _acme-challenge.hook.acme.test
+cleanup _acme-challenge.hook.acme.test" ] || fail "hook calls: $(cat "$FIXTURE_DIR/hook.calls")"
+[ -z "$(dns_txt "$DNS_PRIMARY" _acme-challenge.hook.acme.test)" ] || fail "hook record left behind"
+pass "exec hook present + cleanup"
