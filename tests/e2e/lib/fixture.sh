@@ -125,6 +125,13 @@ acmed_run() {
   "$ACMED" --config-dir "$CONFIG_DIR" --state-dir "$STATE_DIR" --server "$ACME_DIR" --ca-bundle "$CA_BUNDLE" "$@"
 }
 
+# acmed_bg LOG ARGS...: acmed in the background (so $! is acmed itself, not a subshell).
+acmed_bg() {
+  local log=$1; shift
+  "$ACMED" --config-dir "$CONFIG_DIR" --state-dir "$STATE_DIR" --server "$ACME_DIR" --ca-bundle "$CA_BUNDLE" "$@" \
+    > "$log" 2>&1 &
+}
+
 # Requests Pebble's WFE logged, e.g. count_pebble_requests before/after a run.
 count_pebble_requests() {
   grep -cE ' (GET|HEAD|POST) \S+ -> calling handler' "$FIXTURE_DIR/pebble.log" || true

@@ -110,8 +110,8 @@ class Rfc2136Writer final : public RecordWriter {
     PktPtr answer(answer_raw, &ldns_pkt_free);
     const std::string what = std::string(remove ? "removing" : "adding") + " TXT " + r.fqdn + " via " + server_.to_string();
     if (st == LDNS_STATUS_CRYPTO_TSIG_BOGUS || st == LDNS_STATUS_CRYPTO_TSIG_ERR)
-      return fail(Errc::dns, what + ": the answer's TSIG signature did not verify (wrong secret for key " +
-                                 tsig_.key_name + "?)");
+      return fail(Errc::dns, what + ": TSIG verification failed (the server rejected our signature or its answer did not verify): wrong secret for key " +
+                                 tsig_.key_name + "?");
     if (st != LDNS_STATUS_OK || !answer)
       return fail(Errc::dns, what + ": " + ldns_get_errorstr_by_id(st));
     auto rc = ldns_pkt_get_rcode(answer.get());
