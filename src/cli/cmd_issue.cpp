@@ -92,7 +92,7 @@ int run_issue(const GlobalOptions& g, const IssueOptions& o) {
     }
     auto inst = f->create(sc, deps);
     if (!inst) return report(inst.error());
-    req.solvers.push_back({std::string(f->challenge_type()), entry.domains, inst->get()});
+    req.solvers.push_back({f->challenge_type_for(sc), entry.domains, inst->get()});
     instances.push_back(std::move(*inst));
   }
 

@@ -78,6 +78,9 @@ class SolverFactory {
   virtual std::string_view name() const = 0;
   /// The ACME challenge type this factory answers.
   virtual std::string_view challenge_type() const = 0;
+  /// The challenge type a configured instance answers; differs from challenge_type()
+  /// only for generic factories such as the external-program solver.
+  virtual std::string challenge_type_for(const SolverConfig& /*config*/) const { return std::string(challenge_type()); }
   virtual Capabilities capabilities() const = 0;
   /// Checks the section without side effects; errors name the file:line of the bad key.
   [[nodiscard]] virtual Result<void> validate(const SolverConfig& config) const = 0;
