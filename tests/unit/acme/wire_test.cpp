@@ -348,6 +348,15 @@ TEST_CASE("parse_retry_after reads an IMF-fixdate exactly", "[wire][retry-after]
   CHECK(*t == sys_days{year{2015} / October / 21} + hours{7} + minutes{28});
 }
 
+TEST_CASE("parse_retry_after accepts the obsolete HTTP-date forms", "[wire][retry-after]") {
+  // RFC 9110 §5.6.7: a recipient MUST accept all three HTTP-date formats.
+  const system_clock::time_point now = sys_days{year{2026} / March / 1};
+  const system_clock::time_point expected = sys_days{year{1994} / November / 6} + hours{8} + minutes{49} + seconds{37};
+  CHECK(parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", now) == expected);
+  CHECK(parse_retry_after("Sunday, 06-Nov-94 08:49:37 GMT", now) == expected);
+  CHECK(parse_retry_after("Sun Nov  6 08:49:37 1994", now) == expected);
+}
+
 TEST_CASE("parse_retry_after ignores garbage, negative and absurd values", "[wire][retry-after]") {
   const system_clock::time_point now = sys_days{year{2026} / March / 1};
   for (const char* bad : {"", "soon", "-5", "+5", "1.5", "12abc", "99999999999999999999999999", "4294967296",
@@ -385,6 +394,12 @@ TEST_CASE("parse_link_urls ignores other relations such as rel=up", "[wire][link
   CHECK(parse_link_urls(headers, "up") == std::vector<std::string>{"https://ca.test/issuer"});
   CHECK(parse_link_urls({R"(<https://ca.test/issuer>;rel="up")"}, "alternate").empty());
   CHECK(parse_link_urls({}, "alternate").empty());
+}
+
+TEST_CASE("parse_link_urls compares relation types case-insensitively", "[wire][link]") {
+  // RFC 8288 §2.1.1: relation types MUST be compared case-insensitively.
+  auto urls = parse_link_urls({R"(<https://ca.test/a>;rel="Alternate")", R"(<https://ca.test/b>;REL=ALTERNATE)"}, "alternate");
+  CHECK(urls == std::vector<std::string>{"https://ca.test/a", "https://ca.test/b"});
 }
 
 TEST_CASE("parse_link_urls copes with commas and other parameters", "[wire][link]") {

@@ -134,6 +134,22 @@ TEST_CASE("parse_global rejects values of the wrong type", "[config][global]") {
              Catch::StartsWith("acmed.yaml:2:") && Catch::Contains("rsa1024"));
 }
 
+TEST_CASE("parse_global accepts every YAML 1.2 spelling of a boolean", "[config][global]") {
+  // YAML 1.2 core schema: true|True|TRUE and false|False|FALSE.
+  for (const char* t : {"true", "True", "TRUE"}) {
+    INFO(t);
+    auto g = global(std::string("account:\n  agree_tos: ") + t + "\n");
+    REQUIRE(g);
+    CHECK(g->account.agree_tos);
+  }
+  for (const char* f : {"false", "False", "FALSE"}) {
+    INFO(f);
+    auto g = global(std::string("account:\n  agree_tos: ") + f + "\n");
+    REQUIRE(g);
+    CHECK_FALSE(g->account.agree_tos);
+  }
+}
+
 TEST_CASE("parse_global checks the EAB section", "[config][global]") {
   CHECK_THAT(config_error(global("account:\n  eab:\n    hmac_key_file: /k\n")), Catch::Contains("'kid'"));
   CHECK_THAT(config_error(global("account:\n  eab:\n    kid: k\n")), Catch::Contains("'hmac_key_file'"));

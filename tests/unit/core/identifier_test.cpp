@@ -65,6 +65,24 @@ TEST_CASE("Identifier::parse rejects malformed labels", "[identifier]") {
   CHECK(Identifier::parse("xn--bcher-kva.example"));
 }
 
+TEST_CASE("Identifier::parse rejects underscores, as its own error message promises", "[identifier]") {
+  // The rejection text says "letters, digits and '-' only"; CAs may not put '_' in a
+  // dNSName SAN (CA/B Forum Ballot SC12), so no CA accepts these.
+  for (const char* bad : {"_acme.example.com", "a_b.example.com", "www.exa_mple.com"}) {
+    INFO("input '" << bad << "'");
+    CHECK_FALSE(Identifier::parse(bad));
+  }
+}
+
+TEST_CASE("Identifier::parse does not take a malformed IP address for a DNS name", "[identifier]") {
+  // A last label of digits only is no TLD (RFC 3696 §2); these are mistyped addresses.
+  for (const char* bad : {"192.0.2.256", "1.2.3.4.5", "192.000.002.001", "example.123"}) {
+    INFO("input '" << bad << "'");
+    CHECK_FALSE(Identifier::parse(bad));
+  }
+  CHECK(Identifier::parse("123.example.com"));  // digits are fine elsewhere
+}
+
 TEST_CASE("Identifier::parse limits names to 253 octets", "[identifier]") {
   const std::string a(63, 'a'), b(63, 'b'), c(63, 'c');
   const std::string n253 = a + "." + b + "." + c + "." + std::string(61, 'd');

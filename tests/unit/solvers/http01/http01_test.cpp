@@ -213,6 +213,10 @@ TEST_CASE("http-01 standalone serves the key authorization and nothing else", "[
   auto prefix = http_get(base + "/.well-known/acme-challenge/");
   REQUIRE(prefix);
   CHECK(prefix->status == 404);
+  auto post = http_get(base + "/.well-known/acme-challenge/token-one", "POST");
+  REQUIRE(post);
+  CHECK(post->status == 405);
+  CHECK(post->body.empty());
 
   // Cleaning up one token keeps serving the other.
   (*s)->cleanup(c1);
