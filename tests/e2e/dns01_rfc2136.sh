@@ -86,3 +86,33 @@ acmed_run issue hook > "$FIXTURE_DIR/hook.log" 2>&1 || { cat "$FIXTURE_DIR/hook.
 cleanup _acme-challenge.hook.acme.test" ] || fail "hook calls: $(cat "$FIXTURE_DIR/hook.calls")"
 [ -z "$(dns_txt "$DNS_PRIMARY" _acme-challenge.hook.acme.test)" ] || fail "hook record left behind"
 pass "exec hook present + cleanup"
+
+# The external-solver protocol: a program reading JSON on stdin answers dns-01.
+cat > "$FIXTURE_DIR/external.sh" <<EXT
+#!/bin/bash
+set -eu
+input=\$(cat)
+echo "\$1" >> "$FIXTURE_DIR/external.calls"
+[ "\$1" = wait ] && exit 3
+name=\$(sed -n 's/.*"identifier":{[^}]*"value":"\\([^"]*\\)".*/\\1/p' <<<"\$input")
+value=\$(sed -n 's/.*"dns01_txt_value":"\\([^"]*\\)".*/\\1/p' <<<"\$input")
+[ -n "\$name" ] && [ -n "\$value" ] || { echo "bad input: \$input" >&2; exit 1; }
+op=add; [ "\$1" = cleanup ] && op=delete
+printf 'server $DNS_PRIMARY\\nlocal $DNS_PRIMARY\\nzone acme.test\\nupdate %s _acme-challenge.%s. 60 TXT "%s"\\nsend\\n' "\$op" "\$name" "\$value" | nsupdate -t 5 -k "$TSIG_KEY_FILE"
+sleep 2   # no propagation check of its own: give the secondary time
+echo '{"message": "external '"\$1"' done"}'
+EXT
+chmod 755 "$FIXTURE_DIR/external.sh"
+cat > "$CONFIG_DIR/certs.d/ext.yaml" <<YAML
+names: [ext.acme.test]
+solvers:
+  - type: external
+    challenge: dns-01
+    command: "$FIXTURE_DIR/external.sh"
+    timeout: 20s
+YAML
+acmed_run issue ext > "$FIXTURE_DIR/ext.log" 2>&1 || { cat "$FIXTURE_DIR/ext.log"; fail "external-solver issuance failed"; }
+[ "$(tr '\n' ' ' < "$FIXTURE_DIR/external.calls")" = "present wait cleanup " ] || fail "external calls: $(cat "$FIXTURE_DIR/external.calls")"
+grep -q "external solver present: external present done" "$FIXTURE_DIR/ext.log" || fail "stdout message not logged"
+[ -z "$(dns_txt "$DNS_PRIMARY" _acme-challenge.ext.acme.test)" ] || fail "external cleanup left the record"
+pass "external solver program (present, wait=not implemented, cleanup)"
