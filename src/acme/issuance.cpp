@@ -71,7 +71,7 @@ std::chrono::milliseconds next_poll_delay(std::chrono::milliseconds previous, co
   if (retry_after) {
     auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(*retry_after - now);
     // Honour the server, but never spin and never sleep past our own cap.
-    return std::clamp(wait, std::chrono::milliseconds(100), policy.max_interval);
+    return std::clamp(wait, std::min(std::chrono::milliseconds(100), policy.max_interval), policy.max_interval);
   }
   if (previous.count() <= 0) return policy.initial;
   return std::min(previous * 2, policy.max_interval);

@@ -259,11 +259,14 @@ std::optional<std::chrono::system_clock::time_point> parse_retry_after(std::stri
     if (v.size() > 9) return std::nullopt;  // more than 31 years: not a sane delay
     return now + std::chrono::seconds(std::stol(v));
   }
-  // IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT" (the only form senders may generate).
-  std::tm tm{};
-  const char* end = strptime(v.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
-  if (!end || *end != '\0') return std::nullopt;
-  return std::chrono::system_clock::from_time_t(timegm(&tm));
+  // RFC 9110 §5.6.7: IMF-fixdate, and recipients must also accept the obsolete
+  // RFC 850 and asctime forms.
+  for (const char* format : {"%a, %d %b %Y %H:%M:%S GMT", "%A, %d-%b-%y %H:%M:%S GMT", "%a %b %e %H:%M:%S %Y"}) {
+    std::tm tm{};
+    const char* end = strptime(v.c_str(), format, &tm);
+    if (end && *end == '\0') return std::chrono::system_clock::from_time_t(timegm(&tm));
+  }
+  return std::nullopt;
 }
 
 std::vector<std::string> parse_link_urls(const std::vector<std::string>& link_headers, std::string_view rel) {
@@ -277,11 +280,15 @@ std::vector<std::string> parse_link_urls(const std::vector<std::string>& link_he
       std::smatch m;
       if (!std::regex_search(params, m, rel_re)) continue;
       std::string rels = m[1].matched ? m[1].str() : m[2].str();
+      // Relation types compare case-insensitively (RFC 8288 §2.1.1).
+      std::transform(rels.begin(), rels.end(), rels.begin(), [](unsigned char c) { return std::tolower(c); });
+      std::string want(rel);
+      std::transform(want.begin(), want.end(), want.begin(), [](unsigned char c) { return std::tolower(c); });
       // rel may list several space-separated relation types.
       std::size_t pos = 0;
       while (pos <= rels.size()) {
         auto sp = rels.find(' ', pos);
-        if (rels.substr(pos, sp - pos) == rel) {
+        if (rels.substr(pos, sp - pos) == want) {
           out.push_back((*it)[1]);
           break;
         }

@@ -74,8 +74,10 @@ Result<bool> boolean(const ConfigValue& m, const std::string& key, bool fallback
   const ConfigValue* v = m.find(key);
   if (!v) return fallback;
   if (v->is_scalar()) {
-    if (v->scalar == "true" || v->scalar == "yes") return true;
-    if (v->scalar == "false" || v->scalar == "no") return false;
+    std::string b = v->scalar;
+    std::transform(b.begin(), b.end(), b.begin(), [](unsigned char c) { return std::tolower(c); });
+    if (b == "true" || b == "yes") return true;
+    if (b == "false" || b == "no") return false;
   }
   return fail(Errc::config, v->origin + ": '" + key + "' must be true or false");
 }

@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 
 #include <algorithm>
+#include <cctype>
 
 namespace acmed {
 
@@ -42,11 +43,17 @@ std::string base64url_encode(std::string_view bytes) {
 
 Result<std::string> base64url_decode(std::string_view text) {
   std::string s(text);
-  while (!s.empty() && s.back() == '=') s.pop_back();
+  std::size_t pad = 0;
+  while (!s.empty() && s.back() == '=') {
+    s.pop_back();
+    ++pad;
+  }
+  if (pad > 2) return fail(Errc::invalid_argument, "too much base64url padding");
   for (char& c : s) {
     if (c == '-') c = '+';
     else if (c == '_') c = '/';
-    else if (c == '+' || c == '/') return fail(Errc::invalid_argument, "invalid base64url character");
+    else if (!std::isalnum(static_cast<unsigned char>(c)))
+      return fail(Errc::invalid_argument, "invalid base64url character");
   }
   if (s.size() % 4 == 1) return fail(Errc::invalid_argument, "invalid base64url length");
   while (s.size() % 4 != 0) s.push_back('=');

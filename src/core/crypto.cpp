@@ -336,6 +336,13 @@ Result<std::vector<std::string>> parse_pem_chain(std::string_view pem) {
   }
   ERR_clear_error();
   if (out.empty()) return fail(Errc::bad_response, "no PEM certificate found");
+  // The loop stops at the first block it cannot read; a later BEGIN marker means a
+  // corrupt certificate, and a partial chain must not pass as a whole one.
+  std::size_t begins = 0;
+  for (std::size_t pos = 0; (pos = pem.find("-----BEGIN", pos)) != std::string_view::npos; ++pos) ++begins;
+  if (begins != out.size())
+    return fail(Errc::bad_response, "PEM bundle holds " + std::to_string(begins) + " blocks but only " +
+                                        std::to_string(out.size()) + " readable certificates");
   return out;
 }
 

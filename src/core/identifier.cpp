@@ -11,7 +11,7 @@ namespace {
 bool valid_label(std::string_view l) {
   if (l.empty() || l.size() > 63) return false;
   if (l.front() == '-' || l.back() == '-') return false;
-  return std::all_of(l.begin(), l.end(), [](unsigned char c) { return std::isalnum(c) || c == '-' || c == '_'; });
+  return std::all_of(l.begin(), l.end(), [](unsigned char c) { return std::isalnum(c) || c == '-'; });
 }
 
 }  // namespace
@@ -46,6 +46,10 @@ Result<Identifier> Identifier::parse(std::string_view text) {
     if (dot == std::string_view::npos) break;
     start = dot + 1;
   }
+  // A numeric last label is a mistyped IP address ("192.0.2.256"), never a TLD.
+  auto last = rest.substr(rest.rfind('.') + 1);
+  if (std::all_of(last.begin(), last.end(), [](unsigned char c) { return std::isdigit(c); }))
+    return fail(Errc::invalid_argument, "'" + s + "' is neither a valid IP address nor a DNS name");
   return Identifier{Type::dns, s};
 }
 
