@@ -1,6 +1,9 @@
 #include "acmed/solvers/settings.hpp"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
+#include <cstdlib>
 
 namespace acmed::solver {
 
@@ -83,6 +86,31 @@ Result<long> get_integer(const ConfigValue& section, const std::string& key, lon
   if (!v->is_scalar() || used != v->scalar.size() || n < 0)
     return fail(Errc::config, v->origin + ": " + std::string(solver) + " setting '" + key + "' must be a non-negative integer");
   return n;
+}
+
+Result<ListenAddress> parse_listen_address(const std::string& text) {
+  std::string host, port;
+  if (!text.empty() && text.front() == '[') {
+    auto close = text.find(']');
+    if (close == std::string::npos || close + 1 >= text.size() || text[close + 1] != ':')
+      return fail(Errc::config, "listen address '" + text + "' must look like [::]:PORT");
+    host = text.substr(1, close - 1);
+    port = text.substr(close + 2);
+  } else {
+    auto colon = text.rfind(':');
+    if (colon == std::string::npos) return fail(Errc::config, "listen address '" + text + "' must be HOST:PORT");
+    host = text.substr(0, colon);
+    port = text.substr(colon + 1);
+  }
+  if (host.empty()) host = "0.0.0.0";
+  unsigned char buf[16];
+  if (inet_pton(AF_INET, host.c_str(), buf) != 1 && inet_pton(AF_INET6, host.c_str(), buf) != 1)
+    return fail(Errc::config, "listen address '" + host + "' is not an IP address");
+  char* end = nullptr;
+  long p = port.empty() ? -1 : std::strtol(port.c_str(), &end, 10);
+  if (p < 1 || p > 65535 || (end && *end != '\0'))
+    return fail(Errc::config, "listen port '" + port + "' is not in 1..65535");
+  return ListenAddress{host, static_cast<unsigned short>(p)};
 }
 
 ConfigValue sub_section(const ConfigValue& section, const std::string& key) {

@@ -25,33 +25,9 @@ namespace fs = std::filesystem;
 constexpr std::string_view challenge_prefix = "/.well-known/acme-challenge/";
 
 Result<tcp::endpoint> parse_listen(const std::string& text) {
-  std::string host, port;
-  if (!text.empty() && text.front() == '[') {
-    auto close = text.find(']');
-    if (close == std::string::npos || close + 1 >= text.size() || text[close + 1] != ':')
-      return fail(Errc::config, "listen address '" + text + "' must look like [::]:80");
-    host = text.substr(1, close - 1);
-    port = text.substr(close + 2);
-  } else {
-    auto colon = text.rfind(':');
-    if (colon == std::string::npos) return fail(Errc::config, "listen address '" + text + "' must be HOST:PORT");
-    host = text.substr(0, colon);
-    port = text.substr(colon + 1);
-  }
-  if (host.empty()) host = "0.0.0.0";
-  beast::error_code ec;
-  auto addr = net::ip::make_address(host, ec);
-  if (ec) return fail(Errc::config, "listen address '" + host + "' is not an IP address");
-  int p = 0;
-  try {
-    std::size_t used = 0;
-    p = std::stoi(port, &used);
-    if (used != port.size()) p = -1;
-  } catch (const std::exception&) {
-    p = -1;
-  }
-  if (p < 1 || p > 65535) return fail(Errc::config, "listen port '" + port + "' is not in 1..65535");
-  return tcp::endpoint(addr, static_cast<unsigned short>(p));
+  auto l = parse_listen_address(text);
+  if (!l) return fail(l.error());
+  return tcp::endpoint(net::ip::make_address(l->address), l->port);
 }
 
 /// A minimal HTTP/1.1 responder for /.well-known/acme-challenge/<token>, on its own thread.

@@ -22,6 +22,7 @@
 #include "acmed/solvers/settings.hpp"
 #include "acmed/solvers/solver_base.hpp"
 #include "acmed_detail/asio.hpp"
+#include "acmed_detail/openssl.hpp"
 
 namespace acmed::solver {
 namespace {
@@ -39,54 +40,12 @@ constexpr auto io_deadline = std::chrono::seconds(10);
 // Validators open a handful of connections per challenge; anything beyond this is noise.
 constexpr int max_connections = 64;
 
-using Asn1ObjectPtr = std::unique_ptr<ASN1_OBJECT, decltype(&ASN1_OBJECT_free)>;
-using Asn1OctetStringPtr = std::unique_ptr<ASN1_OCTET_STRING, decltype(&ASN1_OCTET_STRING_free)>;
-using Asn1IntegerPtr = std::unique_ptr<ASN1_INTEGER, decltype(&ASN1_INTEGER_free)>;
-using BnPtr = std::unique_ptr<BIGNUM, decltype(&BN_free)>;
-using EvpPkeyPtr = std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)>;
-using GeneralNamePtr = std::unique_ptr<GENERAL_NAME, decltype(&GENERAL_NAME_free)>;
-using GeneralNamesPtr = std::unique_ptr<GENERAL_NAMES, decltype(&GENERAL_NAMES_free)>;
-using X509Ptr = std::unique_ptr<X509, decltype(&X509_free)>;
-using X509ExtensionPtr = std::unique_ptr<X509_EXTENSION, decltype(&X509_EXTENSION_free)>;
-
-/// The most recent OpenSSL error as text, with the error queue cleared.
-std::string openssl_error() {
-  unsigned long code = ERR_get_error();
-  ERR_clear_error();
-  if (code == 0) return "unknown OpenSSL error";
-  std::array<char, 256> buf{};
-  ERR_error_string_n(code, buf.data(), buf.size());
-  return buf.data();
-}
+using namespace acmed::detail;  // OpenSSL RAII aliases and openssl_error()
 
 Result<tcp::endpoint> parse_listen(const std::string& text) {
-  std::string host, port;
-  if (!text.empty() && text.front() == '[') {
-    auto close = text.find(']');
-    if (close == std::string::npos || close + 1 >= text.size() || text[close + 1] != ':')
-      return fail(Errc::config, "listen address '" + text + "' must look like [::]:443");
-    host = text.substr(1, close - 1);
-    port = text.substr(close + 2);
-  } else {
-    auto colon = text.rfind(':');
-    if (colon == std::string::npos) return fail(Errc::config, "listen address '" + text + "' must be HOST:PORT");
-    host = text.substr(0, colon);
-    port = text.substr(colon + 1);
-  }
-  if (host.empty()) host = "0.0.0.0";
-  beast::error_code ec;
-  auto addr = net::ip::make_address(host, ec);
-  if (ec) return fail(Errc::config, "listen address '" + host + "' is not an IP address");
-  int p = 0;
-  try {
-    std::size_t used = 0;
-    p = std::stoi(port, &used);
-    if (used != port.size()) p = -1;
-  } catch (const std::exception&) {
-    p = -1;
-  }
-  if (p < 1 || p > 65535) return fail(Errc::config, "listen port '" + port + "' is not in 1..65535");
-  return tcp::endpoint(addr, static_cast<unsigned short>(p));
+  auto l = parse_listen_address(text);
+  if (!l) return fail(l.error());
+  return tcp::endpoint(net::ip::make_address(l->address), l->port);
 }
 
 /// Lowercase, without one trailing dot: how SNI values and identifiers are compared.

@@ -12,7 +12,7 @@
 #include <ctime>
 
 #include "acmed/core/base64.hpp"
-#include "openssl_ptr.hpp"
+#include "acmed_detail/openssl.hpp"
 
 namespace acmed {
 namespace detail {

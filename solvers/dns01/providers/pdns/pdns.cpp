@@ -2,9 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include <cstdlib>
-
-#include "acmed/core/secret.hpp"
+#include "acmed/dns01/credentials.hpp"
 #include "acmed/solvers/settings.hpp"
 #include "acmed/transport/beast_client.hpp"
 
@@ -120,17 +118,7 @@ class PdnsFactory final : public ProviderFactory {
 
   Result<std::unique_ptr<RecordWriter>> create(const ConfigValue& s) const override {
     if (auto r = validate(s); !r) return fail(r.error());
-    std::string path;
-    if (const ConfigValue* c = s.find("credential")) {
-      const char* dir = std::getenv("CREDENTIALS_DIRECTORY");
-      if (!dir || !*dir)
-        return fail(Errc::config, c->origin + ": 'credential' needs $CREDENTIALS_DIRECTORY (systemd LoadCredential=)");
-      if (c->scalar.find('/') != std::string::npos) return fail(Errc::config, c->origin + ": credential names cannot contain '/'");
-      path = std::string(dir) + "/" + c->scalar;
-    } else {
-      path = s.find("api_key_file")->scalar;
-    }
-    auto key = read_secret_file(path);
+    auto key = load_credential(s, "api_key_file");
     if (!key) return fail(key.error());
     transport::HttpClientOptions opts;
     opts.ca_bundle = *solver::get_string(s, "ca_bundle", "", "pdns");

@@ -4,11 +4,11 @@
 // After spdlog: ldns' headers define macros that break fmt's templates.
 #include <ldns/ldns.h>
 
-#include <cstdlib>
 #include <regex>
 
 #include "acmed/core/base64.hpp"
 #include "acmed/core/secret.hpp"
+#include "acmed/dns01/credentials.hpp"
 #include "acmed/dns/resolver.hpp"
 #include "acmed/solvers/settings.hpp"
 
@@ -166,18 +166,7 @@ class Rfc2136Factory final : public ProviderFactory {
       tsig = std::move(*parsed);
       if (auto r = check_algorithm(tsig.algorithm, kf->scalar); !r) return fail(r.error());
     } else {
-      std::string path;
-      if (const ConfigValue* c = s.find("credential")) {
-        const char* dir = std::getenv("CREDENTIALS_DIRECTORY");
-        if (!dir || !*dir)
-          return fail(Errc::config, c->origin + ": 'credential: " + c->scalar +
-                                        "' needs $CREDENTIALS_DIRECTORY (systemd LoadCredential=" + c->scalar + ":...)");
-        if (c->scalar.find('/') != std::string::npos) return fail(Errc::config, c->origin + ": credential names cannot contain '/'");
-        path = std::string(dir) + "/" + c->scalar;
-      } else {
-        path = s.find("secret_file")->scalar;
-      }
-      auto secret = read_secret_file(path);
+      auto secret = load_credential(s, "secret_file");
       if (!secret) return fail(secret.error());
       tsig.secret = std::move(*secret);
       tsig.key_name = *solver::get_string(s, "key_name", "", "rfc2136");

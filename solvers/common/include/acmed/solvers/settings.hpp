@@ -36,6 +36,13 @@ inline constexpr std::string_view common_solver_keys[] = {"type", "domains"};
 /// A non-negative integer setting.
 [[nodiscard]] Result<long> get_integer(const ConfigValue& section, const std::string& key, long fallback,
                                        std::string_view solver);
+struct ListenAddress {
+  std::string address;  ///< IP literal; "0.0.0.0" when the host part was empty
+  unsigned short port = 0;
+};
+/// Parses "HOST:PORT", ":PORT" or "[V6]:PORT" where HOST is an IP literal.
+[[nodiscard]] Result<ListenAddress> parse_listen_address(const std::string& text);
+
 /// The section's sub-mapping `key`, or an empty mapping located at the section.
 ConfigValue sub_section(const ConfigValue& section, const std::string& key);
 

@@ -1,4 +1,5 @@
 // RAII aliases for OpenSSL handles; the only place acmed names their free functions.
+// An internal header (target acmed::openssl_detail), never installed or exposed in include/.
 #pragma once
 
 #include <openssl/bio.h>
@@ -21,6 +22,11 @@ using X509Ptr = std::unique_ptr<X509, decltype(&X509_free)>;
 using X509ReqPtr = std::unique_ptr<X509_REQ, decltype(&X509_REQ_free)>;
 using EcdsaSigPtr = std::unique_ptr<ECDSA_SIG, decltype(&ECDSA_SIG_free)>;
 using GeneralNamesPtr = std::unique_ptr<GENERAL_NAMES, decltype(&GENERAL_NAMES_free)>;
+using GeneralNamePtr = std::unique_ptr<GENERAL_NAME, decltype(&GENERAL_NAME_free)>;
+using Asn1ObjectPtr = std::unique_ptr<ASN1_OBJECT, decltype(&ASN1_OBJECT_free)>;
+using Asn1OctetStringPtr = std::unique_ptr<ASN1_OCTET_STRING, decltype(&ASN1_OCTET_STRING_free)>;
+using Asn1IntegerPtr = std::unique_ptr<ASN1_INTEGER, decltype(&ASN1_INTEGER_free)>;
+using X509ExtensionPtr = std::unique_ptr<X509_EXTENSION, decltype(&X509_EXTENSION_free)>;
 
 inline BioPtr mem_bio(std::string_view data) {
   return BioPtr(BIO_new_mem_buf(data.data(), static_cast<int>(data.size())), &BIO_free_all);

@@ -1,0 +1,55 @@
+#include "fake_resolver.hpp"
+
+namespace acmed::test {
+
+void FakeResolver::add_zone(const std::string& apex, std::vector<dns::Server> nameservers) {
+  zones_[apex] = dns::Zone{apex, std::move(nameservers), "ns1." + apex};
+}
+
+dns::TxtResult FakeResolver::answer(const std::string& name, bool with_live) const {
+  dns::TxtResult r;
+  r.queried = name;
+  std::string current = name;
+  for (int i = 0; i < 16; ++i) {
+    auto it = cnames_.find(current);
+    if (it == cnames_.end()) break;
+    current = it->second;
+    r.cnames.push_back(current);
+  }
+  r.final_name = current;
+  if (auto it = txt_.find(current); it != txt_.end()) r.values = it->second;
+  if (with_live)
+    if (auto it = live_.find(current); it != live_.end()) r.values.insert(r.values.end(), it->second.begin(), it->second.end());
+  r.nxdomain = r.values.empty() && r.cnames.empty();
+  return r;
+}
+
+Result<dns::TxtResult> FakeResolver::lookup_txt(const std::string& name) { return answer(name, true); }
+
+Result<dns::TxtResult> FakeResolver::query_txt(const dns::Server& server, const std::string& name) {
+  int n = ++queries_[server.address];
+  if (failing_.count(server.address)) return fail(Errc::dns, "TXT " + name + " @" + server.to_string() + ": timed out");
+  auto lag = lag_.find(server.address);
+  auto r = answer(name, lag == lag_.end() || n >= lag->second);
+  r.authoritative = true;
+  return r;
+}
+
+Result<std::vector<std::string>> FakeResolver::cname_chain(const std::string& name) { return answer(name, false).cnames; }
+
+Result<dns::Zone> FakeResolver::find_zone(const std::string& name) {
+  std::string candidate = name;
+  while (!candidate.empty()) {
+    if (auto it = zones_.find(candidate); it != zones_.end()) return it->second;
+    auto dot = candidate.find('.');
+    candidate = dot == std::string::npos ? "" : candidate.substr(dot + 1);
+  }
+  return fail(Errc::dns, "no DNS zone found for '" + name + "'");
+}
+
+int FakeResolver::queries(const std::string& address) const {
+  auto it = queries_.find(address);
+  return it == queries_.end() ? 0 : it->second;
+}
+
+}  // namespace acmed::test
