@@ -9,7 +9,7 @@ packages=(
   libssl-dev libboost-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libyaml-cpp-dev
   libcli11-dev libexpected-dev catch2 libldns-dev libunbound-dev
   # tests and demo: the real CA and the tools the fixtures use
-  pebble openssl curl iproute2 ca-certificates binutils unbound
+  pebble openssl curl iproute2 ca-certificates binutils unbound strace debian-archive-keyring
   bind9 bind9-utils bind9-dnsutils pdns-server pdns-backend-sqlite3 sqlite3
 )
 

@@ -54,7 +54,7 @@ Result<std::chrono::milliseconds> get_duration(const ConfigValue& section, const
   if (!v) return fallback;
   auto bad = [&] {
     return fail(Errc::config, v->origin + ": " + std::string(solver) + " setting '" + key +
-                                  "' must be a duration like 500ms, 30s, 5m or 1h");
+                                  "' must be a duration like 500ms, 30s, 5m, 1h or 30d");
   };
   if (!v->is_scalar() || v->scalar.empty()) return bad();
   std::size_t used = 0;
@@ -70,6 +70,7 @@ Result<std::chrono::milliseconds> get_duration(const ConfigValue& section, const
   if (unit == "ms") return std::chrono::milliseconds(n);
   if (unit == "m") return std::chrono::milliseconds(n * 60'000);
   if (unit == "h") return std::chrono::milliseconds(n * 3'600'000);
+  if (unit == "d") return std::chrono::milliseconds(n * 86'400'000);
   return bad();
 }
 

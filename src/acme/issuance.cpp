@@ -109,6 +109,7 @@ Result<IssueResult> issue_certificate(Client& client, const IssueRequest& reques
   for (const auto& url : order->authorizations) {
     auto authz = client.fetch_authorization(url);
     if (!authz) return fail(authz.error());
+    if (request.observe_authorization) request.observe_authorization(*authz);
     if (authz->status == "valid") {
       spdlog::info("{}: authorization already valid, nothing to solve", display_name(*authz));
       continue;
@@ -125,9 +126,18 @@ Result<IssueResult> issue_certificate(Client& client, const IssueRequest& reques
       p.solver = binding.solver;
       break;
     }
-    if (!p.challenge)
-      return fail(Errc::unsupported, display_name(p.authz) + ": no configured solver matches the challenges offered (" +
-                                         offered_types(p.authz) + ")");
+    if (!p.challenge) {
+      // Name the configured types the CA did not offer: the only authoritative signal of
+      // support (e.g. for dns-persist-01) is the challenge list of an authorization.
+      std::string wanted;
+      for (const auto& b : request.solvers)
+        if (b.solver && binding_matches(b, p.authz.identifier) && wanted.find(b.challenge_type) == std::string::npos)
+          wanted += (wanted.empty() ? "" : ", ") + b.challenge_type;
+      if (wanted.empty())
+        return fail(Errc::config, display_name(p.authz) + ": no solver is configured for this name");
+      return fail(Errc::unsupported, "the CA does not offer " + wanted + " for " + display_name(p.authz) +
+                                         " (it offers: " + offered_types(p.authz) + ")");
+    }
     p.ctx.identifier = p.authz.identifier;
     p.ctx.wildcard = p.authz.wildcard;
     p.ctx.challenge_type = p.challenge->type;
@@ -142,10 +152,20 @@ Result<IssueResult> issue_certificate(Client& client, const IssueRequest& reques
 
   CleanupGuard guard;
   // Present everything first, wait once per solver, then answer every challenge.
+  // Every failure is reported, not just the first: an operator fixing DNS records
+  // wants the whole list. Nothing is answered unless every present succeeded.
+  std::vector<Error> failures;
   for (auto& p : pending) {
     guard.add(p.solver, &p.ctx);
     if (auto r = p.solver->present(p.ctx); !r)
-      return fail(r.error().with_context(display_name(p.authz) + ": " + p.ctx.challenge_type));
+      failures.push_back(r.error().with_context(display_name(p.authz) + ": " + p.ctx.challenge_type));
+  }
+  if (failures.size() == 1) return fail(failures.front());
+  if (!failures.empty()) {
+    Error e = failures.front();
+    e.message = std::to_string(failures.size()) + " challenges could not be prepared; none was answered:";
+    for (const auto& f : failures) e.message += "\n  - " + f.describe();
+    return fail(std::move(e));
   }
   std::set<solver::ChallengeSolver*> solvers;
   for (auto& p : pending) solvers.insert(p.solver);

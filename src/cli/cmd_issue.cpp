@@ -19,6 +19,7 @@ struct IssueOptions {
   std::string webroot;
   std::string preferred_chain;
   std::string profile;
+  bool force = false;
 };
 
 /// A certificate config from flags only: `acmed issue -d a.example -d b.example --http-01-listen :80`.
@@ -68,6 +69,7 @@ int run_issue(const GlobalOptions& g, const IssueOptions& o) {
   if (auto r = register_builtin_solvers(registry); !r) return report(r.error());
   solver::SolverDeps deps;
   deps.work_dir = g.state_dir + "/solvers/" + cert->name;
+  deps.certificate_identifiers = cert->identifiers;
   if (auto r = ensure_dir(deps.work_dir, 0700); !r) return report(r.error());
   std::vector<std::unique_ptr<solver::ChallengeSolver>> instances;
   acme::IssueRequest req;
@@ -83,6 +85,8 @@ int run_issue(const GlobalOptions& g, const IssueOptions& o) {
                                             "' is not available in this build (available: " + known + ")"));
     }
     solver::SolverConfig sc{entry.type, entry.settings};
+    // --force: answer dns-persist-01 challenges even when the read-only preflight fails.
+    if (o.force && entry.type == "dns-persist-01") sc.settings.map["force"] = ConfigValue::make_scalar("true", "--force");
     if (auto v = f->validate(sc); !v) return report(v.error());
     // Only DNS-based solvers get a resolver; nobody gets DNS write access from here.
     if (entry.type.rfind("dns-", 0) == 0 && !deps.resolver) {
@@ -97,6 +101,14 @@ int run_issue(const GlobalOptions& g, const IssueOptions& o) {
   }
 
   if (auto r = s.ensure_account(); !r) return report(r.error());
+
+  // Remember what the CA offers: an authorization's challenge list is the only
+  // authoritative signal of dns-persist-01 support.
+  req.observe_authorization = [&s](const acme::Authorization& a) {
+    std::string types;
+    for (const auto& c : a.challenges) types += (types.empty() ? "" : " ") + c.type;
+    (void)s.store().save_seen_challenges(s.ca(), types);
+  };
 
   auto key = PrivateKey::generate(cert->key_type);
   if (!key) return report(key.error());
@@ -130,6 +142,7 @@ void add_issue_command(CLI::App& app, GlobalOptions& g, int& rc) {
   cmd->add_option("--webroot", o->webroot, "serve http-01 from this web root instead of a listener");
   cmd->add_option("--preferred-chain", o->preferred_chain, "issuer CN of the preferred chain's top certificate");
   cmd->add_option("--profile", o->profile, "ACME profile to request");
+  cmd->add_flag("--force", o->force, "answer dns-persist-01 challenges even when the record check fails");
   cmd->callback([&g, &rc, o] { rc = run_issue(g, *o); });
 }
 

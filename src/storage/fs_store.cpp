@@ -80,6 +80,23 @@ Result<void> StateStore::forget_account_url(const std::string& ca) const {
   return {};
 }
 
+Result<void> StateStore::save_seen_challenges(const std::string& ca, const std::string& types) const {
+  if (auto r = ensure_dir(account_dir(ca), 0700); !r) return r;
+  return write_file_atomic(account_dir(ca) + "/challenges-seen",
+                           format_rfc3339(std::chrono::system_clock::now()) + " " + types + "\n", 0644);
+}
+
+Result<std::optional<std::string>> StateStore::load_seen_challenges(const std::string& ca) const {
+  auto r = read_file(account_dir(ca) + "/challenges-seen", 4096);
+  if (!r) {
+    if (r.error().code == Errc::not_found) return std::optional<std::string>{};
+    return fail(r.error());
+  }
+  std::string s = *r;
+  while (!s.empty() && s.back() == '\n') s.pop_back();
+  return std::optional<std::string>(s);
+}
+
 Result<void> StateStore::save_pending_account_key(const std::string& ca, const Secret& key_pem) const {
   if (has_pending_account_key(ca))
     return fail(Errc::io, account_dir(ca) + "/private_key.next.pem exists: an earlier key rollover was interrupted. "

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -38,6 +39,8 @@ struct IssueRequest {
   std::optional<std::string> profile;
   std::optional<std::string> preferred_chain;  ///< issuer CN of the chain's top certificate
   PollPolicy poll;
+  /// Called with every authorization fetched (e.g. to remember which challenge types a CA offers).
+  std::function<void(const Authorization&)> observe_authorization;
 };
 
 struct IssueResult {

@@ -69,6 +69,7 @@ struct SolverConfig {
 struct SolverDeps {
   dns::Resolver* resolver = nullptr;  ///< read-only DNS (may be null for solvers that need none)
   std::string work_dir;               ///< private directory for journals; "" = none
+  std::vector<Identifier> certificate_identifiers;  ///< every name of the certificate being issued
 };
 
 class SolverFactory {

@@ -51,6 +51,10 @@ class StateStore {
   [[nodiscard]] Result<void> discard_unregistered_account_key(const std::string& ca) const;
   std::string account_dir(const std::string& ca) const;
 
+  /// The challenge types the CA last offered, with the time: "2026-11-28T10:00:00Z http-01 dns-01 ...".
+  [[nodiscard]] Result<void> save_seen_challenges(const std::string& ca, const std::string& types) const;
+  [[nodiscard]] Result<std::optional<std::string>> load_seen_challenges(const std::string& ca) const;
+
   /// Key rollover in three steps, so no key is ever lost: the new key is stored as
   /// private_key.next.pem before the CA hears of it; commit moves it into place
   /// (the old key stays as private_key.old.pem); discard removes it after a refusal.

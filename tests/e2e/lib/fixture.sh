@@ -65,7 +65,8 @@ wait_for_url() {
 # fixture_start: starts challtestsrv (DNS) and Pebble. Environment knobs:
 #   NONCE_REJECT (percent, default 0), AUTHZ_REUSE (percent, default 0),
 #   ALTERNATE_ROOTS (count, default 0), EAB=1 (require external account binding;
-#   exports EAB_KID and EAB_HMAC_KEY)
+#   exports EAB_KID and EAB_HMAC_KEY), PEBBLE_BIN (default: Debian's pebble),
+#   CAA_IDENTITIES (JSON array: the dns-persist-01 issuer-domain-names, Pebble >= 2.10)
 fixture_start() {
   fixture_init
   pebble_start
@@ -84,6 +85,8 @@ pebble_start() {
   make_test_tls "$FIXTURE_DIR"
   DNS_PORT=$(free_port); CTS_MGMT=$(free_port); PEBBLE_PORT=$(free_port); PEBBLE_MGMT_PORT=$(free_port)
   HTTP01_PORT=$(free_port); TLSALPN_PORT=$(free_port)
+  local caa=""
+  [ -n "${CAA_IDENTITIES:-}" ] && caa=$',\n  "caaIdentities": '"$CAA_IDENTITIES"
   cat > "$FIXTURE_DIR/pebble.json" <<JSON
 {"pebble": {
   "listenAddress": "127.0.0.1:$PEBBLE_PORT",
@@ -94,7 +97,7 @@ pebble_start() {
   "tlsPort": $TLSALPN_PORT,
   "ocspResponderURL": "",
   "externalAccountBindingRequired": $([ -n "${EAB:-}" ] && echo true || echo false),
-  "externalAccountMACKeys": {"kid-acmed": "zWNDZM6eQGHWpSRTPal5eIUYFTu7EajVIoguysqZ9wG44nMEtx3MUAsUDkMTQ12W"}
+  "externalAccountMACKeys": {"kid-acmed": "zWNDZM6eQGHWpSRTPal5eIUYFTu7EajVIoguysqZ9wG44nMEtx3MUAsUDkMTQ12W"}$caa
 }}
 JSON
   EAB_KID=kid-acmed
@@ -106,7 +109,7 @@ JSON
   FIXTURE_PIDS+=($!)
   PEBBLE_VA_NOSLEEP=1 PEBBLE_WFE_NONCEREJECT="${NONCE_REJECT:-0}" PEBBLE_AUTHZREUSE="${AUTHZ_REUSE:-0}" \
     PEBBLE_ALTERNATE_ROOTS="${ALTERNATE_ROOTS:-0}" \
-    pebble -config "$FIXTURE_DIR/pebble.json" -dnsserver "${PEBBLE_DNS:-127.0.0.1:$DNS_PORT}" \
+    "${PEBBLE_BIN:-pebble}" -config "$FIXTURE_DIR/pebble.json" -dnsserver "${PEBBLE_DNS:-127.0.0.1:$DNS_PORT}" \
     > "$FIXTURE_DIR/pebble.log" 2>&1 &
   FIXTURE_PIDS+=($!)
   ACME_DIR="https://127.0.0.1:$PEBBLE_PORT/dir"
@@ -130,6 +133,20 @@ acmed_bg() {
   local log=$1; shift
   "$ACMED" --config-dir "$CONFIG_DIR" --state-dir "$STATE_DIR" --server "$ACME_DIR" --ca-bundle "$CA_BUNDLE" "$@" \
     > "$log" 2>&1 &
+}
+
+# pebble_sid: the path of Pebble >= 2.10 (dns-persist-01) from Debian sid, fetched by
+# package name; fails loudly when it cannot be had (dns-persist tests never skip).
+pebble_sid() {
+  local bin
+  bin=$(bash "$(dirname "${BASH_SOURCE[0]}")/../../../scripts/fetch-pebble-sid.sh") ||
+    fail "Pebble >= 2.10 (dns-persist-01) is required and could not be fetched from Debian sid"
+  echo "$bin"
+}
+
+# count_challenge_posts: challenge POSTs Pebble received (POST {} to a challenge URL).
+count_challenge_posts() {
+  grep -c 'POST /chalZ/' "$FIXTURE_DIR/pebble.log" || true
 }
 
 # Requests Pebble's WFE logged, e.g. count_pebble_requests before/after a run.

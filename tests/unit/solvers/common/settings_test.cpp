@@ -14,14 +14,15 @@ ConfigValue section(std::map<std::string, std::string> kv) {
 
 TEST_CASE("get_duration understands ms, s, m, h and bare seconds", "[settings]") {
   using std::chrono::milliseconds;
-  auto s = section({{"a", "500ms"}, {"b", "30s"}, {"c", "5m"}, {"d", "1h"}, {"e", "7"}});
+  auto s = section({{"a", "500ms"}, {"b", "30s"}, {"c", "5m"}, {"d", "1h"}, {"e", "7"}, {"f", "2d"}});
+  CHECK(*get_duration(s, "f", milliseconds(1), "t") == milliseconds(172800000));
   CHECK(*get_duration(s, "a", milliseconds(1), "t") == milliseconds(500));
   CHECK(*get_duration(s, "b", milliseconds(1), "t") == milliseconds(30000));
   CHECK(*get_duration(s, "c", milliseconds(1), "t") == milliseconds(300000));
   CHECK(*get_duration(s, "d", milliseconds(1), "t") == milliseconds(3600000));
   CHECK(*get_duration(s, "e", milliseconds(1), "t") == milliseconds(7000));
   CHECK(*get_duration(s, "missing", milliseconds(42), "t") == milliseconds(42));
-  for (const char* bad : {"soon", "-5s", "5 s", "5d", ""}) {
+  for (const char* bad : {"soon", "-5s", "5 s", "5w", ""}) {
     auto r = get_duration(section({{"x", bad}}), "x", milliseconds(1), "t");
     REQUIRE_FALSE(r);
     CHECK_THAT(r.error().message, Catch::StartsWith("f.yaml:2:3: t setting 'x' must be a duration"));

@@ -1,0 +1,185 @@
+#include "acmed/solvers/dns_persist01.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <ctime>
+
+#include "acmed/dns/resolver.hpp"
+#include "acmed/solvers/settings.hpp"
+#include "acmed/solvers/solver_base.hpp"
+
+namespace acmed::solver {
+namespace {
+
+constexpr std::string_view solver_name = "dns-persist-01";
+
+/// Keys that would give this mode DNS write access; named so the error can say why.
+constexpr std::string_view credential_keys[] = {"provider", "rfc2136", "pdns", "exec", "credential", "key_file",
+                                                "secret_file", "key_name", "api_key_file", "tsig", "server"};
+
+Result<std::int64_t> parse_persist_until(const ConfigValue& v, std::chrono::system_clock::time_point now) {
+  const std::string& s = v.scalar;
+  auto bad = [&] {
+    return fail(Errc::config, v.origin + ": persist_until '" + s +
+                                  "' must be a date (2027-06-01), an RFC 3339 time, a Unix time, or a duration (180d)");
+  };
+  if (!v.is_scalar() || s.empty()) return bad();
+  if (std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c); }) && s.size() >= 9 && s.size() <= 12)
+    return std::stoll(s);
+  for (const char* f : {"%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%d"}) {
+    std::tm tm{};
+    const char* end = strptime(s.c_str(), f, &tm);
+    if (end && *end == '\0') return static_cast<std::int64_t>(timegm(&tm));
+  }
+  ConfigValue holder = ConfigValue::make_map(v.origin);
+  holder.map["d"] = v;
+  auto d = get_duration(holder, "d", std::chrono::milliseconds(0), "dns-persist-01");
+  if (!d || d->count() == 0) return bad();
+  return std::chrono::duration_cast<std::chrono::seconds>((now + *d).time_since_epoch()).count();
+}
+
+class DnsPersistSolver final : public SolverBase {
+ public:
+  DnsPersistSolver(dns::Resolver& resolver, PersistSettings s, std::vector<Identifier> certificate)
+      : SolverBase(std::string(solver_name)), resolver_(resolver), settings_(std::move(s)),
+        certificate_(std::move(certificate)) {}
+
+ protected:
+  Result<void> do_present(const ChallengeContext& ctx) override {
+    const std::string who = (ctx.wildcard ? "*." : "") + ctx.identifier.value;
+    if (auto r = persist::validate_issuer_names(ctx.issuer_domain_names); !r)
+      return fail(Errc::bad_response, "malformed dns-persist-01 challenge: " + r.error().message);
+    // Draft -01 §3.1: the challenge's accounturi is the one the CA will compare. Draft -00
+    // servers (Pebble 2.10.0) and early Let's Encrypt staging omit it: use our account URL.
+    if (ctx.challenge_account_uri && *ctx.challenge_account_uri != ctx.account_uri)
+      return fail(Errc::bad_response, "the CA's challenge expects accounturi " + *ctx.challenge_account_uri +
+                                          " but this account is " + ctx.account_uri +
+                                          "; refusing to answer for a different account");
+    std::vector<std::string> issuers = ctx.issuer_domain_names;
+    if (settings_.issuer) {
+      if (std::find(issuers.begin(), issuers.end(), *settings_.issuer) == issuers.end())
+        return fail(Errc::config, "configured issuer '" + *settings_.issuer + "' is not offered by the CA (it offers: " +
+                                      join(issuers) + ")");
+      issuers = {*settings_.issuer};
+    }
+    persist::Expectation e;
+    e.issuers = issuers;
+    e.account_uri = ctx.account_uri;
+    e.wildcard = ctx.wildcard;
+    e.warn_before = settings_.warn_before;
+    const std::string name = persist::record_name(ctx.identifier);
+    auto check = persist::check_record(resolver_, name, e);
+    for (const auto& s : check.servers)
+      spdlog::debug("[dns-persist-01] {} @ {}: {} {}", name, s.server, persist::to_string(s.evaluation.status),
+                    s.evaluation.detail);
+    if (check.status == persist::Status::ok) {
+      spdlog::info("[dns-persist-01] {}: {} verified read-only: {}", who, name, check.summary);
+      return {};
+    }
+    if (check.status == persist::Status::expiring) {
+      spdlog::warn("[dns-persist-01] {}: {}: {}", who, name, check.summary);
+      return {};
+    }
+    // The record to publish is the certificate-wide one: a base name shares it with its wildcard.
+    std::string fix;
+    auto sorted = issuers;
+    std::sort(sorted.begin(), sorted.end());
+    std::vector<Identifier> names;
+    std::copy_if(certificate_.begin(), certificate_.end(), std::back_inserter(names),
+                 [](const Identifier& i) { return i.type == Identifier::Type::dns; });
+    if (names.empty()) names.push_back(ctx.wildcard ? *Identifier::parse("*." + ctx.identifier.value) : ctx.identifier);
+    auto records = persist::required_records(names, sorted.front(), ctx.challenge_account_uri.value_or(ctx.account_uri),
+                                             settings_.policy, settings_.persist_until);
+    if (records)
+      for (const auto& r : *records)
+        if (r.name == name) fix = " Publish (through your DNS change process): " + persist::zone_file_line(name, r.value, 3600);
+    std::string msg = "preflight failed for " + who + ": " + persist::to_string(check.status) + ": " + check.summary +
+                      ". The challenge was not answered, because a failed validation counts against the CA's "
+                      "rate limits." + fix + " Use --force to answer anyway.";
+    if (settings_.force) {
+      spdlog::warn("[dns-persist-01] {} (--force: answering anyway)", msg);
+      return {};
+    }
+    return fail(Errc::solver, msg);
+  }
+
+  // The record is a standing authorization published beforehand: nothing to wait for,
+  // and nothing to remove.
+  Result<void> do_wait_ready(std::chrono::steady_clock::time_point) override { return {}; }
+  void do_cleanup(const ChallengeContext&) override {}
+
+ private:
+  static std::string join(const std::vector<std::string>& v) {
+    std::string s;
+    for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
+    return s;
+  }
+  dns::Resolver& resolver_;
+  PersistSettings settings_;
+  std::vector<Identifier> certificate_;
+};
+
+class DnsPersistFactory final : public SolverFactory {
+ public:
+  std::string_view name() const override { return solver_name; }
+  std::string_view challenge_type() const override { return solver_name; }
+  Capabilities capabilities() const override {
+    return {.wildcard = true, .ip_identifiers = false, .needs_inbound_port = false, .writes_dns = false};
+  }
+  Result<void> validate(const SolverConfig& c) const override {
+    auto s = read_persist_settings(c.settings, std::chrono::system_clock::now());
+    if (!s) return fail(s.error());
+    return {};
+  }
+  Result<std::unique_ptr<ChallengeSolver>> create(const SolverConfig& c, const SolverDeps& deps) const override {
+    auto s = read_persist_settings(c.settings, std::chrono::system_clock::now());
+    if (!s) return fail(s.error());
+    if (!deps.resolver) return fail(Errc::config, "dns-persist-01 needs a DNS resolver for its read-only checks");
+    return std::unique_ptr<ChallengeSolver>(std::make_unique<DnsPersistSolver>(*deps.resolver, std::move(*s), deps.certificate_identifiers));
+  }
+};
+
+}  // namespace
+
+Result<PersistSettings> read_persist_settings(const ConfigValue& section, std::chrono::system_clock::time_point now) {
+  for (auto key : credential_keys) {
+    if (const ConfigValue* v = section.find(std::string(key)))
+      return fail(Errc::config, v->origin + ": '" + std::string(key) +
+                                    "' does not belong in a dns-persist-01 solver: this mode never writes DNS and "
+                                    "takes no DNS credentials. The _validation-persist record is published once "
+                                    "through your DNS change process (see 'acmed persist record'); remove this key");
+  }
+  if (auto r = check_keys(section, {"issuer", "policy", "persist_until", "warn_before", "force"}, "dns-persist-01"); !r)
+    return fail(r.error());
+  PersistSettings out;
+  auto issuer = get_string(section, "issuer", "", "dns-persist-01");
+  if (!issuer) return fail(issuer.error());
+  if (!issuer->empty()) {
+    if (auto r = persist::validate_issuer_names({*issuer}); !r)
+      return fail(Errc::config, section.find("issuer")->origin + ": " + r.error().message);
+    out.issuer = *issuer;
+  }
+  auto policy = get_string(section, "policy", "auto", "dns-persist-01");
+  if (!policy) return fail(policy.error());
+  if (*policy == "auto") out.policy = persist::PolicyMode::automatic;
+  else if (*policy == "wildcard") out.policy = persist::PolicyMode::wildcard;
+  else if (*policy == "none") out.policy = persist::PolicyMode::none;
+  else return fail(Errc::config, section.find("policy")->origin + ": policy must be auto, wildcard or none");
+  if (const ConfigValue* pu = section.find("persist_until")) {
+    auto t = parse_persist_until(*pu, now);
+    if (!t) return fail(t.error());
+    out.persist_until = *t;
+  }
+  auto warn = get_duration(section, "warn_before", std::chrono::hours(24 * 30), "dns-persist-01");
+  if (!warn) return fail(warn.error());
+  out.warn_before = std::chrono::duration_cast<std::chrono::seconds>(*warn);
+  auto force = get_string(section, "force", "false", "dns-persist-01");
+  if (!force) return fail(force.error());
+  out.force = *force == "true";
+  return out;
+}
+
+std::unique_ptr<SolverFactory> make_dns_persist01_factory() { return std::make_unique<DnsPersistFactory>(); }
+
+}  // namespace acmed::solver

@@ -1,0 +1,135 @@
+// File: acmed/persist/records.hpp
+//
+// DNS-PERSIST-01 records (draft-ietf-acme-dns-persist-01): building the exact
+// TXT value an operator must publish, parsing published values as strictly as
+// Boulder and Pebble do, and READ-ONLY verification on every authoritative
+// server and the recursive resolver. Nothing here can write DNS.
+//
+//   auto recs = persist::required_records(ids, {"letsencrypt.org", acct, PolicyMode::automatic, until});
+//   auto check = persist::check_record(resolver, recs[0], {.now = now});
+//   if (check.status != persist::Status::ok) std::cout << check.summary;
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "acmed/core/identifier.hpp"
+#include "acmed/core/result.hpp"
+#include "acmed/dns/resolver.hpp"
+
+namespace acmed::persist {
+
+inline constexpr std::string_view label = "_validation-persist";
+
+/// `_validation-persist.<name>`; for "*.example.com" that is `_validation-persist.example.com`.
+std::string record_name(const Identifier& id);
+
+/// Checks the challenge's issuer-domain-names as the draft requires of clients:
+/// 1..10 entries, each a lowercase A-label without trailing dot, at most 253 octets.
+[[nodiscard]] Result<void> validate_issuer_names(const std::vector<std::string>& names);
+
+struct RecordParams {
+  std::string issuer;        ///< issuer domain name, exactly as the CA spells it
+  std::string account_uri;   ///< the account URL (or the CA's accounturi)
+  bool policy_wildcard = false;
+  std::optional<std::int64_t> persist_until;  ///< Unix seconds
+};
+
+/// `issuer; accounturi=URI[; policy=wildcard][; persistUntil=N]` — no trailing ';',
+/// no spaces inside values, tags in the case real CAs emit. Fails on values CAs reject.
+[[nodiscard]] Result<std::string> build_value(const RecordParams& p);
+
+/// RDATA split into character-strings of at most 255 octets (RFC 1035 §3.3.14).
+std::vector<std::string> split_txt(std::string_view value);
+/// `NAME. TTL IN TXT "part1" "part2"` with quotes and backslashes escaped.
+std::string zone_file_line(const std::string& name, std::string_view value, std::uint32_t ttl);
+
+/// A published value, parsed strictly (Boulder va/dns_persist.go rules).
+struct ParsedValue {
+  std::string issuer;
+  std::optional<std::string> account_uri;
+  bool policy_wildcard = false;  ///< policy=wildcard (case-insensitive); other policy values count as absent
+  std::optional<std::int64_t> persist_until;
+  std::vector<std::string> unknown_tags;  ///< ignored by CAs, reported to the operator
+};
+/// Fails (with the reason a CA would give) on empty parameters, a trailing ';',
+/// duplicate tags, characters outside 0x21-0x3A/0x3C-0x7E in values, or a
+/// non-integer persistUntil. A missing accounturi is not a parse error here.
+[[nodiscard]] Result<ParsedValue> parse_value(std::string_view value);
+
+enum class PolicyMode { automatic, wildcard, none };
+
+/// One record the operator must publish and what it covers.
+struct RequiredRecord {
+  std::string name;   ///< _validation-persist.example.com
+  std::string value;  ///< exact RDATA
+  RecordParams params;
+  std::vector<std::string> covers;  ///< certificate names it authorizes ("example.com", "*.example.com")
+  std::string policy_reason;        ///< why policy=wildcard is or is not present
+};
+
+/// One record per distinct authorization name. With PolicyMode::automatic a record
+/// gets policy=wildcard exactly when the certificate holds "*.<name>".
+[[nodiscard]] Result<std::vector<RequiredRecord>> required_records(const std::vector<Identifier>& ids,
+                                                                   const std::string& issuer,
+                                                                   const std::string& account_uri, PolicyMode mode,
+                                                                   std::optional<std::int64_t> persist_until);
+
+enum class Status {
+  ok,                  ///< a record for this issuer authorizes the account (and wildcard when needed)
+  expiring,            ///< ok, but persistUntil falls inside the warning window
+  missing,             ///< no TXT record at the name
+  other_issuers_only,  ///< TXT records exist, none for our issuer
+  wrong_account,       ///< our issuer, different accounturi
+  policy_missing,      ///< a wildcard name needs policy=wildcard
+  expired,             ///< persistUntil is in the past
+  malformed,           ///< our issuer's record does not parse (CAs answer "malformed")
+  lookup_failed,       ///< the DNS query itself failed
+  disagree,            ///< nameservers serve different answers
+  dnssec_bogus,        ///< the validating resolver found the answer bogus
+};
+std::string to_string(Status s);
+/// True for statuses under which a CA would validate.
+inline bool passes(Status s) { return s == Status::ok || s == Status::expiring; }
+
+struct Expectation {
+  std::vector<std::string> issuers;  ///< any of these issuer names is acceptable
+  std::string account_uri;
+  bool wildcard = false;             ///< the record must carry policy=wildcard
+  std::chrono::system_clock::time_point now = std::chrono::system_clock::now();
+  std::chrono::seconds warn_before{30 * 24 * 3600};
+};
+
+struct Evaluation {
+  Status status = Status::missing;
+  std::string detail;  ///< what exactly is wrong, or which record matched
+  std::optional<std::int64_t> persist_until;  ///< of the matching record
+};
+/// Evaluates the TXT values found at one server against the expectation.
+Evaluation evaluate(const std::vector<std::string>& txt_values, const Expectation& e);
+
+struct ServerResult {
+  std::string server;  ///< "ns1.example.com (192.0.2.1)" or "recursive resolver"
+  std::vector<std::string> values;
+  Evaluation evaluation;
+};
+
+struct RecordCheck {
+  std::string name;
+  std::string final_name;          ///< after CNAMEs
+  std::vector<std::string> cnames;
+  std::vector<ServerResult> servers;
+  dns::DnssecStatus dnssec = dns::DnssecStatus::unchecked;
+  Status status = Status::missing;  ///< overall: the worst server result, or disagree
+  std::string summary;              ///< one line for the operator
+};
+
+/// Read-only: follows CNAMEs through the recursive resolver, then asks every
+/// authoritative server of the final name's zone and the recursive resolver.
+RecordCheck check_record(dns::Resolver& resolver, const std::string& name, const Expectation& e);
+
+}  // namespace acmed::persist
