@@ -11,7 +11,9 @@
 #include <set>
 
 #include "acme_test_util.hpp"
+#include "acmed/solvers/dns_persist01.hpp"
 #include "fake_http_client.hpp"
+#include "fake_resolver.hpp"
 #include "fake_solver.hpp"
 #include "test_certs.hpp"
 
@@ -56,6 +58,9 @@ struct AuthzSpec {
   std::string outcome = "valid";  ///< status once a challenge was answered and pending_polls ran out
   int pending_polls = 0;          ///< polls after the answer that still see "pending"
   std::string error_detail{};     ///< challenge error detail when outcome is "invalid"
+  /// dns-persist-01 challenges: no token, these issuer-domain-names, and accounturi when set.
+  std::vector<std::string> issuers = {"ca.test"};
+  std::optional<std::string> accounturi{};
 };
 
 /// A tiny in-memory ACME CA for one order. It answers the protocol, checks that every
@@ -123,6 +128,11 @@ class FakeCa {
     json challenges = json::array();
     for (const auto& type : s.challenge_types) {
       json c = {{"type", type}, {"url", challenge_url(i, type)}, {"status", "pending"}, {"token", token(i, type)}};
+      if (type == "dns-persist-01") {
+        c.erase("token");
+        c["issuer-domain-names"] = s.issuers;
+        if (s.accounturi) c["accounturi"] = *s.accounturi;
+      }
       if (type == st.answered_type) {
         c["status"] = st.status == "pending" ? "processing" : st.status;
         if (st.status == "invalid")
@@ -544,6 +554,110 @@ TEST_CASE("select_chain picks by the issuer of the topmost certificate", "[issua
   CHECK(select_chain(chains, std::string("root c")) == chains.default_chain_pem);  // case-sensitive
   CHECK(select_chain(chains, std::string("Root A Intermediate")) == chains.default_chain_pem);
   CHECK(select_chain(chains, std::string("Nobody")) == chains.default_chain_pem);
+}
+
+
+// --- dns-persist-01 shapes Pebble does not produce (in-process fake CA) -----------------
+
+struct PersistHarness {
+  test::FakeResolver dns;
+  std::unique_ptr<solver::ChallengeSolver> solver;
+  explicit PersistHarness(const std::string& record_value, std::vector<std::string> names = {"a.example"}) {
+    dns.add_zone("a.example", {{"192.0.2.1", 53, "ns1.a.example"}});
+    dns.set_txt("_validation-persist.a.example", {record_value});
+    solver::SolverDeps deps;
+    deps.resolver = &dns;
+    for (const auto& n : names) deps.certificate_identifiers.push_back(*Identifier::parse(n));
+    solver::SolverConfig cfg{"dns-persist-01", ConfigValue::make_map("t.yaml:1:1")};
+    auto s = solver::make_dns_persist01_factory()->create(cfg, deps);
+    REQUIRE(s);
+    solver = std::move(*s);
+  }
+};
+
+const std::string good_record = std::string("ca.test; accounturi=") + account_url;
+
+TEST_CASE("dns-persist-01: an already-valid authorization (reuse or JIT) is not touched", "[issuance][dns-persist-01]") {
+  FakeCa ca({{.name = "a.example", .status = "valid", .challenge_types = {"dns-persist-01"}}});
+  Harness h(ca);
+  PersistHarness p("nothing-published-here");
+  auto r = issue_certificate(h.client, request_for({"a.example"}, {{"dns-persist-01", {}, p.solver.get()}}),
+                             certificate_key());
+  REQUIRE(r);
+  CHECK(ca.challenge_posts.empty());
+  CHECK(p.dns.queries("192.0.2.1") == 0);  // no preflight needed, none made
+}
+
+TEST_CASE("dns-persist-01: a challenge without accounturi (draft -00) falls back to the account URL", "[issuance][dns-persist-01]") {
+  FakeCa ca({{.name = "a.example", .challenge_types = {"http-01", "dns-persist-01"}}});
+  Harness h(ca);
+  PersistHarness p(good_record);
+  auto r = issue_certificate(h.client, request_for({"a.example"}, {{"dns-persist-01", {}, p.solver.get()}}),
+                             certificate_key());
+  REQUIRE(r);
+  CHECK(ca.challenge_posts == std::vector<std::string>{FakeCa::challenge_url(0, "dns-persist-01")});
+  CHECK(ca.challenge_payloads.at(0) == "{}");
+}
+
+TEST_CASE("dns-persist-01: a matching accounturi in the challenge (draft -01) is accepted", "[issuance][dns-persist-01]") {
+  FakeCa ca({{.name = "a.example", .challenge_types = {"dns-persist-01"}, .accounturi = std::string(account_url)}});
+  Harness h(ca);
+  PersistHarness p(good_record);
+  REQUIRE(issue_certificate(h.client, request_for({"a.example"}, {{"dns-persist-01", {}, p.solver.get()}}),
+                            certificate_key()));
+  CHECK(ca.challenge_posts.size() == 1);
+}
+
+TEST_CASE("dns-persist-01: a challenge whose accounturi differs is refused before answering", "[issuance][dns-persist-01]") {
+  FakeCa ca({{.name = "a.example", .challenge_types = {"dns-persist-01"},
+              .accounturi = std::string("https://ca.test/acme/acct/2")}});
+  Harness h(ca);
+  PersistHarness p(good_record);
+  auto r = issue_certificate(h.client, request_for({"a.example"}, {{"dns-persist-01", {}, p.solver.get()}}),
+                             certificate_key());
+  REQUIRE_FALSE(r);
+  CHECK_THAT(r.error().message, Catch::Contains("expects accounturi https://ca.test/acme/acct/2") &&
+                                    Catch::Contains("this account is https://ca.test/acme/acct/1"));
+  CHECK(ca.challenge_posts.empty());
+}
+
+TEST_CASE("dns-persist-01: 11 issuer names, or an empty list, make the challenge malformed", "[issuance][dns-persist-01]") {
+  std::vector<std::string> eleven;
+  for (int i = 0; i < 11; ++i) eleven.push_back("ca" + std::to_string(i) + ".test");
+  for (const auto& issuers : {eleven, std::vector<std::string>{}, std::vector<std::string>{"CA.test"},
+                              std::vector<std::string>{"ca.test."}}) {
+    FakeCa ca({{.name = "a.example", .challenge_types = {"dns-persist-01"}, .issuers = issuers}});
+    Harness h(ca);
+    PersistHarness p(good_record);
+    auto r = issue_certificate(h.client, request_for({"a.example"}, {{"dns-persist-01", {}, p.solver.get()}}),
+                               certificate_key());
+    REQUIRE_FALSE(r);
+    CHECK_THAT(r.error().message, Catch::Contains("malformed dns-persist-01 challenge"));
+    CHECK(ca.challenge_posts.empty());
+  }
+}
+
+TEST_CASE("dns-persist-01: a CA that does not offer it is named in one line, with the offered types", "[issuance][dns-persist-01]") {
+  FakeCa ca({{.name = "a.example", .challenge_types = {"http-01", "dns-01", "tls-alpn-01"}}});
+  Harness h(ca);
+  PersistHarness p(good_record);
+  auto r = issue_certificate(h.client, request_for({"a.example"}, {{"dns-persist-01", {}, p.solver.get()}}),
+                             certificate_key());
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == Errc::unsupported);
+  CHECK(r.error().message == "the CA does not offer dns-persist-01 for a.example (it offers: http-01, dns-01, tls-alpn-01)");
+}
+
+TEST_CASE("dns-persist-01: falls back to the next configured solver only when the config lists one", "[issuance][dns-persist-01]") {
+  FakeCa ca(std::vector<AuthzSpec>{{.name = "a.example", .challenge_types = {"http-01"}}});
+  Harness h(ca);
+  PersistHarness p(good_record);
+  FakeSolver http;
+  auto r = issue_certificate(
+      h.client, request_for({"a.example"}, {{"dns-persist-01", {}, p.solver.get()}, {"http-01", {}, &http}}),
+      certificate_key());
+  REQUIRE(r);
+  CHECK(ca.challenge_posts == std::vector<std::string>{FakeCa::challenge_url(0, "http-01")});
 }
 
 }  // namespace
