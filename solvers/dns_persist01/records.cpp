@@ -313,7 +313,10 @@ RecordCheck check_record(dns::Resolver& resolver, const std::string& name, const
     rc.dnssec = rec->dnssec;
     Evaluation ev = evaluate(rec->values, e);
     if (rec->dnssec == dns::DnssecStatus::bogus)
-      ev = {Status::dnssec_bogus, "the validating resolver marks the answer bogus (broken DNSSEC chain)", std::nullopt};
+      ev = {Status::dnssec_bogus,
+            "the validating resolver marks the answer bogus (broken DNSSEC chain; if your resolver strips DNSSEC "
+            "records instead, set 'dns: {dnssec: off}')",
+            std::nullopt};
     rc.servers.push_back({"recursive resolver", rec->values, ev});
   }
 

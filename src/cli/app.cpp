@@ -54,6 +54,10 @@ Result<dns::Resolver*> Session::resolver() {
   if (resolver_) return resolver_.get();
   dns::ResolverOptions o;
   o.timeout = config_.dns.timeout;
+  o.dnssec = config_.dns.dnssec == "on"    ? dns::DnssecMode::on
+             : config_.dns.dnssec == "off" ? dns::DnssecMode::off
+                                           : dns::DnssecMode::automatic;
+  if (!config_.dns.trust_anchor.empty()) o.trust_anchor_file = config_.dns.trust_anchor;
   for (const auto& r : config_.dns.resolvers) {
     auto server = dns::parse_server(r);
     if (!server) return fail(server.error().with_context("dns.resolvers"));

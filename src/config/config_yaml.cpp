@@ -136,7 +136,18 @@ Result<GlobalConfig> parse_global(const ConfigValue& root, const std::string& so
   if (root.kind == ConfigValue::Kind::null) return g;
   if (auto r = only_keys(root, {"ca", "account", "dns"}, "acmed.yaml"); !r) return fail(r.error());
   if (const ConfigValue* dns = root.find("dns")) {
-    if (auto r = only_keys(*dns, {"resolvers", "timeout_ms"}, "'dns'"); !r) return fail(r.error());
+    if (auto r = only_keys(*dns, {"resolvers", "timeout_ms", "dnssec", "trust_anchor"}, "'dns'"); !r)
+      return fail(r.error());
+    auto dnssec = scalar(*dns, "dnssec");
+    if (!dnssec) return fail(dnssec.error());
+    if (*dnssec) {
+      if (**dnssec != "off" && **dnssec != "auto" && **dnssec != "on")
+        return fail(Errc::config, dns->find("dnssec")->origin + ": 'dnssec' must be off, auto or on");
+      g.dns.dnssec = **dnssec;
+    }
+    auto anchor = scalar(*dns, "trust_anchor");
+    if (!anchor) return fail(anchor.error());
+    g.dns.trust_anchor = anchor->value_or("");
     auto resolvers = string_list(*dns, "resolvers");
     if (!resolvers) return fail(resolvers.error());
     g.dns.resolvers = *resolvers;

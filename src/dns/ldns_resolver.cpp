@@ -4,6 +4,8 @@
 #include <spdlog/spdlog.h>
 // After spdlog: ldns' headers define macros that break fmt's templates.
 #include <ldns/ldns.h>
+#include <unbound.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <map>
@@ -87,11 +89,67 @@ void read_answer(const ldns_pkt* pkt, const std::string& start, TxtResult& out, 
   }
 }
 
+using UbCtxPtr = std::unique_ptr<ub_ctx, decltype(&ub_ctx_delete)>;
+
 class LdnsResolver final : public Resolver {
  public:
   explicit LdnsResolver(ResolverOptions o) : opts_(std::move(o)) {}
 
-  Result<TxtResult> lookup_txt(const std::string& name) override { return txt(name, nullptr); }
+  /// Sets up the validating resolver when DNSSEC is on (or automatic and an anchor exists).
+  Result<void> init() {
+    if (opts_.dnssec == DnssecMode::off) return {};
+    if (::access(opts_.trust_anchor_file.c_str(), R_OK) != 0) {
+      if (opts_.dnssec == DnssecMode::automatic) return {};
+      return fail(Errc::config, "DNSSEC validation is on but the trust anchor file " + opts_.trust_anchor_file +
+                                    " is not readable (Debian: package dns-root-data)");
+    }
+    ub_.reset(ub_ctx_create());
+    if (!ub_) return fail(Errc::dns, "cannot create the validating resolver");
+    ub_ctx_set_option(ub_.get(), "do-not-query-localhost:", "no");
+    // libunbound answers some special-use names (RFC 6761 "test.", "invalid.") locally
+    // with NXDOMAIN. acmed validates what the configured resolvers answer, so pass them
+    // on. local-zone cannot be set through ub_ctx_set_option, only from a config file.
+    char path[] = "/tmp/acmed-unbound-XXXXXX";
+    int fd = ::mkstemp(path);
+    if (fd >= 0) {
+      const std::string conf = "server:\n  local-zone: \"test.\" nodefault\n  local-zone: \"invalid.\" nodefault\n";
+      bool written = ::write(fd, conf.data(), conf.size()) == static_cast<ssize_t>(conf.size());
+      ::close(fd);
+      if (written) ub_ctx_config(ub_.get(), path);
+      ::unlink(path);
+    }
+    if (opts_.recursive.empty()) {
+      if (int e = ub_ctx_resolvconf(ub_.get(), nullptr); e != 0)
+        return fail(Errc::dns, std::string("validating resolver: ") + ub_strerror(e));
+    }
+    for (const auto& r : opts_.recursive) {
+      std::string fwd = r.address + "@" + std::to_string(r.port);
+      if (int e = ub_ctx_set_fwd(ub_.get(), fwd.c_str()); e != 0)
+        return fail(Errc::dns, "validating resolver: forwarder " + fwd + ": " + ub_strerror(e));
+    }
+    if (int e = ub_ctx_add_ta_file(ub_.get(), opts_.trust_anchor_file.c_str()); e != 0)
+      return fail(Errc::config, "cannot load DNSSEC trust anchor " + opts_.trust_anchor_file + ": " + ub_strerror(e));
+    return {};
+  }
+
+  Result<TxtResult> lookup_txt(const std::string& name) override {
+    auto r = txt(name, nullptr);
+    if (!r || !ub_) return r;
+    ub_result* raw = nullptr;
+    int e = ub_resolve(ub_.get(), normalize(name).c_str(), LDNS_RR_TYPE_TXT, LDNS_RR_CLASS_IN, &raw);
+    if (e != 0) {
+      spdlog::warn("DNSSEC validation of {} failed to run: {}", name, ub_strerror(e));
+      return r;
+    }
+    std::unique_ptr<ub_result, decltype(&ub_resolve_free)> res(raw, &ub_resolve_free);
+    if (res->bogus) {
+      r->dnssec = DnssecStatus::bogus;
+      spdlog::debug("DNSSEC: {} is bogus: {}", name, res->why_bogus ? res->why_bogus : "no reason given");
+    } else {
+      r->dnssec = res->secure ? DnssecStatus::secure : DnssecStatus::insecure;
+    }
+    return r;
+  }
 
   Result<TxtResult> query_txt(const Server& server, const std::string& name) override { return txt(name, &server); }
 
@@ -261,12 +319,15 @@ class LdnsResolver final : public Resolver {
   }
 
   ResolverOptions opts_;
+  UbCtxPtr ub_{nullptr, &ub_ctx_delete};
 };
 
 }  // namespace
 
 Result<std::unique_ptr<Resolver>> make_ldns_resolver(ResolverOptions options) {
-  return std::unique_ptr<Resolver>(std::make_unique<LdnsResolver>(std::move(options)));
+  auto r = std::make_unique<LdnsResolver>(std::move(options));
+  if (auto i = r->init(); !i) return fail(i.error());
+  return std::unique_ptr<Resolver>(std::move(r));
 }
 
 }  // namespace acmed::dns

@@ -41,6 +41,8 @@ struct AccountConfig {
 struct DnsConfig {
   std::vector<std::string> resolvers;  ///< "IP[:port]"; empty = /etc/resolv.conf
   std::chrono::milliseconds timeout{3000};
+  std::string dnssec = "auto";  ///< off | auto (when the trust anchor exists) | on
+  std::string trust_anchor;     ///< empty: /usr/share/dns/root.key
 };
 
 struct GlobalConfig {

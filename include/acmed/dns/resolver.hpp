@@ -65,11 +65,20 @@ class Resolver {
   [[nodiscard]] virtual Result<Zone> find_zone(const std::string& name) = 0;
 };
 
+enum class DnssecMode {
+  off,        ///< never validate
+  automatic,  ///< validate when the trust anchor file exists
+  on,         ///< always validate; a missing trust anchor is a configuration error
+};
+
 struct ResolverOptions {
   std::vector<Server> recursive;  ///< empty: the system's /etc/resolv.conf
   std::chrono::milliseconds timeout{3000};
   int retries = 2;
   bool ipv6 = true;  ///< also use AAAA addresses of nameservers
+  /// lookup_txt() answers are also validated (libunbound) and carry a DnssecStatus.
+  DnssecMode dnssec = DnssecMode::off;
+  std::string trust_anchor_file = "/usr/share/dns/root.key";  ///< DS/DNSKEY lines (Debian dns-root-data)
 };
 
 }  // namespace acmed::dns

@@ -162,6 +162,7 @@ zone "$z" {
   allow-update { key "$TSIG_NAME"; };
   allow-transfer { key "$TSIG_NAME"; $DNS_SECONDARY; };
   $([ "${BIND_NOTIFY:-yes}" = no ] || echo "also-notify { $DNS_SECONDARY; };")
+  $(case " ${BIND_DNSSEC_ZONES:-} " in *" $z "*) echo "dnssec-policy default;" ;; esac)
 };
 CONF
     else
@@ -380,7 +381,7 @@ server:
   logfile: ""
   verbosity: 1
   module-config: "iterator"
-  cache-max-ttl: 0
+  cache-max-ttl: 1
   cache-max-negative-ttl: 0
   msg-cache-size: 1k
   rrset-cache-size: 1k
@@ -407,4 +408,24 @@ CONF
   done
   [ -n "$ok" ] || { tail -n 20 "$FIXTURE_DIR/unbound.log" >&2; fail "unbound does not answer"; }
   export DNS_RECURSIVE
+}
+
+# bind_wait_signed ZONE: waits until both servers serve ZONE's DNSKEY and a signed SOA
+# (zones listed in BIND_DNSSEC_ZONES are signed by the primary with dnssec-policy default).
+bind_wait_signed() {
+  local zone=$1 ns
+  for ns in "$DNS_PRIMARY" "$DNS_SECONDARY"; do
+    for _ in $(seq 1 100); do
+      if dig +dnssec +norec +time=1 +tries=1 @"$ns" "$zone" SOA 2>/dev/null | grep -q "RRSIG.*SOA"; then continue 2; fi
+      bind_notify_secondary "$zone" >/dev/null 2>&1 || true
+      sleep 0.1
+    done
+    fail "$zone is not served signed by $ns"
+  done
+}
+
+# bind_trust_anchor ZONE FILE: writes ZONE's key-signing DNSKEY (flags 257) as a trust anchor file.
+bind_trust_anchor() {
+  dig +norec +noall +answer @"$DNS_PRIMARY" "$1" DNSKEY | awk '$5 == 257' > "$2"
+  [ -s "$2" ] || fail "no KSK DNSKEY for $1"
 }
