@@ -146,6 +146,12 @@ Result<Directory> parse_directory(std::string_view body) {
       if (!e->is_boolean()) return fail(Errc::bad_response, "directory meta: 'externalAccountRequired' is not a boolean");
       d.meta.external_account_required = e->get<bool>();
     }
+    auto idn = string_array(*m, "issuerDomainNames", "directory meta", false);
+    if (!idn) return fail(idn.error());
+    d.meta.issuer_domain_names = std::move(*idn);
+    auto ahp = opt_string(*m, "accountHashPrefix", "directory meta");
+    if (!ahp) return fail(ahp.error());
+    d.meta.account_hash_prefix = *ahp;
     if (auto p = m->find("profiles"); p != m->end() && p->is_object())
       for (const auto& [name, desc] : p->items()) d.meta.profiles[name] = desc.is_string() ? desc.get<std::string>() : "";
   }

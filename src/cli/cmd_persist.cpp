@@ -82,7 +82,8 @@ Result<Plan> make_plan(const GlobalOptions& g, const PersistOptions& o, std::uni
     // CAs publish today as their issuer domain names.
     auto dir = session->client().directory();
     if (!dir) return fail(dir.error());
-    auto ids_sorted = dir->meta.caa_identities;
+    // The -02 candidate's meta.issuerDomainNames is authoritative where served; caaIdentities a hint.
+    auto ids_sorted = dir->meta.issuer_domain_names.empty() ? dir->meta.caa_identities : dir->meta.issuer_domain_names;
     std::sort(ids_sorted.begin(), ids_sorted.end());
     if (ids_sorted.empty())
       return fail(Errc::config, "the CA's directory lists no caaIdentities; set 'issuer' in the dns-persist-01 solver "

@@ -125,3 +125,8 @@ set +e; out=$(acmed_run issue creds 2>&1); rc=$?; set -e
 [ "$rc" = 2 ] && grep -q "creds.yaml:4:5: 'rfc2136' does not belong in a dns-persist-01 solver: this mode never writes DNS" <<<"$out" \
   || fail "credentials on a dns-persist-01 solver: exit $rc: $out"
 pass "DNS credentials on a dns-persist-01 solver are rejected with the reason"
+
+info=$(acmed_run ca info 2>&1) || fail "ca info failed: $info"
+grep -q "caaIdentities (dns-persist-01 issuer names, a hint): pebble.letsencrypt.org, ca2.example" <<<"$info" || fail "ca info: $info"
+grep -q "dns-persist-01: offered (as of the last order)" <<<"$info" || fail "ca info does not remember dns-persist-01: $info"
+pass "ca info shows the directory hints and remembers that dns-persist-01 was offered"

@@ -46,3 +46,7 @@ status=$(curl -fsS --cacert "$CA_BUNDLE" "$PEBBLE_MGMT/cert-status-by-serial/$se
 echo "$status" | grep -q '"Status": "Revoked"' || fail "Pebble does not report the certificate revoked: $status"
 echo "$status" | grep -q '"Reason": 1' || fail "revocation reason is not keyCompromise: $status"
 pass "revoked with reason keyCompromise"
+
+# Pebble 2.4 predates dns-persist-01: acmed remembers what it offered.
+acmed_run ca info 2>/dev/null | grep -q "dns-persist-01: NOT offered" || fail "ca info should report dns-persist-01 not offered"
+pass "ca info: dns-persist-01 not offered by Pebble 2.4"

@@ -22,6 +22,9 @@ struct DirectoryMeta {
   std::vector<std::string> caa_identities;
   bool external_account_required = false;
   std::map<std::string, std::string> profiles;  ///< name -> description
+  /// draft-ietf-acme-dns-persist "-02" candidate fields; no CA serves them yet.
+  std::vector<std::string> issuer_domain_names;
+  std::optional<std::string> account_hash_prefix;
 };
 
 struct Directory {

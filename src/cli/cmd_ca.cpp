@@ -1,0 +1,70 @@
+// acmed ca info: what the CA's directory says, and what it was last seen offering.
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "commands.hpp"
+
+namespace acmed::cli {
+namespace {
+
+int run_info(const GlobalOptions& g, bool json_out) {
+  auto session = Session::open(g);
+  if (!session) return report(session.error());
+  auto& s = **session;
+  auto dir = s.client().directory();
+  if (!dir) return report(dir.error());
+  auto seen = s.store().load_seen_challenges(s.ca());
+  std::optional<std::string> last = seen ? *seen : std::nullopt;
+  const auto& m = dir->meta;
+  if (json_out) {
+    nlohmann::json j = {{"directory", s.config().ca.directory_url},
+                        {"terms_of_service", m.terms_of_service.value_or("")},
+                        {"website", m.website.value_or("")},
+                        {"caa_identities", m.caa_identities},
+                        {"external_account_required", m.external_account_required},
+                        {"profiles", m.profiles},
+                        {"renewal_info", dir->renewal_info.value_or("")},
+                        {"issuer_domain_names", m.issuer_domain_names},
+                        {"account_hash_prefix", m.account_hash_prefix.value_or("")},
+                        {"challenges_last_seen", last.value_or("")}};
+    std::cout << j.dump(2) << "\n";
+    return exit_ok;
+  }
+  auto list = [](const std::vector<std::string>& v) {
+    std::string out;
+    for (const auto& x : v) out += (out.empty() ? "" : ", ") + x;
+    return out.empty() ? std::string("(none)") : out;
+  };
+  std::cout << "directory: " << s.config().ca.directory_url << "\n"
+            << "terms of service: " << m.terms_of_service.value_or("(none)") << "\n"
+            << "website: " << m.website.value_or("(none)") << "\n"
+            << "external account binding required: " << (m.external_account_required ? "yes" : "no") << "\n"
+            << "ARI (renewalInfo): " << dir->renewal_info.value_or("(not offered)") << "\n"
+            << "caaIdentities (dns-persist-01 issuer names, a hint): " << list(m.caa_identities) << "\n";
+  for (const auto& [name, desc] : m.profiles) std::cout << "profile " << name << ": " << desc << "\n";
+  if (!m.issuer_domain_names.empty() || m.account_hash_prefix)
+    std::cout << "dns-persist draft -02 meta: issuerDomainNames " << list(m.issuer_domain_names)
+              << ", accountHashPrefix " << m.account_hash_prefix.value_or("(none)") << "\n";
+  // Only an authorization's challenge list says whether dns-persist-01 is offered.
+  if (last) {
+    bool persist = last->find(" dns-persist-01") != std::string::npos;
+    std::cout << "challenges last offered: " << *last << "\n"
+              << "dns-persist-01: " << (persist ? "offered" : "NOT offered") << " (as of the last order)\n";
+  } else {
+    std::cout << "dns-persist-01: unknown until the first order (the directory has no flag for it)\n";
+  }
+  return exit_ok;
+}
+
+}  // namespace
+
+void add_ca_command(CLI::App& app, GlobalOptions& g, int& rc) {
+  auto* cmd = app.add_subcommand("ca", "Information about the configured CA");
+  cmd->require_subcommand(1);
+  auto json_out = std::make_shared<bool>(false);
+  auto* info = cmd->add_subcommand("info", "Directory meta, profiles, ARI, EAB, dns-persist-01 support last seen");
+  info->add_flag("--json", *json_out, "machine-readable output");
+  info->callback([&g, &rc, json_out] { rc = run_info(g, *json_out); });
+}
+
+}  // namespace acmed::cli
