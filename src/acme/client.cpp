@@ -210,7 +210,8 @@ Result<Account> Client::deactivate_account() {
   return parse_account(r->response.body, *account_url_);
 }
 
-Result<Order> Client::new_order(const std::vector<Identifier>& identifiers, const std::optional<std::string>& profile) {
+Result<Order> Client::new_order(const std::vector<Identifier>& identifiers, const std::optional<std::string>& profile,
+                                const std::optional<std::string>& replaces) {
   auto dir = directory();
   if (!dir) return fail(dir.error());
   if (profile && !dir->meta.profiles.empty() && !dir->meta.profiles.count(*profile))
@@ -219,11 +220,42 @@ Result<Order> Client::new_order(const std::vector<Identifier>& identifiers, cons
   for (const auto& id : identifiers) ids.push_back({{"type", id.type_string()}, {"value", id.value}});
   json payload = {{"identifiers", ids}};
   if (profile) payload["profile"] = *profile;
+  if (replaces && dir->renewal_info) payload["replaces"] = *replaces;
   auto r = post(dir->new_order, payload.dump());
   if (!r) return fail(r.error().with_context("creating the order"));
   if (!r->location) return fail(Errc::bad_response, "newOrder response has no Location header");
   if (auto ok = expect_json(r->response, "newOrder"); !ok) return fail(ok.error());
   return parse_order(r->response.body, *r->location);
+}
+
+Result<RenewalInfo> Client::renewal_info(const std::string& cert_id) {
+  auto dir = directory();
+  if (!dir) return fail(dir.error());
+  if (!dir->renewal_info) return fail(Errc::unsupported, "the CA does not offer ARI (no renewalInfo in its directory)");
+  std::string base = *dir->renewal_info;
+  if (!base.empty() && base.back() != '/') base += '/';
+  auto r = send({"GET", base + cert_id, {{"Accept", "application/json"}}, {}});
+  if (!r) return fail(r.error().with_context("fetching renewal information"));
+  if (r->status == 404) return fail(Errc::not_found, "the CA has no renewal information for this certificate");
+  if (r->status != 200) return fail(error_from(*r, "fetching renewal information"));
+  auto j = json::parse(r->body, nullptr, false);
+  auto bad = [] { return fail(Errc::bad_response, "renewal information: missing or invalid suggestedWindow"); };
+  if (!j.is_object() || !j.contains("suggestedWindow") || !j["suggestedWindow"].is_object()) return bad();
+  const auto& w = j["suggestedWindow"];
+  auto time_of = [](const json& v) -> std::optional<std::chrono::system_clock::time_point> {
+    if (!v.is_string()) return std::nullopt;
+    std::tm tm{};
+    std::string s = v.get<std::string>();
+    const char* end = strptime(s.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
+    if (!end) return std::nullopt;
+    return std::chrono::system_clock::from_time_t(timegm(&tm));  // fractions and 'Z' ignored
+  };
+  auto start = w.contains("start") ? time_of(w["start"]) : std::nullopt;
+  auto end = w.contains("end") ? time_of(w["end"]) : std::nullopt;
+  if (!start || !end || *end < *start) return bad();
+  RenewalInfo info{*start, *end, std::nullopt, last_retry_after_};
+  if (j.contains("explanationURL") && j["explanationURL"].is_string()) info.explanation_url = j["explanationURL"].get<std::string>();
+  return info;
 }
 
 Result<Order> Client::fetch_order(const std::string& url) {

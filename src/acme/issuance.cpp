@@ -97,7 +97,7 @@ Result<IssueResult> issue_certificate(Client& client, const IssueRequest& reques
   const PrivateKey* account_key = client.account_key();
   if (!account_key || !client.account_url()) return fail(Errc::invalid_argument, "issuance needs a registered account");
 
-  auto order = client.new_order(request.identifiers, request.profile);
+  auto order = client.new_order(request.identifiers, request.profile, request.replaces);
   if (!order) return fail(order.error());
   spdlog::info("order {} created ({} identifiers, status {})", order->url, order->identifiers.size(), order->status);
   if (order->status == "invalid")

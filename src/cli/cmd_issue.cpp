@@ -2,11 +2,8 @@
 
 #include <filesystem>
 
-#include "acmed/acme/issuance.hpp"
-#include "acmed/core/files.hpp"
-#include "acmed/solver/registry.hpp"
-#include "builtin_solvers.hpp"
 #include "commands.hpp"
+#include "obtain.hpp"
 
 namespace acmed::cli {
 namespace {
@@ -64,69 +61,18 @@ int run_issue(const GlobalOptions& g, const IssueOptions& o) {
   auto session = Session::open(g);
   if (!session) return report(session.error());
   auto& s = **session;
-
-  solver::SolverRegistry registry;
-  if (auto r = register_builtin_solvers(registry); !r) return report(r.error());
-  solver::SolverDeps deps;
-  deps.work_dir = g.state_dir + "/solvers/" + cert->name;
-  deps.certificate_identifiers = cert->identifiers;
-  if (auto r = ensure_dir(deps.work_dir, 0700); !r) return report(r.error());
-  std::vector<std::unique_ptr<solver::ChallengeSolver>> instances;
-  acme::IssueRequest req;
-  req.identifiers = cert->identifiers;
-  req.profile = cert->profile;
-  req.preferred_chain = cert->preferred_chain;
-  for (const auto& entry : cert->solvers) {
-    const solver::SolverFactory* f = registry.find(entry.type);
-    if (!f) {
-      std::string known;
-      for (const auto& n : registry.names()) known += (known.empty() ? "" : ", ") + n;
-      return report(Error(Errc::config, entry.settings.origin + ": solver type '" + entry.type +
-                                            "' is not available in this build (available: " + known + ")"));
-    }
-    solver::SolverConfig sc{entry.type, entry.settings};
-    // --force: answer dns-persist-01 challenges even when the read-only preflight fails.
-    if (o.force && entry.type == "dns-persist-01") sc.settings.map["force"] = ConfigValue::make_scalar("true", "--force");
-    if (auto v = f->validate(sc); !v) return report(v.error());
-    // Only DNS-based solvers get a resolver; nobody gets DNS write access from here.
-    if (entry.type.rfind("dns-", 0) == 0 && !deps.resolver) {
-      auto resolver = s.resolver();
-      if (!resolver) return report(resolver.error());
-      deps.resolver = *resolver;
-    }
-    auto inst = f->create(sc, deps);
-    if (!inst) return report(inst.error());
-    req.solvers.push_back({f->challenge_type_for(sc), entry.domains, inst->get()});
-    instances.push_back(std::move(*inst));
-  }
-
-  if (auto r = s.ensure_account(); !r) return report(r.error());
-
-  // Remember what the CA offers: an authorization's challenge list is the only
-  // authoritative signal of dns-persist-01 support.
-  req.observe_authorization = [&s](const acme::Authorization& a) {
-    std::string types;
-    for (const auto& c : a.challenges) types += (types.empty() ? "" : " ") + c.type;
-    (void)s.store().save_seen_challenges(s.ca(), types);
-  };
-
-  auto key = PrivateKey::generate(cert->key_type);
-  if (!key) return report(key.error());
-  spdlog::info("issuing '{}' for {} name(s) from {}", cert->name, cert->identifiers.size(), s.config().ca.directory_url);
-  auto issued = acme::issue_certificate(s.client(), req, *key);
-  if (!issued && issued.error().is_acme("accountDoesNotExist")) {
-    if (auto r = s.recover_account(); !r) return report(r.error());
-    issued = acme::issue_certificate(s.client(), req, *key);
-  }
-  if (!issued) return report(issued.error().with_context("issuing '" + cert->name + "'"));
-
-  auto version = s.store().save_certificate(cert->name, issued->fullchain_pem, key->to_pem());
-  if (!version) return report(version.error());
-  auto chain = parse_pem_chain(issued->fullchain_pem);
-  auto info = chain ? inspect_certificate(chain->front()) : Result<CertificateInfo>(fail(chain.error()));
-  spdlog::info("certificate '{}' saved to {} (version {}, expires {}, {} HTTP requests)", cert->name,
-               s.store().live_dir(cert->name), *version,
-               info ? format_rfc3339(info->not_after) : std::string("?"), s.http_requests());
+  auto lock = s.store().lock_certificate(cert->name, false);
+  if (!lock) return report(lock.error());
+  ObtainOptions opts;
+  opts.force_persist = o.force;
+  auto got = obtain(s, g, *cert, opts);
+  if (!got) return report(got.error());
+  // A fresh issuance starts a clean renewal record.
+  storage::RenewalState fresh;
+  fresh.last_success = std::chrono::duration_cast<std::chrono::seconds>(
+                           std::chrono::system_clock::now().time_since_epoch()).count();
+  (void)s.store().save_renewal_state(cert->name, fresh);
+  if (auto h = run_deploy_hooks(s.config(), *cert, *got); !h) return report(h.error());
   return exit_ok;
 }
 

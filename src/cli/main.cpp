@@ -58,6 +58,7 @@ int main(int argc, char** argv) {
   app.add_flag("-v,--verbose", verbose, "more logging (-vv for trace)");
   app.add_flag("-q,--quiet", quiet, "warnings and errors only");
   add_issue_command(app, opts, rc);
+  add_renew_command(app, opts, rc);
   add_revoke_command(app, opts, rc);
   add_account_command(app, opts, rc);
   add_persist_command(app, opts, rc);

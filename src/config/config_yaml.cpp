@@ -121,6 +121,28 @@ Result<std::string> resolve_directory(const std::string& text) {
   return fail(Errc::config, "CA directory '" + text + "' is neither an https:// URL nor a known name (letsencrypt, letsencrypt-staging)");
 }
 
+Result<std::chrono::seconds> parse_duration(const std::string& text) {
+  std::size_t used = 0;
+  long long n = -1;
+  try {
+    n = std::stoll(text, &used);
+  } catch (const std::exception&) {
+  }
+  std::string unit = n < 0 ? std::string("?") : text.substr(used);
+  long long mult = unit.empty() || unit == "s" ? 1 : unit == "m" ? 60 : unit == "h" ? 3600 : unit == "d" ? 86400 : -1;
+  if (n < 0 || mult < 0) return fail(Errc::config, "'" + text + "' is not a duration (like 30d, 12h, 90m or 45s)");
+  return std::chrono::seconds(n * mult);
+}
+
+static Result<std::vector<std::string>> hook_list(const ConfigValue& m, const std::string& key) {
+  auto hooks = string_list(m, key);
+  if (!hooks) return hooks;
+  for (const auto& h : *hooks)
+    if (h.empty() || h[0] != '/')
+      return fail(Errc::config, m.find(key)->origin + ": hook '" + h + "' must be an absolute path to a program");
+  return hooks;
+}
+
 Result<ConfigValue> parse_yaml(std::string_view text, const std::string& source_name) {
   try {
     YAML::Node root = YAML::Load(std::string(text));
@@ -134,7 +156,13 @@ Result<GlobalConfig> parse_global(const ConfigValue& root, const std::string& so
   GlobalConfig g;
   g.source = source;
   if (root.kind == ConfigValue::Kind::null) return g;
-  if (auto r = only_keys(root, {"ca", "account", "dns"}, "acmed.yaml"); !r) return fail(r.error());
+  if (auto r = only_keys(root, {"ca", "account", "dns", "hooks"}, "acmed.yaml"); !r) return fail(r.error());
+  if (const ConfigValue* hooks = root.find("hooks")) {
+    if (auto r = only_keys(*hooks, {"deploy"}, "'hooks'"); !r) return fail(r.error());
+    auto deploy = hook_list(*hooks, "deploy");
+    if (!deploy) return fail(deploy.error());
+    g.deploy_hooks = *deploy;
+  }
   if (const ConfigValue* dns = root.find("dns")) {
     if (auto r = only_keys(*dns, {"resolvers", "timeout_ms", "dnssec", "trust_anchor"}, "'dns'"); !r)
       return fail(r.error());
@@ -162,7 +190,14 @@ Result<GlobalConfig> parse_global(const ConfigValue& root, const std::string& so
     }
   }
   if (const ConfigValue* ca = root.find("ca")) {
-    if (auto r = only_keys(*ca, {"directory", "trust_bundle"}, "'ca'"); !r) return fail(r.error());
+    if (auto r = only_keys(*ca, {"directory", "trust_bundle", "dry_run_directory"}, "'ca'"); !r) return fail(r.error());
+    auto dry = scalar(*ca, "dry_run_directory");
+    if (!dry) return fail(dry.error());
+    if (*dry) {
+      auto url = resolve_directory(**dry);
+      if (!url) return fail(Errc::config, ca->find("dry_run_directory")->origin + ": " + url.error().message);
+      g.ca.dry_run_directory = *url;
+    }
     auto dir = scalar(*ca, "directory");
     if (!dir) return fail(dir.error());
     if (*dir) {
@@ -223,8 +258,21 @@ Result<CertificateConfig> parse_certificate(const ConfigValue& root, const std::
   if (name.empty() || name.find('/') != std::string::npos || name[0] == '.')
     return fail(Errc::config, source + ": certificate name '" + name + "' must be a plain file name");
   if (!root.is_map()) return fail(Errc::config, root.origin + ": a certificate file must be a mapping with 'names' and 'solvers'");
-  if (auto r = only_keys(root, {"names", "key_type", "solvers", "profile", "preferred_chain"}, "certificate"); !r)
+  if (auto r = only_keys(root, {"names", "key_type", "solvers", "profile", "preferred_chain", "renew_before",
+                                 "deploy_hooks"},
+                         "certificate");
+      !r)
     return fail(r.error());
+  auto hooks = hook_list(root, "deploy_hooks");
+  if (!hooks) return fail(hooks.error());
+  c.deploy_hooks = *hooks;
+  auto before = scalar(root, "renew_before");
+  if (!before) return fail(before.error());
+  if (*before) {
+    auto d = parse_duration(**before);
+    if (!d) return fail(Errc::config, root.find("renew_before")->origin + ": renew_before: " + d.error().message);
+    c.renew_before = *d;
+  }
   auto names = string_list(root, "names");
   if (!names) return fail(names.error());
   if (names->empty()) return fail(Errc::config, root.origin + ": certificate needs at least one entry in 'names'");

@@ -379,6 +379,23 @@ Result<CertificateInfo> inspect_certificate(std::string_view der) {
     }
     GENERAL_NAMES_free(sans);
   }
+  if (const ASN1_OCTET_STRING* aki = X509_get0_authority_key_id(cert.get())) {
+    const ASN1_INTEGER* serial = X509_get0_serialNumber(cert.get());
+    // The serial's DER content octets, sign byte included (RFC 9773 §4.1).
+    unsigned char* der = nullptr;
+    int n = i2d_ASN1_INTEGER(serial, &der);
+    if (n > 2) {
+      std::string content(reinterpret_cast<char*>(der) + 2, static_cast<std::size_t>(n - 2));
+      if (static_cast<unsigned char>(der[1]) & 0x80) {  // long-form length: skip the length octets too
+        std::size_t len_octets = der[1] & 0x7f;
+        content = std::string(reinterpret_cast<char*>(der) + 2 + len_octets, static_cast<std::size_t>(n) - 2 - len_octets);
+      }
+      info.ari_cert_id = base64url_encode(std::string_view(reinterpret_cast<const char*>(ASN1_STRING_get0_data(aki)),
+                                                           static_cast<std::size_t>(ASN1_STRING_length(aki)))) +
+                         "." + base64url_encode(content);
+    }
+    OPENSSL_free(der);
+  }
   EVP_PKEY* pub = X509_get0_pubkey(cert.get());
   if (pub) {
     unsigned char* buf = nullptr;

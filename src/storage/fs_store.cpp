@@ -1,10 +1,13 @@
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <algorithm>
 #include <filesystem>
+#include <map>
 
 #include "acmed/core/crypto.hpp"
 #include "acmed/storage/store.hpp"
@@ -187,6 +190,103 @@ Result<Secret> StateStore::load_certificate_key(const std::string& name) const {
   auto pem = read_file(live_dir(name) + "/privkey.pem", 64 * 1024);
   if (!pem) return fail(pem.error());
   return Secret(std::move(*pem));
+}
+
+FileLock& FileLock::operator=(FileLock&& o) noexcept {
+  if (this != &o) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = o.fd_;
+    o.fd_ = -1;
+  }
+  return *this;
+}
+
+FileLock::~FileLock() {
+  if (fd_ >= 0) ::close(fd_);  // closing releases the flock
+}
+
+namespace {
+
+Result<FileLock> take_lock(const std::string& dir, const std::string& file, bool wait, const std::string& what) {
+  if (auto r = ensure_dir(dir, 0700); !r) return fail(r.error());
+  std::string path = dir + "/" + file;
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return fail(Errc::io, "cannot open lock " + path + ": " + errno_text());
+  if (::flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB)) != 0) {
+    int e = errno;
+    ::close(fd);
+    if (e == EWOULDBLOCK) return fail(Errc::timeout, "another acmed process is working on " + what);
+    return fail(Errc::io, "cannot lock " + path + ": " + std::strerror(e));
+  }
+  return FileLock(fd);
+}
+
+std::optional<std::int64_t> opt_int(const std::map<std::string, std::string>& kv, const std::string& key) {
+  auto it = kv.find(key);
+  if (it == kv.end() || it->second.empty()) return std::nullopt;
+  char* end = nullptr;
+  long long v = std::strtoll(it->second.c_str(), &end, 10);
+  if (*end != '\0') return std::nullopt;
+  return v;
+}
+
+}  // namespace
+
+Result<FileLock> StateStore::lock_certificate(const std::string& name, bool wait) const {
+  return take_lock(root_ + "/locks", name + ".lock", wait, "certificate '" + name + "'");
+}
+
+Result<FileLock> StateStore::lock_accounts() const { return take_lock(root_ + "/locks", "accounts.lock", true, "accounts"); }
+
+Result<RenewalState> StateStore::load_renewal_state(const std::string& name) const {
+  RenewalState st;
+  auto data = read_file(root_ + "/renewal/" + name, 64 * 1024);
+  if (!data) {
+    if (data.error().code == Errc::not_found) return st;
+    return fail(data.error());
+  }
+  // key=value lines; unknown keys are ignored so older and newer acmed share the file.
+  std::map<std::string, std::string> kv;
+  std::size_t pos = 0;
+  while (pos < data->size()) {
+    auto nl = data->find('\n', pos);
+    std::string line = data->substr(pos, nl == std::string::npos ? std::string::npos : nl - pos);
+    pos = nl == std::string::npos ? data->size() : nl + 1;
+    auto eq = line.find('=');
+    if (eq != std::string::npos) kv[line.substr(0, eq)] = line.substr(eq + 1);
+  }
+  st.failures = static_cast<int>(opt_int(kv, "failures").value_or(0));
+  st.last_success = opt_int(kv, "last_success");
+  st.last_failure = opt_int(kv, "last_failure");
+  st.next_attempt = opt_int(kv, "next_attempt");
+  st.last_error = kv["last_error"];
+  st.ari_cert_id = kv["ari_cert_id"];
+  st.ari_start = opt_int(kv, "ari_start");
+  st.ari_end = opt_int(kv, "ari_end");
+  st.ari_chosen = opt_int(kv, "ari_chosen");
+  st.ari_retry_after = opt_int(kv, "ari_retry_after");
+  return st;
+}
+
+Result<void> StateStore::save_renewal_state(const std::string& name, const RenewalState& st) const {
+  if (auto r = ensure_dir(root_ + "/renewal", 0700); !r) return r;
+  std::string out;
+  auto put = [&](const char* k, const std::optional<std::int64_t>& v) {
+    if (v) out += std::string(k) + "=" + std::to_string(*v) + "\n";
+  };
+  out += "failures=" + std::to_string(st.failures) + "\n";
+  put("last_success", st.last_success);
+  put("last_failure", st.last_failure);
+  put("next_attempt", st.next_attempt);
+  std::string err = st.last_error;
+  std::replace(err.begin(), err.end(), '\n', ' ');
+  if (!err.empty()) out += "last_error=" + err + "\n";
+  if (!st.ari_cert_id.empty()) out += "ari_cert_id=" + st.ari_cert_id + "\n";
+  put("ari_start", st.ari_start);
+  put("ari_end", st.ari_end);
+  put("ari_chosen", st.ari_chosen);
+  put("ari_retry_after", st.ari_retry_after);
+  return write_file_atomic(root_ + "/renewal/" + name, out, 0600);
 }
 
 }  // namespace acmed::storage

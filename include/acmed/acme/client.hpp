@@ -48,8 +48,12 @@ class Client {
   [[nodiscard]] Result<void> rollover_key(const PrivateKey& new_key);
   [[nodiscard]] Result<Account> deactivate_account();
 
+  /// `replaces` is the ARI certID of the certificate this order renews (RFC 9773 §5).
   [[nodiscard]] Result<Order> new_order(const std::vector<Identifier>& identifiers,
-                                        const std::optional<std::string>& profile);
+                                        const std::optional<std::string>& profile,
+                                        const std::optional<std::string>& replaces = std::nullopt);
+  /// ARI (RFC 9773): the CA's suggested renewal window for `cert_id`; unauthenticated GET.
+  [[nodiscard]] Result<RenewalInfo> renewal_info(const std::string& cert_id);
   [[nodiscard]] Result<Order> fetch_order(const std::string& url);
   [[nodiscard]] Result<Authorization> fetch_authorization(const std::string& url);
   /// POSTs {} to the challenge URL (RFC 8555 §7.5.1).

@@ -38,6 +38,7 @@ struct IssueRequest {
   std::vector<SolverBinding> solvers;
   std::optional<std::string> profile;
   std::optional<std::string> preferred_chain;  ///< issuer CN of the chain's top certificate
+  std::optional<std::string> replaces;         ///< ARI certID of the certificate being renewed
   PollPolicy poll;
   /// Called with every authorization fetched (e.g. to remember which challenge types a CA offers).
   std::function<void(const Authorization&)> observe_authorization;

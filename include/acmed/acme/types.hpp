@@ -6,6 +6,7 @@
 //   for (const Challenge& c : authz.challenges) if (c.type == "dns-persist-01") ...
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <optional>
 #include <string>
@@ -80,6 +81,14 @@ struct Order {
 struct CertificateChains {
   std::string default_chain_pem;
   std::vector<std::string> alternate_chain_pems;
+};
+
+/// ARI renewal information (RFC 9773 §4.2).
+struct RenewalInfo {
+  std::chrono::system_clock::time_point window_start;
+  std::chrono::system_clock::time_point window_end;
+  std::optional<std::string> explanation_url;
+  std::optional<std::chrono::system_clock::time_point> retry_after;  ///< when to ask again
 };
 
 /// External account binding credentials (RFC 8555 §7.3.4).

@@ -29,6 +29,7 @@ struct EabConfig {
 struct CaConfig {
   std::string directory_url;  ///< after resolving shortcuts ("letsencrypt", "letsencrypt-staging")
   std::string trust_bundle;   ///< PEM roots for the CA's HTTPS endpoint; empty = system store
+  std::string dry_run_directory;  ///< staging CA for `renew --dry-run`
 };
 
 struct AccountConfig {
@@ -49,6 +50,7 @@ struct GlobalConfig {
   CaConfig ca;
   AccountConfig account;
   DnsConfig dns;
+  std::vector<std::string> deploy_hooks;  ///< run after every successful issuance/renewal
   std::string source;  ///< file it came from, or "" for defaults
 };
 
@@ -65,8 +67,14 @@ struct CertificateConfig {
   std::vector<SolverEntry> solvers;  ///< preference order
   std::optional<std::string> profile;
   std::optional<std::string> preferred_chain;
+  /// Renew when less than this is left; default: 1/3 of the lifetime (1/2 under 10 days). ARI wins.
+  std::optional<std::chrono::seconds> renew_before;
+  std::vector<std::string> deploy_hooks;  ///< absolute paths, run after global hooks
   std::string source;
 };
+
+/// "30d", "12h", "90m", "45s" or plain seconds.
+[[nodiscard]] Result<std::chrono::seconds> parse_duration(const std::string& text);
 
 /// "letsencrypt" and "letsencrypt-staging" shortcuts, or the URL itself when it is https.
 [[nodiscard]] Result<std::string> resolve_directory(const std::string& text);

@@ -86,6 +86,8 @@ struct CertificateInfo {
   std::chrono::system_clock::time_point not_after;
   std::string public_key_der;
   std::string key_type;  ///< "ec-p256", "rsa2048", "ed25519", ...
+  /// RFC 9773 §4.1 certID: base64url(AKI keyIdentifier) "." base64url(serial DER content); empty without AKI.
+  std::string ari_cert_id;
 };
 
 /// Splits a PEM bundle into DER certificates. Fails on an empty bundle or garbage.

@@ -10,6 +10,7 @@
 //   auto acct = store.load_account(storage::ca_id("https://acme-v02.api.letsencrypt.org/directory"));
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -30,6 +31,35 @@ std::string ca_id(const std::string& directory_url);
 struct StoredAccount {
   Secret key_pem;
   std::optional<std::string> url;
+};
+
+/// Per-certificate renewal bookkeeping, kept across runs (state/renewal/NAME).
+struct RenewalState {
+  int failures = 0;                                  ///< consecutive failures
+  std::optional<std::int64_t> last_success;          ///< Unix seconds
+  std::optional<std::int64_t> last_failure;
+  std::optional<std::int64_t> next_attempt;          ///< back-off: no automatic attempt before this
+  std::string last_error;                            ///< one line
+  // ARI (RFC 9773): the window the CA suggested, the random time chosen in it, and
+  // when to ask again.
+  std::string ari_cert_id;
+  std::optional<std::int64_t> ari_start, ari_end, ari_chosen, ari_retry_after;
+};
+
+/// An exclusive flock held until destruction.
+class FileLock {
+ public:
+  FileLock() = default;
+  explicit FileLock(int fd) : fd_(fd) {}
+  FileLock(FileLock&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
+  FileLock& operator=(FileLock&& o) noexcept;
+  FileLock(const FileLock&) = delete;
+  FileLock& operator=(const FileLock&) = delete;
+  ~FileLock();
+  bool held() const { return fd_ >= 0; }
+
+ private:
+  int fd_ = -1;
 };
 
 struct StoredCertificate {
@@ -70,6 +100,15 @@ class StateStore {
   /// The live private key of a certificate (for revocation with the certificate key).
   [[nodiscard]] Result<Secret> load_certificate_key(const std::string& name) const;
   std::string live_dir(const std::string& name) const;
+
+  [[nodiscard]] Result<RenewalState> load_renewal_state(const std::string& name) const;
+  [[nodiscard]] Result<void> save_renewal_state(const std::string& name, const RenewalState& st) const;
+
+  /// Per-certificate lock. With wait=false a held lock gives Errc::timeout at once
+  /// ("another acmed is working on NAME"), so two cron runs never fight.
+  [[nodiscard]] Result<FileLock> lock_certificate(const std::string& name, bool wait) const;
+  /// Short global lock around account state (registration, rollover).
+  [[nodiscard]] Result<FileLock> lock_accounts() const;
 
  private:
   std::string root_;

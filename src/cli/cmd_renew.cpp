@@ -1,0 +1,223 @@
+// acmed renew: renew what is due, in parallel, with per-certificate locks, ARI,
+// back-off across runs, deploy hooks and a machine-readable summary.
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <iostream>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <thread>
+
+#include "commands.hpp"
+#include "obtain.hpp"
+
+namespace acmed::cli {
+namespace {
+
+using namespace std::chrono;
+using json = nlohmann::json;
+
+struct RenewOptions {
+  std::vector<std::string> names;
+  bool all = false;
+  bool force = false;
+  bool dry_run = false;
+  int jobs = 4;
+  bool json_out = false;
+};
+
+struct Outcome {
+  std::string name;
+  std::string action;  ///< renewed, not-due, backoff, locked, failed, config-error, hook-failed, dry-run-ok
+  std::string detail;
+  std::optional<system_clock::time_point> next_due;
+  int code = exit_ok;
+};
+
+std::int64_t unix_now() { return duration_cast<seconds>(system_clock::now().time_since_epoch()).count(); }
+
+/// The dry-run CA: ca.dry_run_directory, else Let's Encrypt staging when production is configured.
+Result<std::string> dry_run_directory(const config::GlobalConfig& cfg) {
+  if (!cfg.ca.dry_run_directory.empty()) return cfg.ca.dry_run_directory;
+  if (cfg.ca.directory_url == "https://acme-v02.api.letsencrypt.org/directory")
+    return std::string("https://acme-staging-v02.api.letsencrypt.org/directory");
+  return fail(Errc::config, "--dry-run needs a staging CA: set 'ca.dry_run_directory' in acmed.yaml");
+}
+
+/// Refreshes the stored ARI window for `info` when it is missing or stale. Network only then.
+void refresh_ari(Session& s, const CertificateInfo& info, storage::RenewalState& st) {
+  if (info.ari_cert_id.empty()) return;
+  const auto now = unix_now();
+  if (st.ari_cert_id == info.ari_cert_id && st.ari_retry_after && now < *st.ari_retry_after) return;
+  st.ari_cert_id = info.ari_cert_id;
+  auto ri = s.client().renewal_info(info.ari_cert_id);
+  if (!ri) {
+    // No ARI (or none for this certificate): fall back to the lifetime rule, ask again tomorrow.
+    spdlog::debug("no ARI for {}: {}", info.ari_cert_id, ri.error().describe());
+    st.ari_start = st.ari_end = st.ari_chosen = std::nullopt;
+    st.ari_retry_after = now + 86400;
+    return;
+  }
+  auto start = duration_cast<seconds>(ri->window_start.time_since_epoch()).count();
+  auto end = duration_cast<seconds>(ri->window_end.time_since_epoch()).count();
+  // RFC 9773 §4.2: pick a uniformly random time in the window, and keep it until the window changes.
+  if (st.ari_start != start || st.ari_end != end || !st.ari_chosen) {
+    static thread_local std::mt19937_64 rng{std::random_device{}()};
+    st.ari_chosen = end > start ? std::uniform_int_distribution<std::int64_t>(start, end - 1)(rng) : start;
+  }
+  st.ari_start = start;
+  st.ari_end = end;
+  auto retry = ri->retry_after ? duration_cast<seconds>(ri->retry_after->time_since_epoch()).count() : now + 6 * 3600;
+  st.ari_retry_after = std::clamp<std::int64_t>(retry, now + 60, now + 86400);
+}
+
+Outcome renew_one(const GlobalOptions& g, const std::string& name, const RenewOptions& o) {
+  Outcome out{name, "", "", std::nullopt, exit_ok};
+  auto cert = config::load_certificate(g.config_dir + "/certs.d/" + name + ".yaml");
+  if (!cert) return {name, "config-error", cert.error().describe(), std::nullopt, exit_config};
+
+  GlobalOptions eff = g;
+  if (o.dry_run) {
+    auto base = Session::open(g);
+    if (!base) return {name, "config-error", base.error().describe(), std::nullopt, exit_config};
+    auto dir = dry_run_directory((*base)->config());
+    if (!dir) return {name, "config-error", dir.error().describe(), std::nullopt, exit_config};
+    eff.server = *dir;
+  }
+  auto session = Session::open(eff);
+  if (!session) return {name, "config-error", session.error().describe(), std::nullopt, exit_config};
+  Session& s = **session;
+
+  auto lock = s.store().lock_certificate(name, false);
+  if (!lock) return {name, "locked", lock.error().message, std::nullopt, exit_ok};
+
+  auto st = s.store().load_renewal_state(name);
+  if (!st) return {name, "failed", st.error().describe(), std::nullopt, exit_failure};
+  auto stored = s.store().load_certificate(name);
+  if (!stored) return {name, "failed", stored.error().describe(), std::nullopt, exit_failure};
+
+  std::optional<CertificateInfo> current;
+  if (*stored) {
+    auto chain = parse_pem_chain((*stored)->fullchain_pem);
+    auto info = chain ? inspect_certificate(chain->front()) : Result<CertificateInfo>(fail(chain.error()));
+    if (info) current = *info;
+    else spdlog::warn("'{}': stored certificate unreadable ({}); renewing", name, info.error().describe());
+  }
+
+  const auto now = system_clock::now();
+  if (current && !o.force) {
+    refresh_ari(s, *current, *st);
+    if (!o.dry_run) (void)s.store().save_renewal_state(name, *st);
+    Due due = compute_due(*current, *st, cert->renew_before);
+    if (now < due.when && !o.dry_run) return {name, "not-due", due.why, due.when, exit_ok};
+  }
+  if (!o.force && !o.dry_run && st->next_attempt && unix_now() < *st->next_attempt) {
+    auto until = system_clock::time_point(seconds(*st->next_attempt));
+    return {name, "backoff",
+            "backing off after " + std::to_string(st->failures) + " failure(s) until " + format_rfc3339(until) +
+                " (last error: " + st->last_error + "); --force retries now",
+            until, exit_ok};
+  }
+
+  ObtainOptions opts;
+  opts.store = !o.dry_run;
+  if (current && !current->ari_cert_id.empty()) opts.replaces = current->ari_cert_id;
+  auto got = obtain(s, eff, *cert, opts);
+  if (o.dry_run) {
+    if (!got) return {name, "failed", "dry run: " + got.error().describe(), std::nullopt, exit_code_for(got.error())};
+    return {name, "dry-run-ok", "the whole flow succeeded against " + eff.server + "; nothing stored", std::nullopt, exit_ok};
+  }
+  if (!got) {
+    st->failures += 1;
+    st->last_failure = unix_now();
+    st->last_error = got.error().describe();
+    st->next_attempt = unix_now() + backoff_after(st->failures).count();
+    (void)s.store().save_renewal_state(name, *st);
+    return {name, "failed", got.error().describe(), system_clock::time_point(seconds(*st->next_attempt)),
+            exit_code_for(got.error())};
+  }
+  storage::RenewalState fresh;
+  fresh.last_success = unix_now();
+  (void)s.store().save_renewal_state(name, fresh);
+  Due next = compute_due(got->info, fresh, cert->renew_before);
+  out = {name, "renewed", "version " + std::to_string(got->version) + ", expires " + format_rfc3339(got->info.not_after),
+         next.when, exit_ok};
+  if (auto h = run_deploy_hooks(s.config(), *cert, *got); !h) {
+    out.action = "hook-failed";
+    out.detail += "; " + h.error().message;
+    out.code = exit_failure;
+  }
+  return out;
+}
+
+int run_renew(const GlobalOptions& g, const RenewOptions& o) {
+  std::vector<std::string> names = o.names;
+  if (names.empty()) names = configured_certificates(g.config_dir);
+  if (names.empty()) {
+    spdlog::info("no certificates configured in {}/certs.d", g.config_dir);
+    if (o.json_out) std::cout << json{{"certificates", json::array()}}.dump(2) << "\n";
+    return exit_ok;
+  }
+  std::vector<Outcome> outcomes(names.size());
+  std::atomic<std::size_t> next{0};
+  auto worker = [&] {
+    for (std::size_t i; (i = next.fetch_add(1)) < names.size();) {
+      try {
+        outcomes[i] = renew_one(g, names[i], o);
+      } catch (const std::exception& e) {
+        outcomes[i] = {names[i], "failed", std::string("internal error: ") + e.what(), std::nullopt, exit_failure};
+      }
+      const auto& r = outcomes[i];
+      if (r.action == "failed" || r.action == "config-error" || r.action == "hook-failed")
+        spdlog::error("{}: {}: {}", r.name, r.action, r.detail);
+      else if (r.action == "not-due")
+        spdlog::debug("{}: not due ({})", r.name, r.detail);
+      else
+        spdlog::info("{}: {}: {}", r.name, r.action, r.detail);
+    }
+  };
+  int jobs = std::clamp(o.jobs, 1, 64);
+  std::vector<std::thread> pool;
+  for (int j = 0; j < std::min<int>(jobs, static_cast<int>(names.size())); ++j) pool.emplace_back(worker);
+  for (auto& t : pool) t.join();
+
+  int code = exit_ok;
+  std::size_t renewed = 0, not_due = 0, failed = 0;
+  json list = json::array();
+  for (const auto& r : outcomes) {
+    if (r.code == exit_config) code = exit_config;
+    else if (r.code != exit_ok && code == exit_ok) code = r.code;
+    renewed += r.action == "renewed" || r.action == "dry-run-ok";
+    not_due += r.action == "not-due";
+    failed += r.code != exit_ok;
+    json j = {{"name", r.name}, {"action", r.action}, {"detail", r.detail}};
+    if (r.next_due) j["next_due"] = format_rfc3339(*r.next_due);
+    list.push_back(j);
+  }
+  if (o.json_out) {
+    std::cout << json{{"certificates", list}, {"renewed", renewed}, {"not_due", not_due}, {"failed", failed},
+                      {"exit_code", code}}
+                     .dump(2)
+              << "\n";
+  } else {
+    spdlog::info("{} certificate(s): {} renewed, {} not due, {} failed", names.size(), renewed, not_due, failed);
+  }
+  return code;
+}
+
+}  // namespace
+
+void add_renew_command(CLI::App& app, GlobalOptions& g, int& rc) {
+  auto o = std::make_shared<RenewOptions>();
+  auto* cmd = app.add_subcommand("renew", "Renew what is due (all certificates when no NAME is given)");
+  cmd->add_option("names", o->names, "certificate names (default: all in certs.d)");
+  cmd->add_flag("--all", o->all, "every configured certificate (the default without NAMEs)");
+  cmd->add_flag("--force", o->force, "renew now, even if not due or backing off");
+  cmd->add_flag("--dry-run", o->dry_run, "run the whole flow against the staging CA; store nothing");
+  cmd->add_option("-j,--jobs", o->jobs, "certificates renewed in parallel (default 4)");
+  cmd->add_flag("--json", o->json_out, "print a JSON summary on stdout");
+  cmd->callback([&g, &rc, o] { rc = run_renew(g, *o); });
+}
+
+}  // namespace acmed::cli
