@@ -241,6 +241,38 @@ int run_check(const GlobalOptions& g, const PersistOptions& o) {
 
 }  // namespace
 
+json persist_health(const GlobalOptions& g, const std::string& name, bool& failed, bool& warned) {
+  PersistOptions o;
+  o.name = name;
+  std::unique_ptr<Session> session;
+  auto plan = make_plan(g, o, session);
+  if (!plan) {
+    failed = true;
+    return json::array({{{"name", "(all)"}, {"status", "error"}, {"summary", plan.error().describe()}}});
+  }
+  auto resolver = session->resolver();
+  json out = json::array();
+  for (const auto& r : plan->records) {
+    if (!resolver) {
+      failed = true;
+      out.push_back({{"name", r.name}, {"status", "lookup-failed"}, {"summary", resolver.error().describe()}});
+      continue;
+    }
+    persist::Expectation e;
+    e.issuers = {plan->issuer};
+    e.account_uri = plan->account_uri;
+    e.wildcard = r.params.policy_wildcard &&
+                 std::any_of(r.covers.begin(), r.covers.end(), [](const std::string& c) { return c.rfind("*.", 0) == 0; });
+    e.warn_before = plan->settings.warn_before;
+    auto check = persist::check_record(**resolver, r.name, e);
+    failed |= !persist::passes(check.status);
+    warned |= check.status == persist::Status::expiring;
+    out.push_back({{"name", r.name}, {"expected", r.value}, {"status", persist::to_string(check.status)},
+                   {"summary", check.summary}, {"dnssec", dns::to_string(check.dnssec)}});
+  }
+  return out;
+}
+
 void add_persist_command(CLI::App& app, GlobalOptions& g, int& rc) {
   auto* cmd = app.add_subcommand("persist", "DNS-PERSIST-01 records: generate them, verify them (read-only)");
   cmd->require_subcommand(1);

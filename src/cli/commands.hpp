@@ -15,5 +15,6 @@ void add_account_command(CLI::App& app, GlobalOptions& opts, int& rc);
 void add_persist_command(CLI::App& app, GlobalOptions& opts, int& rc);
 void add_ca_command(CLI::App& app, GlobalOptions& opts, int& rc);
 void add_renew_command(CLI::App& app, GlobalOptions& opts, int& rc);
+void add_status_commands(CLI::App& app, GlobalOptions& opts, int& rc);
 
 }  // namespace acmed::cli
