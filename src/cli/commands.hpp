@@ -1,6 +1,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include <functional>
 
@@ -16,5 +17,6 @@ void add_persist_command(CLI::App& app, GlobalOptions& opts, int& rc);
 void add_ca_command(CLI::App& app, GlobalOptions& opts, int& rc);
 void add_renew_command(CLI::App& app, GlobalOptions& opts, int& rc);
 void add_status_commands(CLI::App& app, GlobalOptions& opts, int& rc);
+void add_migrate_command(CLI::App& app, GlobalOptions& opts, int& rc);
 
 }  // namespace acmed::cli

@@ -64,6 +64,7 @@ int main(int argc, char** argv) {
   add_persist_command(app, opts, rc);
   add_ca_command(app, opts, rc);
   add_status_commands(app, opts, rc);
+  add_migrate_command(app, opts, rc);
   app.parse_complete_callback([&] { setup_logging(quiet ? -1 : verbose); });
 
   install_signal_handlers();
