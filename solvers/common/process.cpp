@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -68,6 +69,8 @@ Result<ProcessResult> run_process(const std::vector<std::string>& argv,
   in.close_end(0);
   out.close_end(1);
   err.close_end(1);
+  // Non-blocking stdin, so one large write can never stall past the deadline.
+  ::fcntl(in.fd[1], F_SETFL, ::fcntl(in.fd[1], F_GETFL) | O_NONBLOCK);
 
   // Feed stdin and drain stdout/stderr together so neither side blocks.
   ProcessResult result;
@@ -90,7 +93,21 @@ Result<ProcessResult> run_process(const std::vector<std::string>& argv,
     int pr = ::poll(fds, static_cast<nfds_t>(n), static_cast<int>(std::min<long long>(left.count(), 1000)));
     if (pr < 0 && errno != EINTR) break;
     if (idx_in >= 0 && (fds[idx_in].revents & (POLLOUT | POLLERR | POLLHUP))) {
+      // A program that exits without reading stdin must not kill us with SIGPIPE:
+      // block it for this write and discard it if it was raised (EPIPE remains).
+      sigset_t pipe_set, old_set;
+      sigemptyset(&pipe_set);
+      sigaddset(&pipe_set, SIGPIPE);
+      pthread_sigmask(SIG_BLOCK, &pipe_set, &old_set);
       ssize_t w = ::write(in.fd[1], stdin_data.data() + written, stdin_data.size() - written);
+      sigset_t pending;
+      sigpending(&pending);
+      if (sigismember(&pending, SIGPIPE)) {
+        timespec zero{0, 0};
+        sigtimedwait(&pipe_set, nullptr, &zero);
+      }
+      pthread_sigmask(SIG_SETMASK, &old_set, nullptr);
+      if (w < 0 && errno == EAGAIN) w = 0;
       if (w > 0) written += static_cast<std::size_t>(w);
       if (w < 0 || written == stdin_data.size()) in.close_end(1);
     }

@@ -35,6 +35,9 @@ void install_signal_handlers() {
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
+  // A hook or solver program that exits without reading its stdin, or a peer that
+  // closes a socket, must give an error, not kill acmed.
+  signal(SIGPIPE, SIG_IGN);
 }
 
 }  // namespace

@@ -27,6 +27,15 @@ TEST_CASE("run_process passes argv, environment and stdin, and captures both str
   CHECK(r->err == "oops\n");
 }
 
+TEST_CASE("run_process survives a program that exits without reading its stdin", "[process]") {
+  test::TempDir dir;
+  auto path = script(dir, "exit 3");
+  // Larger than a pipe buffer, so the write certainly meets a closed pipe.
+  auto r = run_process({path}, {}, std::string(1 << 20, 'x'), std::chrono::seconds(5));
+  REQUIRE(r);
+  CHECK(r->exit_code == 3);
+}
+
 TEST_CASE("run_process kills a program that runs past its timeout", "[process]") {
   test::TempDir dir;
   auto path = script(dir, "sleep 30");
