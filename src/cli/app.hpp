@@ -25,6 +25,7 @@ struct GlobalOptions {
   std::vector<std::string> contact;
   std::vector<std::string> dns_resolvers;  ///< overrides dns.resolvers
   int verbosity = 0;  ///< -1 quiet, 0 info, 1 debug, 2 trace
+  bool json = false;  ///< --json: machine-readable result on stdout (every command)
 };
 
 /// The CA connection of one run: HTTP client, ACME client and the account key.

@@ -24,18 +24,24 @@ void add_account_command(CLI::App& app, GlobalOptions& g, int& rc) {
 
   cmd->add_subcommand("register", "Create the account (or find the existing one for the stored key)")
       ->callback([&g, &rc] {
-        rc = with_session(g, true, [](Session& s) -> Result<void> {
-          std::cout << *s.client().account_url() << "\n";
+        rc = with_session(g, true, [&g](Session& s) -> Result<void> {
+          if (g.json) std::cout << nlohmann::json{{"url", *s.client().account_url()}}.dump() << "\n";
+          else std::cout << *s.client().account_url() << "\n";
           return {};
         });
       });
 
   cmd->add_subcommand("show", "Show the account as the CA sees it")->callback([&g, &rc] {
-    rc = with_session(g, false, [](Session& s) -> Result<void> {
+    rc = with_session(g, false, [&g](Session& s) -> Result<void> {
       auto a = s.client().fetch_account();
       if (!a) return fail(a.error());
-      std::cout << "url: " << a->url << "\nstatus: " << a->status << "\nkey: " << s.store().account_dir(s.ca())
-                << "/private_key.pem\n";
+      const std::string key = s.store().account_dir(s.ca()) + "/private_key.pem";
+      if (g.json) {
+        std::cout << nlohmann::json{{"url", a->url}, {"status", a->status}, {"contact", a->contact}, {"key", key}}.dump(2)
+                  << "\n";
+        return {};
+      }
+      std::cout << "url: " << a->url << "\nstatus: " << a->status << "\nkey: " << key << "\n";
       for (const auto& c : a->contact) std::cout << "contact: " << c << "\n";
       return {};
     });

@@ -64,7 +64,7 @@ void add_ca_command(CLI::App& app, GlobalOptions& g, int& rc) {
   auto json_out = std::make_shared<bool>(false);
   auto* info = cmd->add_subcommand("info", "Directory meta, profiles, ARI, EAB, dns-persist-01 support last seen");
   info->add_flag("--json", *json_out, "machine-readable output");
-  info->callback([&g, &rc, json_out] { rc = run_info(g, *json_out); });
+  info->callback([&g, &rc, json_out] { rc = run_info(g, *json_out || g.json); });
 }
 
 }  // namespace acmed::cli

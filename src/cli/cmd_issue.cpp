@@ -1,6 +1,7 @@
 #include <spdlog/spdlog.h>
 
 #include <filesystem>
+#include <iostream>
 
 #include "commands.hpp"
 #include "obtain.hpp"
@@ -72,7 +73,14 @@ int run_issue(const GlobalOptions& g, const IssueOptions& o) {
   fresh.last_success = std::chrono::duration_cast<std::chrono::seconds>(
                            std::chrono::system_clock::now().time_since_epoch()).count();
   (void)s.store().save_renewal_state(cert->name, fresh);
-  if (auto h = run_deploy_hooks(s.config(), *cert, *got); !h) return report(h.error());
+  auto hooks = run_deploy_hooks(s.config(), *cert, *got);
+  if (g.json)
+    std::cout << nlohmann::json{{"name", cert->name}, {"version", got->version}, {"live_dir", got->live_dir},
+                                {"not_after", format_rfc3339(got->info.not_after)}, {"serial", got->info.serial_hex},
+                                {"hook_error", hooks ? "" : hooks.error().message}}
+                     .dump(2)
+              << "\n";
+  if (!hooks) return report(hooks.error());
   return exit_ok;
 }
 

@@ -284,7 +284,10 @@ void add_persist_command(CLI::App& app, GlobalOptions& g, int& rc) {
   record->add_option("--issuer", o->issuer, "issuer domain name (default: config 'issuer', else the CA's caaIdentities)");
   record->add_option("--ttl", o->ttl, "TTL to suggest (default 3600)");
   record->add_flag("--json", o->json_out, "same as --format json");
-  record->callback([&g, &rc, o] { rc = run_record(g, *o); });
+  record->callback([&g, &rc, o] {
+    o->json_out |= g.json;
+    rc = run_record(g, *o);
+  });
 
   auto* check = cmd->add_subcommand("check", "Verify certificate NAME's records on every authoritative server (read-only)");
   check->add_option("name", o->name, "certificate name (certs.d/NAME.yaml)")->required();
@@ -292,7 +295,10 @@ void add_persist_command(CLI::App& app, GlobalOptions& g, int& rc) {
   check->add_option("--issuer", o->issuer, "issuer domain name to look for");
   check->add_flag("--json", o->json_out, "machine-readable output");
   check->add_flag("--warn-exit", o->warn_exit, "exit 3 when a record's persistUntil is within the warning window");
-  check->callback([&g, &rc, o] { rc = run_check(g, *o); });
+  check->callback([&g, &rc, o] {
+    o->json_out |= g.json;
+    rc = run_check(g, *o);
+  });
 }
 
 }  // namespace acmed::cli

@@ -72,7 +72,10 @@ void refresh_ari(Session& s, const CertificateInfo& info, storage::RenewalState&
   st.ari_retry_after = std::clamp<std::int64_t>(retry, now + 60, now + 86400);
 }
 
-Outcome renew_one(const GlobalOptions& g, const std::string& name, const RenewOptions& o) {
+/// `cached` is this worker's session: one HTTPS connection, one directory fetch and
+/// one account load serve every certificate the worker handles.
+Outcome renew_one(const GlobalOptions& g, const std::string& name, const RenewOptions& o,
+                  std::unique_ptr<Session>& cached) {
   Outcome out{name, "", "", std::nullopt, exit_ok};
   auto cert = config::load_certificate(g.config_dir + "/certs.d/" + name + ".yaml");
   if (!cert) return {name, "config-error", cert.error().describe(), std::nullopt, exit_config};
@@ -85,9 +88,12 @@ Outcome renew_one(const GlobalOptions& g, const std::string& name, const RenewOp
     if (!dir) return {name, "config-error", dir.error().describe(), std::nullopt, exit_config};
     eff.server = *dir;
   }
-  auto session = Session::open(eff);
-  if (!session) return {name, "config-error", session.error().describe(), std::nullopt, exit_config};
-  Session& s = **session;
+  if (!cached) {
+    auto session = Session::open(eff);
+    if (!session) return {name, "config-error", session.error().describe(), std::nullopt, exit_config};
+    cached = std::move(*session);
+  }
+  Session& s = *cached;
 
   auto lock = s.store().lock_certificate(name, false);
   if (!lock) return {name, "locked", lock.error().message, std::nullopt, exit_ok};
@@ -162,9 +168,10 @@ int run_renew(const GlobalOptions& g, const RenewOptions& o) {
   std::vector<Outcome> outcomes(names.size());
   std::atomic<std::size_t> next{0};
   auto worker = [&] {
+    std::unique_ptr<Session> session;
     for (std::size_t i; (i = next.fetch_add(1)) < names.size();) {
       try {
-        outcomes[i] = renew_one(g, names[i], o);
+        outcomes[i] = renew_one(g, names[i], o, session);
       } catch (const std::exception& e) {
         outcomes[i] = {names[i], "failed", std::string("internal error: ") + e.what(), std::nullopt, exit_failure};
       }
@@ -217,7 +224,8 @@ void add_renew_command(CLI::App& app, GlobalOptions& g, int& rc) {
   cmd->add_flag("--dry-run", o->dry_run, "run the whole flow against the staging CA; store nothing");
   cmd->add_option("-j,--jobs", o->jobs, "certificates renewed in parallel (default 4)");
   cmd->add_flag("--json", o->json_out, "print a JSON summary on stdout");
-  cmd->callback([&g, &rc, o] { rc = run_renew(g, *o); });
+  cmd->callback([&g, &rc, o] { o->json_out |= g.json;
+    rc = run_renew(g, *o); });
 }
 
 }  // namespace acmed::cli

@@ -1,5 +1,6 @@
 #include <spdlog/spdlog.h>
 
+#include <iostream>
 #include <map>
 
 #include "acmed/core/crypto.hpp"
@@ -48,6 +49,11 @@ int run_revoke(const GlobalOptions& g, const RevokeOptions& o) {
   if (!r) return report(r.error());
   auto info = inspect_certificate(chain->front());
   spdlog::info("certificate '{}' (serial {}) revoked, reason {}", o.name, info ? info->serial_hex : "?", o.reason);
+  if (g.json)
+    std::cout << nlohmann::json{{"name", o.name}, {"serial", info ? info->serial_hex : ""}, {"reason", o.reason},
+                                {"revoked", true}}
+                     .dump(2)
+              << "\n";
   return exit_ok;
 }
 

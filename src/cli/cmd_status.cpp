@@ -219,17 +219,17 @@ void add_status_commands(CLI::App& app, GlobalOptions& g, int& rc) {
 
   auto* list = app.add_subcommand("list", "Every certificate: expiry, solver mode, next renewal and why, last error");
   list->add_flag("--json", *json_out, "machine-readable output");
-  list->callback([&g, &rc, json_out] { rc = run_list(g, {}, *json_out, false, false); });
+  list->callback([&g, &rc, json_out] { rc = run_list(g, {}, *json_out || g.json, false, false); });
 
   auto* status = app.add_subcommand("status", "Like list, plus a live read-only check of DNS-PERSIST-01 records");
   status->add_option("names", *names, "certificate names (default: all)");
   status->add_flag("--json", *json_out, "machine-readable output");
   status->add_flag("--warn-exit", *warn_exit, "exit 3 when a persistUntil is within its warning window");
-  status->callback([&g, &rc, json_out, warn_exit, names] { rc = run_list(g, *names, *json_out, true, *warn_exit); });
+  status->callback([&g, &rc, json_out, warn_exit, names] { rc = run_list(g, *names, *json_out || g.json, true, *warn_exit); });
 
   auto* next = app.add_subcommand("next-due", "The earliest time any certificate needs work (for timers)");
   next->add_flag("--json", *json_out, "machine-readable output");
-  next->callback([&g, &rc, json_out] { rc = run_next_due(g, *json_out); });
+  next->callback([&g, &rc, json_out] { rc = run_next_due(g, *json_out || g.json); });
 
   auto* cfg = app.add_subcommand("config", "Configuration tools");
   cfg->require_subcommand(1);
@@ -237,7 +237,7 @@ void add_status_commands(CLI::App& app, GlobalOptions& g, int& rc) {
   auto* check = cfg->add_subcommand("check", "Validate acmed.yaml and every certs.d file (or the FILES given)");
   check->add_option("files", *files, "files to check instead of the configuration directory");
   check->add_flag("--json", *json_out, "machine-readable output");
-  check->callback([&g, &rc, json_out, files] { rc = run_config_check(g, *files, *json_out); });
+  check->callback([&g, &rc, json_out, files] { rc = run_config_check(g, *files, *json_out || g.json); });
 }
 
 }  // namespace acmed::cli

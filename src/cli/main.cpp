@@ -60,6 +60,7 @@ int main(int argc, char** argv) {
   app.add_option("--dns-resolver", opts.dns_resolvers, "DNS resolver IP[:port] for lookups (repeatable; overrides dns.resolvers)");
   app.add_flag("-v,--verbose", verbose, "more logging (-vv for trace)");
   app.add_flag("-q,--quiet", quiet, "warnings and errors only");
+  app.add_flag("--json", opts.json, "machine-readable result on stdout (also accepted after the command)");
   add_issue_command(app, opts, rc);
   add_renew_command(app, opts, rc);
   add_revoke_command(app, opts, rc);

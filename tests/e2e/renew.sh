@@ -109,3 +109,33 @@ set +e; out=$(run renew a --force --json 2>/dev/null); rc=$?; set -e
 json_get 'd["certificates"][0]["detail"]' <<<"$out" | grep -q "exited with 7: reload failed" || fail "$out"
 [ "$(readlink "$STATE_DIR/live/a/cert.pem")" != "$old" ] && consistent a || fail "certificate rolled back after a hook failure"
 pass "a failing deploy hook is reported (exit 1) and the new certificate stays"
+
+# --dry-run: the whole flow against the configured staging CA (here the same Pebble),
+# nothing written to live/ or archive/.
+sed -i "s|ca: {directory: \"$ACME_DIR\", trust_bundle: \"$CA_BUNDLE\"}|ca: {directory: \"$ACME_DIR\", trust_bundle: \"$CA_BUNDLE\", dry_run_directory: \"$ACME_DIR\"}|" "$CONFIG_DIR/acmed.yaml"
+sed -i "s|deploy_hooks: .*|deploy_hooks: [$FIXTURE_DIR/hook.sh]|" "$CONFIG_DIR/certs.d/a.yaml"
+before=$(ls "$STATE_DIR/archive/a" | wc -l); link=$(readlink "$STATE_DIR/live/a/cert.pem"); calls=$(wc -l < "$FIXTURE_DIR/hook.calls")
+out=$(run renew a --dry-run --json 2>/dev/null) || fail "dry run failed: $out"
+[ "$(json_get 'd["certificates"][0]["action"]' <<<"$out")" = dry-run-ok ] || fail "dry run: $out"
+[ "$(ls "$STATE_DIR/archive/a" | wc -l)" = "$before" ] && [ "$(readlink "$STATE_DIR/live/a/cert.pem")" = "$link" ] \
+  && [ "$(wc -l < "$FIXTURE_DIR/hook.calls")" = "$calls" ] || fail "dry run wrote something or ran hooks"
+pass "--dry-run: full flow against the staging CA, nothing stored, no hooks"
+
+# config check reports every error of every file at once, with locations, exit 2.
+printf 'names: [x.example]\nsolvers:\n  - type: http-01\n    lisen: 1\n' > "$CONFIG_DIR/certs.d/bad1.yaml"
+printf 'names: []\nsolvers: [{type: http-01}]\n' > "$CONFIG_DIR/certs.d/bad2.yaml"
+printf 'names: [y.example]\nsolvers:\n  - type: dns-persist-01\n    provider: rfc2136\n' > "$CONFIG_DIR/certs.d/bad3.yaml"
+set +e; out=$(run config check 2>&1); rc=$?; set -e
+[ "$rc" = 2 ] || fail "config check: exit $rc"
+grep -q "bad1.yaml:4:5: unknown http-01 setting 'lisen'" <<<"$out" && grep -q "bad2.yaml:1:1: certificate needs at least one entry in 'names'" <<<"$out" \
+  && grep -q "bad3.yaml:4:5: 'provider' does not belong in a dns-persist-01 solver" <<<"$out" && grep -q "3 error(s)" <<<"$out" \
+  || fail "config check output: $out"
+pass "config check: all three broken files reported with file:line:column, exit 2"
+
+# --json is accepted globally by every command.
+acct=$(run --json account show 2>/dev/null | json_get 'd["status"]') || fail "account show --json"
+[ "$acct" = valid ] || fail "account show --json: $acct"
+v=$(run --json issue a 2>/dev/null | json_get 'd["version"]') || fail "issue --json"
+[ "$v" -ge 2 ] || fail "issue --json version: $v"
+run --json list 2>/dev/null | json_get 'len(d["certificates"])' | grep -qx 6 || fail "list --json"
+pass "--json everywhere: account show, issue, list"
