@@ -6,9 +6,11 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 #include <mutex>
 #include <thread>
 
+#include "acmed/solvers/endpoint_share.hpp"
 #include "acmed/solvers/settings.hpp"
 #include "acmed/solvers/solver_base.hpp"
 #include "acmed_detail/asio.hpp"
@@ -138,27 +140,39 @@ class Listener {
 class StandaloneSolver final : public SolverBase {
  public:
   explicit StandaloneSolver(tcp::endpoint ep) : SolverBase("http-01"), endpoint_(ep) {}
+  ~StandaloneSolver() override {
+    if (listener_) EndpointShare<Listener>::release(key(), listener_);
+  }
 
  protected:
   Result<void> do_present(const ChallengeContext& ctx) override {
     if (!is_safe_token(ctx.token)) return fail(Errc::bad_response, "challenge token is missing or not base64url");
     if (!listener_) {
-      auto l = std::make_unique<Listener>(endpoint_);
-      if (auto r = l->start(); !r) return r;
-      listener_ = std::move(l);
+      // Shared with every other http-01 solver of this process on the same address.
+      auto l = EndpointShare<Listener>::acquire(key(), [&]() -> Result<std::shared_ptr<Listener>> {
+        auto made = std::make_shared<Listener>(endpoint_);
+        if (auto r = made->start(); !r) return fail(r.error());
+        return made;
+      });
+      if (!l) return fail(l.error());
+      listener_ = *l;
     }
     listener_->set(ctx.token, ctx.key_authorization);
+    tokens_.insert(ctx.token);
     return {};
   }
   void do_cleanup(const ChallengeContext& ctx) override {
-    if (!listener_) return;
+    if (!listener_ || tokens_.erase(ctx.token) == 0) return;
     listener_->erase(ctx.token);
-    if (listener_->empty()) listener_.reset();  // free the port as soon as nothing is served
+    // Free the port as soon as nobody in this process serves anything on it.
+    if (tokens_.empty()) EndpointShare<Listener>::release(key(), listener_);
   }
 
  private:
+  std::string key() const { return endpoint_.address().to_string() + "|" + std::to_string(endpoint_.port()); }
   tcp::endpoint endpoint_;
-  std::unique_ptr<Listener> listener_;
+  std::shared_ptr<Listener> listener_;
+  std::set<std::string> tokens_;  ///< served by this solver (the listener may serve others' too)
 };
 
 class WebrootSolver final : public SolverBase {

@@ -15,10 +15,12 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "acmed/solvers/endpoint_share.hpp"
 #include "acmed/solvers/settings.hpp"
 #include "acmed/solvers/solver_base.hpp"
 #include "acmed_detail/asio.hpp"
@@ -366,6 +368,9 @@ class Responder {
 class TlsAlpn01Solver final : public SolverBase {
  public:
   explicit TlsAlpn01Solver(tcp::endpoint ep) : SolverBase("tls-alpn-01"), endpoint_(ep) {}
+  ~TlsAlpn01Solver() override {
+    if (responder_) EndpointShare<Responder>::release(key(), responder_);
+  }
 
  protected:
   Result<void> do_present(const ChallengeContext& ctx) override {
@@ -378,23 +383,32 @@ class TlsAlpn01Solver final : public SolverBase {
     auto cert = make_challenge_cert(ctx.identifier, ctx.key_authorization);
     if (!cert) return fail(cert.error());
     if (!responder_) {
-      auto r = std::make_unique<Responder>(endpoint_);
-      if (auto started = r->start(); !started) return started;
-      responder_ = std::move(r);
+      // Shared with every other tls-alpn-01 solver of this process on the same address.
+      auto r = EndpointShare<Responder>::acquire(key(), [&]() -> Result<std::shared_ptr<Responder>> {
+        auto made = std::make_shared<Responder>(endpoint_);
+        if (auto started = made->start(); !started) return fail(started.error());
+        return made;
+      });
+      if (!r) return fail(r.error());
+      responder_ = *r;
     }
     responder_->set(*sni, ctx.challenge_url, std::move(*cert));
+    urls_.insert(ctx.challenge_url);
     return {};
   }
 
   void do_cleanup(const ChallengeContext& ctx) override {
-    if (!responder_) return;
+    if (!responder_ || urls_.erase(ctx.challenge_url) == 0) return;
     if (auto sni = sni_for(ctx.identifier)) responder_->erase(*sni, ctx.challenge_url);
-    if (responder_->empty()) responder_.reset();  // free the port as soon as nothing is served
+    // Free the port as soon as nobody in this process serves anything on it.
+    if (urls_.empty()) EndpointShare<Responder>::release(key(), responder_);
   }
 
  private:
+  std::string key() const { return endpoint_.address().to_string() + "|" + std::to_string(endpoint_.port()); }
   tcp::endpoint endpoint_;
-  std::unique_ptr<Responder> responder_;
+  std::shared_ptr<Responder> responder_;
+  std::set<std::string> urls_;  ///< challenges served by this solver
 };
 
 class TlsAlpn01Factory final : public SolverFactory {

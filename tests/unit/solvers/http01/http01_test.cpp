@@ -235,6 +235,30 @@ TEST_CASE("http-01 standalone serves the key authorization and nothing else", "[
   CHECK(closed.error().code == Errc::network);
 }
 
+TEST_CASE("http-01 standalone solvers of parallel renewals share one port", "[http01][standalone]") {
+  // `acmed renew -j N` runs several certificates at once, each with its own solver on :80.
+  const int port = free_port();
+  const std::string base = "http://127.0.0.1:" + std::to_string(port) + "/.well-known/acme-challenge/";
+  auto cfg = section({{"listen", "127.0.0.1:" + std::to_string(port), 5}});
+  auto first = make_http01_factory()->create(cfg, SolverDeps{});
+  auto second = make_http01_factory()->create(cfg, SolverDeps{});
+  REQUIRE(first);
+  REQUIRE(second);
+  auto a = ctx("token-a", "https://ca.test/chall/a");
+  auto b = ctx("token-b", "https://ca.test/chall/b");
+  REQUIRE((*first)->present(a));
+  REQUIRE((*second)->present(b));  // no EADDRINUSE
+  CHECK(http_get(base + "token-a")->body == a.key_authorization);
+  CHECK(http_get(base + "token-b")->body == b.key_authorization);
+  (*first)->cleanup(a);
+  auto still = http_get(base + "token-b");
+  REQUIRE(still);  // the port stays open while the second solver serves
+  CHECK(still->status == 200);
+  CHECK(http_get(base + "token-a")->status == 404);
+  (*second)->cleanup(b);
+  CHECK_FALSE(http_get(base + "token-b"));  // last owner gone: port closed
+}
+
 TEST_CASE("http-01 standalone reports a port it cannot bind", "[http01][standalone]") {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   REQUIRE(fd >= 0);
