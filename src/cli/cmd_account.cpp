@@ -1,5 +1,7 @@
 #include <spdlog/spdlog.h>
 
+#include <sys/stat.h>
+
 #include <iostream>
 
 #include "commands.hpp"
@@ -36,12 +38,22 @@ void add_account_command(CLI::App& app, GlobalOptions& g, int& rc) {
       auto a = s.client().fetch_account();
       if (!a) return fail(a.error());
       const std::string key = s.store().account_dir(s.ca()) + "/private_key.pem";
+      // The account key is what a DNS-PERSIST-01 record trusts: say where it is, and
+      // warn loudly if anyone but its owner can read it.
+      struct stat st {};
+      std::string warning;
+      if (::stat(key.c_str(), &st) == 0 && (st.st_mode & 0077))
+        warning = "account key " + key + " is readable by group or others; run: chmod 600 " + key;
+      if (!warning.empty()) spdlog::warn("{}", warning);
       if (g.json) {
-        std::cout << nlohmann::json{{"url", a->url}, {"status", a->status}, {"contact", a->contact}, {"key", key}}.dump(2)
+        std::cout << nlohmann::json{{"url", a->url}, {"status", a->status}, {"contact", a->contact}, {"key", key},
+                                    {"key_storage", "file"}, {"key_warning", warning}}
+                         .dump(2)
                   << "\n";
         return {};
       }
-      std::cout << "url: " << a->url << "\nstatus: " << a->status << "\nkey: " << key << "\n";
+      std::cout << "url: " << a->url << "\nstatus: " << a->status << "\nkey: " << key << " (file, "
+                << (warning.empty() ? "mode 0600" : "READABLE BY OTHERS") << ")\n";
       for (const auto& c : a->contact) std::cout << "contact: " << c << "\n";
       return {};
     });

@@ -69,7 +69,14 @@ int main(int argc, char** argv) {
   add_ca_command(app, opts, rc);
   add_status_commands(app, opts, rc);
   add_migrate_command(app, opts, rc);
-  app.parse_complete_callback([&] { setup_logging(quiet ? -1 : verbose); });
+  // --parse-only: check a command line (subcommands, flags, values) and do nothing.
+  // The documentation test runs every documented command this way.
+  bool parse_only = false;
+  app.add_flag("--parse-only", parse_only)->group("");
+  app.parse_complete_callback([&] {
+    if (parse_only) throw CLI::Success();
+    setup_logging(quiet ? -1 : verbose);
+  });
 
   install_signal_handlers();
   try {
