@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <cstdio>
+
 #include <nlohmann/json.hpp>
 
 #include "acmed/acme/wire.hpp"
@@ -248,7 +250,16 @@ Result<RenewalInfo> Client::renewal_info(const std::string& cert_id) {
     std::string s = v.get<std::string>();
     const char* end = strptime(s.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
     if (!end) return std::nullopt;
-    return std::chrono::system_clock::from_time_t(timegm(&tm));  // fractions and 'Z' ignored
+    auto t = std::chrono::system_clock::from_time_t(timegm(&tm));
+    if (*end == '.')  // fractional seconds
+      for (++end; std::isdigit(static_cast<unsigned char>(*end)); ++end) {}
+    if (*end == 'Z' || *end == 'z') return t;
+    int hh = 0, mm = 0;
+    if ((*end == '+' || *end == '-') && std::sscanf(end + 1, "%2d:%2d", &hh, &mm) == 2) {
+      auto off = std::chrono::hours(hh) + std::chrono::minutes(mm);
+      return *end == '+' ? t - off : t + off;  // RFC 3339: local = UTC + offset
+    }
+    return std::nullopt;
   };
   auto start = w.contains("start") ? time_of(w["start"]) : std::nullopt;
   auto end = w.contains("end") ? time_of(w["end"]) : std::nullopt;

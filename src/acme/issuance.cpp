@@ -97,6 +97,7 @@ Result<IssueResult> issue_certificate(Client& client, const IssueRequest& reques
   const PrivateKey* account_key = client.account_key();
   if (!account_key || !client.account_url()) return fail(Errc::invalid_argument, "issuance needs a registered account");
 
+  if (cancel_requested()) return fail(Errc::cancelled, "interrupted before ordering");
   auto order = client.new_order(request.identifiers, request.profile, request.replaces);
   if (!order) return fail(order.error());
   spdlog::info("order {} created ({} identifiers, status {})", order->url, order->identifiers.size(), order->status);
@@ -171,6 +172,9 @@ Result<IssueResult> issue_certificate(Client& client, const IssueRequest& reques
   for (auto& p : pending) solvers.insert(p.solver);
   for (auto* s : solvers)
     if (auto r = s->wait_ready(deadline); !r) return fail(r.error().with_context(std::string(s->name())));
+  // Never answer a challenge after SIGINT/SIGTERM: cleanup would pull the response
+  // while the CA validates, and the failure would count against rate limits.
+  if (cancel_requested()) return fail(Errc::cancelled, "interrupted before answering; cleaning up");
   for (auto& p : pending) {
     auto c = client.respond_challenge(p.ctx.challenge_url);
     if (!c) return fail(c.error().with_context(display_name(p.authz)));

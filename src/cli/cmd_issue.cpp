@@ -56,6 +56,14 @@ int run_issue(const GlobalOptions& g, const IssueOptions& o) {
     cert = config_from_flags(o);
   } else if (!o.name.empty()) {
     cert = config::load_certificate(g.config_dir + "/certs.d/" + o.name + ".yaml");
+    // Flags given with a NAME override that file's settings for this run.
+    if (cert && !o.key_type.empty()) {
+      auto t = parse_key_type(o.key_type);
+      if (!t) return report(Error(Errc::config, "--key-type: " + t.error().message));
+      cert->key_type = *t;
+    }
+    if (cert && !o.preferred_chain.empty()) cert->preferred_chain = o.preferred_chain;
+    if (cert && !o.profile.empty()) cert->profile = o.profile;
   }
   if (!cert) return report(cert.error());
 

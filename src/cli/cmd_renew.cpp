@@ -9,6 +9,7 @@
 #include <random>
 #include <thread>
 
+#include "acmed/core/cancel.hpp"
 #include "commands.hpp"
 #include "obtain.hpp"
 
@@ -128,12 +129,15 @@ Outcome renew_one(const GlobalOptions& g, const std::string& name, const RenewOp
 
   ObtainOptions opts;
   opts.store = !o.dry_run;
-  if (current && !current->ari_cert_id.empty()) opts.replaces = current->ari_cert_id;
+  // No `replaces` on a dry run: the staging CA never issued the stored certificate.
+  if (current && !current->ari_cert_id.empty() && !o.dry_run) opts.replaces = current->ari_cert_id;
   auto got = obtain(s, eff, *cert, opts);
   if (o.dry_run) {
     if (!got) return {name, "failed", "dry run: " + got.error().describe(), std::nullopt, exit_code_for(got.error())};
     return {name, "dry-run-ok", "the whole flow succeeded against " + eff.server + "; nothing stored", std::nullopt, exit_ok};
   }
+  if (!got && got.error().code == Errc::cancelled)
+    return {name, "cancelled", got.error().describe(), std::nullopt, exit_failure};
   if (!got) {
     st->failures += 1;
     st->last_failure = unix_now();
@@ -170,6 +174,10 @@ int run_renew(const GlobalOptions& g, const RenewOptions& o) {
   auto worker = [&] {
     std::unique_ptr<Session> session;
     for (std::size_t i; (i = next.fetch_add(1)) < names.size();) {
+      if (cancel_requested()) {
+        outcomes[i] = {names[i], "cancelled", "SIGINT/SIGTERM: not started", std::nullopt, exit_failure};
+        continue;
+      }
       try {
         outcomes[i] = renew_one(g, names[i], o, session);
       } catch (const std::exception& e) {

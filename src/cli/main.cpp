@@ -51,6 +51,8 @@ int main(int argc, char** argv) {
   CLI::App app{"acmed: an ACME client for Linux servers, with read-only DNS-PERSIST-01"};
   app.set_version_flag("--version", std::string("acmed ") + acmed::version);
   app.require_subcommand(1);
+  // Global options (--json, --config-dir, -v ...) are accepted after the subcommand too.
+  app.fallthrough(true);
   app.add_option("--config-dir", opts.config_dir, "configuration directory")->capture_default_str();
   app.add_option("--state-dir", opts.state_dir, "state directory (accounts, certificates)")->capture_default_str();
   app.add_option("--server", opts.server, "ACME directory URL or shortcut (overrides ca.directory)");

@@ -69,6 +69,17 @@ Result<Obtained> obtain(Session& s, const GlobalOptions& g, const config::Certif
   if (!key) return fail(key.error());
   spdlog::info("issuing '{}' for {} name(s) from {}", cert.name, cert.identifiers.size(), s.config().ca.directory_url);
   auto issued = acme::issue_certificate(s.client(), req, *key);
+  // ARI `replaces` names a certificate the CA may not accept as replaceable (another CA
+  // or account, or already replaced by an order whose result we never stored). The
+  // renewal itself must not fail for that: retry once without it (RFC 9773 §5).
+  if (!issued && req.replaces && issued.error().problem &&
+      (issued.error().is_acme("alreadyReplaced") ||
+       issued.error().problem->detail.find("replaces") != std::string::npos ||
+       issued.error().problem->detail.find("ARI") != std::string::npos)) {
+    spdlog::warn("'{}': the CA refused 'replaces' ({}); ordering without it", cert.name, issued.error().describe());
+    req.replaces.reset();
+    issued = acme::issue_certificate(s.client(), req, *key);
+  }
   if (!issued && issued.error().is_acme("accountDoesNotExist")) {
     auto lock = s.store().lock_accounts();
     if (!lock) return fail(lock.error());
@@ -147,8 +158,11 @@ Due compute_due(const CertificateInfo& info, const storage::RenewalState& st,
   }
   auto lifetime = info.not_after - info.not_before;
   if (renew_before) {
-    return {info.not_after - *renew_before,
-            "renew_before " + std::to_string(renew_before->count() / 86400) + "d before expiry " + format_rfc3339(info.not_after)};
+    // A renew_before as long as the lifetime would make every run renew: cap it at half.
+    auto before = std::min<system_clock::duration>(*renew_before, lifetime / 2);
+    std::string note = before < *renew_before ? " (capped at half the lifetime)" : "";
+    return {info.not_after - before, "renew_before " + std::to_string(renew_before->count() / 86400) + "d" + note +
+                                         " before expiry " + format_rfc3339(info.not_after)};
   }
   bool short_lived = lifetime < hours(24 * 10);
   auto left = short_lived ? lifetime / 2 : lifetime / 3;

@@ -8,6 +8,9 @@
 #include <algorithm>
 #include <filesystem>
 #include <map>
+#include <set>
+
+#include <spdlog/spdlog.h>
 
 #include "acmed/core/crypto.hpp"
 #include "acmed/storage/store.hpp"
@@ -147,6 +150,7 @@ Result<int> StateStore::save_certificate(const std::string& name, const std::str
   std::string live = live_dir(name);
   if (auto r = ensure_dir(archive, 0700); !r) return fail(r.error());
   if (auto r = ensure_dir(live, 0700); !r) return fail(r.error());
+  if (auto r = repair_live(name); !r) return fail(r.error());
   int version = 1;
   while (fs::exists(archive + "/cert" + std::to_string(version) + ".pem") ||
          fs::exists(archive + "/privkey" + std::to_string(version) + ".pem"))
@@ -173,7 +177,47 @@ Result<int> StateStore::save_certificate(const std::string& name, const std::str
   return version;
 }
 
+namespace {
+/// The version number in "../../archive/NAME/cert12.pem" (12), or -1.
+int link_version(const std::string& link, const char* base) {
+  std::error_code ec;
+  std::string t = fs::read_symlink(link, ec).filename().string();
+  std::string prefix = base;
+  if (ec || t.rfind(prefix, 0) != 0 || t.size() <= prefix.size() + 4) return -1;
+  return std::atoi(t.substr(prefix.size(), t.size() - prefix.size() - 4).c_str());
+}
+}  // namespace
+
+Result<void> StateStore::repair_live(const std::string& name) const {
+  // live/ is switched with four renames. A process killed between them leaves links to
+  // two versions (e.g. a new key with the old certificate). Every version in archive/
+  // is complete before any link moves, so pointing all four at the newest complete
+  // version finishes the interrupted switch.
+  const std::string live = live_dir(name);
+  const std::string archive = root_ + "/archive/" + name;
+  static constexpr const char* bases[] = {"privkey", "cert", "chain", "fullchain"};
+  std::set<int> versions;
+  for (const char* b : bases) versions.insert(link_version(live + "/" + b + ".pem", b));
+  if (versions.size() == 1) return {};  // consistent, or nothing stored yet
+  int newest = *versions.rbegin();
+  auto complete = [&](int v) {
+    for (const char* b : bases)
+      if (!fs::exists(archive + "/" + b + std::to_string(v) + ".pem")) return false;
+    return true;
+  };
+  while (newest > 0 && !complete(newest)) --newest;
+  if (newest <= 0) return fail(Errc::io, "live/" + name + " is inconsistent and no complete version is in archive/");
+  for (const char* b : bases) {
+    std::string target = "../../archive/" + name + "/" + b + std::to_string(newest) + ".pem";
+    if (auto r = replace_symlink(target, live + "/" + b + ".pem"); !r) return r;
+  }
+  spdlog::warn("live/{} pointed at different versions (an interrupted switch); all links now use version {}", name,
+               newest);
+  return fsync_dir(live);
+}
+
 Result<std::optional<StoredCertificate>> StateStore::load_certificate(const std::string& name) const {
+  if (auto r = repair_live(name); !r) return fail(r.error());
   auto pem = read_file(live_dir(name) + "/fullchain.pem");
   if (!pem) {
     if (pem.error().code == Errc::not_found) return std::optional<StoredCertificate>{};

@@ -224,3 +224,31 @@ TEST_CASE("storage read_file reports a missing file as not_found", "[store]") {
 
 }  // namespace
 }  // namespace acmed::storage
+
+namespace acmed::storage {
+namespace {
+
+TEST_CASE("StateStore finishes a live/ switch interrupted between its renames", "[store][cert]") {
+  test::TempDir dir;
+  StateStore store(dir.path());
+  REQUIRE(store.save_certificate("www", test::make_chain_pem({"www.example.com"}, "Root 1"), Secret(std::string("K1"))));
+  REQUIRE(store.save_certificate("www", test::make_chain_pem({"www.example.com"}, "Root 2"), Secret(std::string("K2"))));
+  const std::string live = dir.path() + "/live/www";
+  // As if killed after the first rename of the switch to version 2: new key, old certificate.
+  std::filesystem::remove(live + "/cert.pem");
+  std::filesystem::remove(live + "/chain.pem");
+  std::filesystem::remove(live + "/fullchain.pem");
+  std::filesystem::create_symlink("../../archive/www/cert1.pem", live + "/cert.pem");
+  std::filesystem::create_symlink("../../archive/www/chain1.pem", live + "/chain.pem");
+  std::filesystem::create_symlink("../../archive/www/fullchain1.pem", live + "/fullchain.pem");
+  auto loaded = store.load_certificate("www");
+  REQUIRE(loaded);
+  REQUIRE(*loaded);
+  CHECK((*loaded)->version == 2);
+  for (const char* f : {"privkey", "cert", "chain", "fullchain"})
+    CHECK(std::filesystem::read_symlink(live + "/" + f + ".pem").string() ==
+          std::string("../../archive/www/") + f + "2.pem");
+}
+
+}  // namespace
+}  // namespace acmed::storage

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# check_install.sh BUILD_DIR: `cmake --install` puts the binary, both man pages and the
+# documentation in place, and the man pages describe the real commands and keys.
+set -euo pipefail
+build=$1
+prefix=$(mktemp -d); trap 'rm -rf "$prefix"' EXIT
+cmake --install "$build" --prefix "$prefix" > /dev/null
+for f in bin/acmed share/man/man8/acmed.8 share/man/man5/acmed.yaml.5 share/doc/acmed/security.md \
+         share/doc/acmed/operating-model.md share/doc/acmed/rollback.md; do
+  [ -s "$prefix/$f" ] || { echo "FAIL: $f not installed"; exit 1; }
+done
+for want in "acmed renew" "acmed persist record" "acmed migrate" "EXIT STATUS"; do
+  grep -q "$want" "$prefix/share/man/man8/acmed.8" || { echo "FAIL: acmed(8) lacks '$want'"; exit 1; }
+done
+for want in dns-persist-01 renew_before trust_anchor; do
+  grep -q -- "$want" "$prefix/share/man/man5/acmed.yaml.5" || { echo "FAIL: acmed.yaml(5) lacks '$want'"; exit 1; }
+done
+echo "ok - cmake --install: binary, acmed(8), acmed.yaml(5) and docs"
