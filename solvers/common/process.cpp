@@ -47,6 +47,21 @@ Result<ProcessResult> run_process(const std::vector<std::string>& argv,
   posix_spawn_file_actions_adddup2(&fa, in.fd[0], 0);
   posix_spawn_file_actions_adddup2(&fa, out.fd[1], 1);
   posix_spawn_file_actions_adddup2(&fa, err.fd[1], 2);
+  // Nothing of ours leaks into the program: Asio's sockets (a CA connection, another
+  // worker's port-80 listener) are not close-on-exec.
+  posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+  // Default signal handling (acmed ignores SIGPIPE) and its own process group, so a
+  // timeout can kill whatever the program started too.
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t defaults, empty;
+  sigemptyset(&defaults);
+  sigaddset(&defaults, SIGPIPE);
+  sigemptyset(&empty);
+  posix_spawnattr_setsigdefault(&attr, &defaults);
+  posix_spawnattr_setsigmask(&attr, &empty);
+  posix_spawnattr_setpgroup(&attr, 0);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP);
 
   std::vector<std::string> env_store;
   for (char** e = environ; e && *e; ++e) {
@@ -63,14 +78,17 @@ Result<ProcessResult> run_process(const std::vector<std::string>& argv,
   argp.push_back(nullptr);
 
   pid_t pid = -1;
-  int rc = posix_spawn(&pid, argv[0].c_str(), &fa, nullptr, argp.data(), envp.data());
+  int rc = posix_spawn(&pid, argv[0].c_str(), &fa, &attr, argp.data(), envp.data());
   posix_spawn_file_actions_destroy(&fa);
+  posix_spawnattr_destroy(&attr);
   if (rc != 0) return fail(Errc::io, "cannot start " + argv[0] + ": " + std::strerror(rc));
   in.close_end(0);
   out.close_end(1);
   err.close_end(1);
   // Non-blocking stdin, so one large write can never stall past the deadline.
   ::fcntl(in.fd[1], F_SETFL, ::fcntl(in.fd[1], F_GETFL) | O_NONBLOCK);
+  ::fcntl(out.fd[0], F_SETFL, ::fcntl(out.fd[0], F_GETFL) | O_NONBLOCK);
+  ::fcntl(err.fd[0], F_SETFL, ::fcntl(err.fd[0], F_GETFL) | O_NONBLOCK);
 
   // Feed stdin and drain stdout/stderr together so neither side blocks.
   ProcessResult result;
@@ -78,7 +96,9 @@ Result<ProcessResult> run_process(const std::vector<std::string>& argv,
   if (stdin_data.empty()) in.close_end(1);
   auto deadline = std::chrono::steady_clock::now() + timeout;
   bool timed_out = false;
-  while (out.fd[0] >= 0 || err.fd[0] >= 0) {
+  bool exited = false;
+  int status = 0;
+  while ((out.fd[0] >= 0 || err.fd[0] >= 0) && !exited) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) {
       timed_out = true;
@@ -115,6 +135,7 @@ Result<ProcessResult> run_process(const std::vector<std::string>& argv,
       if (idx < 0 || !(f[idx].revents & (POLLIN | POLLHUP | POLLERR))) return;
       char buf[4096];
       ssize_t r = ::read(p.fd[0], buf, sizeof buf);
+      if (r < 0 && errno == EAGAIN) return;
       if (r <= 0) {
         p.close_end(0);
         return;
@@ -123,20 +144,31 @@ Result<ProcessResult> run_process(const std::vector<std::string>& argv,
     };
     drain(out, idx_out, fds, result.out, 1024 * 1024);
     drain(err, idx_err, fds, result.err, 64 * 1024);
+    // The program itself is what we wait for; a daemon it started may hold the pipes.
+    if (::waitpid(pid, &status, WNOHANG) == pid) {
+      exited = true;
+      auto rest = [](Pipe& p, std::string& into, std::size_t cap) {
+        char buf[4096];
+        ssize_t r;
+        while (p.fd[0] >= 0 && (r = ::read(p.fd[0], buf, sizeof buf)) > 0)
+          if (into.size() < cap) into.append(buf, std::min<std::size_t>(static_cast<std::size_t>(r), cap - into.size()));
+      };
+      rest(out, result.out, 1024 * 1024);
+      rest(err, result.err, 64 * 1024);
+    }
   }
-  int status = 0;
   if (timed_out) {
-    ::kill(pid, SIGKILL);
+    ::kill(-pid, SIGKILL);  // the whole process group
     ::waitpid(pid, &status, 0);
     return fail(Errc::timeout, argv[0] + " did not finish within " + std::to_string(timeout.count() / 1000) +
                                    " s and was killed");
   }
   // Output closed; give the process the rest of the deadline to exit.
-  while (true) {
+  while (!exited) {
     pid_t w = ::waitpid(pid, &status, WNOHANG);
     if (w == pid) break;
     if (std::chrono::steady_clock::now() >= deadline) {
-      ::kill(pid, SIGKILL);
+      ::kill(-pid, SIGKILL);
       ::waitpid(pid, &status, 0);
       return fail(Errc::timeout, argv[0] + " did not exit in time and was killed");
     }

@@ -1,6 +1,9 @@
 #include "acmed/solvers/dns01.hpp"
 
+#include <fcntl.h>
 #include <spdlog/spdlog.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <map>
@@ -44,16 +47,38 @@ class Journal {
     }
     return {};
   }
+  // Several dns-01 entries of one certificate share the file: every change re-reads it
+  // under an exclusive lock, so no writer drops another's entries.
   Result<void> add(const Entry& e) {
-    entries_.push_back(e);
-    return save();
+    return update([&](std::vector<Entry>& all) { all.push_back(e); });
   }
   Result<void> remove(const Entry& e) {
-    auto it = std::find(entries_.begin(), entries_.end(), e);
-    if (it == entries_.end()) return {};
-    entries_.erase(it);
-    return save();
+    return update([&](std::vector<Entry>& all) {
+      auto it = std::find(all.begin(), all.end(), e);
+      if (it != all.end()) all.erase(it);
+    });
   }
+  template <class Change>
+  Result<void> update(Change change) {
+    if (path_.empty()) {
+      change(entries_);
+      return {};
+    }
+    int fd = ::open((path_ + ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0 || ::flock(fd, LOCK_EX) != 0) {
+      if (fd >= 0) ::close(fd);
+      return fail(Errc::io, "cannot lock " + path_ + ".lock");
+    }
+    entries_.clear();
+    auto r = load();
+    if (r) {
+      change(entries_);
+      r = save();
+    }
+    ::close(fd);
+    return r;
+  }
+
   std::vector<Entry> for_writer(const std::string& writer) const {
     std::vector<Entry> out;
     for (const auto& e : entries_)

@@ -60,13 +60,18 @@ class Listener {
     thread_.join();
   }
 
+  // Two certificates renewed in parallel can share one pending authorization, hence
+  // one token: it is served until the last of them cleans up.
   void set(const std::string& token, const std::string& value) {
     std::lock_guard lock(mu_);
-    tokens_[token] = value;
+    auto& entry = tokens_[token];
+    entry.first = value;
+    ++entry.second;
   }
   void erase(const std::string& token) {
     std::lock_guard lock(mu_);
-    tokens_.erase(token);
+    auto it = tokens_.find(token);
+    if (it != tokens_.end() && --it->second.second <= 0) tokens_.erase(it);
   }
   bool empty() const {
     std::lock_guard lock(mu_);
@@ -126,7 +131,7 @@ class Listener {
     std::lock_guard lock(mu_);
     auto it = tokens_.find(token);
     if (it == tokens_.end()) return std::nullopt;
-    return it->second;
+    return it->second.first;
   }
 
   tcp::endpoint endpoint_;
@@ -134,7 +139,7 @@ class Listener {
   tcp::acceptor acceptor_;
   std::thread thread_;
   mutable std::mutex mu_;
-  std::map<std::string, std::string> tokens_;
+  std::map<std::string, std::pair<std::string, int>> tokens_;  ///< token -> (key authorization, users)
 };
 
 class StandaloneSolver final : public SolverBase {

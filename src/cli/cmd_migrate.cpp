@@ -108,7 +108,15 @@ int to_persist(const GlobalOptions& g, const std::string& name, const std::strin
     for (const auto& x : it->domains) d += (d.empty() ? "" : ", ") + x;
     out.push_back(pad + "  domains: [" + d + "]");
   }
-  for (std::size_t i = line; i < end; ++i) out.push_back(pad + std::string(kept_prefix) + lines[i].substr(std::min(dash, lines[i].size())));
+  for (std::size_t i = line; i < end; ++i) {
+    // Lines indented at least as far as the dash keep their text after it; a shallower
+    // line (a comment at column 0, say) is kept whole, marker at column 0, so the way
+    // back restores every byte.
+    if (indent_of(lines[i]) >= dash)
+      out.push_back(pad + std::string(kept_prefix) + lines[i].substr(std::min(dash, lines[i].size())));
+    else
+      out.push_back(std::string(kept_prefix) + lines[i]);
+  }
   out.insert(out.end(), lines.begin() + static_cast<long>(end), lines.end());
   const std::string candidate = join_lines(out);
 

@@ -1,6 +1,9 @@
 #include "acmed/solvers/process.hpp"
 
+#include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <fstream>
@@ -55,6 +58,45 @@ TEST_CASE("run_process refuses relative and non-executable programs", "[process]
   auto r = run_process({path}, {}, "", std::chrono::seconds(1));
   REQUIRE_FALSE(r);
   CHECK_THAT(r.error().message, Catch::Contains("not executable"));
+}
+
+}  // namespace
+}  // namespace acmed::solver
+
+namespace acmed::solver {
+namespace {
+
+TEST_CASE("run_process returns when the program exits, even if a background child keeps its output open",
+          "[process]") {
+  test::TempDir dir;
+  std::string path = dir.path() + "/s.sh";
+  std::ofstream(path) << "#!/bin/sh\nsleep 30 &\necho started\nexit 0\n";
+  ::chmod(path.c_str(), 0755);
+  auto started = std::chrono::steady_clock::now();
+  auto r = run_process({path}, {}, "", std::chrono::seconds(20));
+  REQUIRE(r);
+  CHECK(r->exit_code == 0);
+  CHECK(r->out == "started\n");
+  CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(5));
+}
+
+TEST_CASE("run_process gives the program no inherited descriptors and default SIGPIPE", "[process]") {
+  test::TempDir dir;
+  std::string path = dir.path() + "/s.sh";
+  std::ofstream(path) << "#!/bin/sh\nls /proc/self/fd | wc -l\ngrep SigIgn /proc/self/status\n";
+  ::chmod(path.c_str(), 0755);
+  int leaked = ::open("/dev/null", O_RDONLY);  // not close-on-exec, like an Asio socket
+  auto previous = ::signal(SIGPIPE, SIG_IGN);  // as acmed's main() does
+  auto r = run_process({path}, {}, "", std::chrono::seconds(5));
+  ::signal(SIGPIPE, previous);
+  ::close(leaked);
+  REQUIRE(r);
+  // ls sees 0, 1, 2 and its own directory descriptor: 4.
+  CHECK(r->out.substr(0, r->out.find('\n')) == "4");
+  auto pos = r->out.find("SigIgn:");
+  REQUIRE(pos != std::string::npos);
+  unsigned long long ignored = std::stoull(r->out.substr(pos + 7), nullptr, 16);
+  CHECK((ignored & (1ULL << (SIGPIPE - 1))) == 0);
 }
 
 }  // namespace
