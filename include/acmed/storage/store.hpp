@@ -100,6 +100,8 @@ class StateStore {
   /// The live private key of a certificate (for revocation with the certificate key).
   [[nodiscard]] Result<Secret> load_certificate_key(const std::string& name) const;
   std::string live_dir(const std::string& name) const;
+  /// Finishes an interrupted live/ switch: all four links to the newest complete version.
+  [[nodiscard]] Result<void> repair_live(const std::string& name) const;
 
   [[nodiscard]] Result<RenewalState> load_renewal_state(const std::string& name) const;
   [[nodiscard]] Result<void> save_renewal_state(const std::string& name, const RenewalState& st) const;
