@@ -78,7 +78,7 @@ Result<void> Session::ensure_account(bool allow_register) {
                  "the current key, move that file to private_key.pem",
                  store_.account_dir(ca_id_));
   if (*stored) {
-    auto key = PrivateKey::from_pem((*stored)->key_pem.view());
+    auto key = (*stored)->key_uri ? load_token_key(*(*stored)->key_uri) : PrivateKey::from_pem((*stored)->key_pem.view());
     if (!key) return fail(key.error().with_context("account key in " + store_.account_dir(ca_id_)));
     account_key_.emplace(std::move(*key));
     if ((*stored)->url) {
@@ -133,6 +133,42 @@ Result<void> Session::register_account() {
   }
   spdlog::info("account registered: {}", acct->url);
   return store_.save_account_url(ca_id_, acct->url);
+}
+
+Result<PrivateKey> Session::load_token_key(const std::string& uri) const {
+  Secret pin;
+  if (!config_.account.pkcs11_pin_file.empty()) {
+    auto p = read_secret_file(config_.account.pkcs11_pin_file);
+    if (!p) return fail(p.error().with_context("account.pkcs11.pin_file"));
+    pin = std::move(*p);
+  }
+  return PrivateKey::from_pkcs11(uri, config_.account.pkcs11_module, pin);
+}
+
+Result<void> Session::register_token_account(const std::string& uri) {
+  auto stored = store_.load_account(ca_id_);
+  if (!stored) return fail(stored.error());
+  if (*stored) return fail(Errc::config, "an account for this CA already exists in " + store_.account_dir(ca_id_) +
+                                             "; move it to a token with 'acmed account rollover --key-uri'");
+  auto key = load_token_key(uri);
+  if (!key) return fail(key.error());
+  // Record where the key lives before the CA hears of it.
+  if (auto r = store_.commit_token_key(ca_id_, uri); !r) return r;
+  account_key_.emplace(std::move(*key));
+  client_->set_account(&*account_key_, std::nullopt);
+  return register_account();
+}
+
+Result<void> Session::rollover_to_token(const std::string& uri) {
+  auto next = load_token_key(uri);
+  if (!next) return fail(next.error());
+  if (auto r = client_->rollover_key(*next); !r) return fail(r.error());
+  previous_key_.emplace(std::move(*account_key_));
+  account_key_.emplace(std::move(*next));
+  client_->set_account(&*account_key_, client_->account_url());
+  if (auto c = store_.commit_token_key(ca_id_, uri); !c)
+    return fail(c.error().with_context("the CA switched to the token key " + uri + "; record it in key_uri by hand"));
+  return {};
 }
 
 Result<void> Session::rollover_account_key(KeyType type) {

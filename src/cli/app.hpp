@@ -49,10 +49,17 @@ class Session {
   [[nodiscard]] Result<void> recover_account();
   /// keyChange to a freshly generated key of `type`, keeping both keys on disk throughout.
   [[nodiscard]] Result<void> rollover_account_key(KeyType type);
+  /// keyChange to a key held in a PKCS#11 token; the file key is kept as private_key.old.pem.
+  [[nodiscard]] Result<void> rollover_to_token(const std::string& uri);
+  /// Registers a new account whose key stays in a PKCS#11 token.
+  [[nodiscard]] Result<void> register_token_account(const std::string& uri);
+  /// Where the account key lives: a pkcs11: URI, or empty for a file key.
+  std::string key_uri() const { return account_key_ ? account_key_->token_uri() : std::string(); }
 
  private:
   Session(config::GlobalConfig cfg, std::string state_dir) : config_(std::move(cfg)), store_(std::move(state_dir)) {}
   [[nodiscard]] Result<void> register_account();
+  [[nodiscard]] Result<PrivateKey> load_token_key(const std::string& uri) const;
 
   config::GlobalConfig config_;
   storage::StateStore store_;

@@ -24,8 +24,24 @@ void add_account_command(CLI::App& app, GlobalOptions& g, int& rc) {
   auto* cmd = app.add_subcommand("account", "Account lifecycle at the configured CA");
   cmd->require_subcommand(1);
 
-  cmd->add_subcommand("register", "Create the account (or find the existing one for the stored key)")
-      ->callback([&g, &rc] {
+  auto reg_uri = std::make_shared<std::string>();
+  auto* reg = cmd->add_subcommand("register", "Create the account (or find the existing one for the stored key)");
+  reg->add_option("--key-uri", *reg_uri, "keep the account key in a PKCS#11 token (pkcs11:token=...;object=...)");
+  reg->callback([&g, &rc, reg_uri] {
+        if (!reg_uri->empty()) {
+          auto session = Session::open(g);
+          if (!session) {
+            rc = report(session.error());
+            return;
+          }
+          if (auto r = (*session)->register_token_account(*reg_uri); !r) {
+            rc = report(r.error());
+            return;
+          }
+          std::cout << *(*session)->client().account_url() << "\n";
+          rc = exit_ok;
+          return;
+        }
         rc = with_session(g, true, [&g](Session& s) -> Result<void> {
           if (g.json) std::cout << nlohmann::json{{"url", *s.client().account_url()}}.dump() << "\n";
           else std::cout << *s.client().account_url() << "\n";
@@ -37,23 +53,26 @@ void add_account_command(CLI::App& app, GlobalOptions& g, int& rc) {
     rc = with_session(g, false, [&g](Session& s) -> Result<void> {
       auto a = s.client().fetch_account();
       if (!a) return fail(a.error());
-      const std::string key = s.store().account_dir(s.ca()) + "/private_key.pem";
+      const bool token = !s.key_uri().empty();
+      const std::string key = token ? s.key_uri() : s.store().account_dir(s.ca()) + "/private_key.pem";
       // The account key is what a DNS-PERSIST-01 record trusts: say where it is, and
       // warn loudly if anyone but its owner can read it.
       struct stat st {};
       std::string warning;
-      if (::stat(key.c_str(), &st) == 0 && (st.st_mode & 0077))
+      if (!token && ::stat(key.c_str(), &st) == 0 && (st.st_mode & 0077))
         warning = "account key " + key + " is readable by group or others; run: chmod 600 " + key;
       if (!warning.empty()) spdlog::warn("{}", warning);
       if (g.json) {
         std::cout << nlohmann::json{{"url", a->url}, {"status", a->status}, {"contact", a->contact}, {"key", key},
-                                    {"key_storage", "file"}, {"key_warning", warning}}
+                                    {"key_storage", token ? "pkcs11" : "file"}, {"key_warning", warning}}
                          .dump(2)
                   << "\n";
         return {};
       }
-      std::cout << "url: " << a->url << "\nstatus: " << a->status << "\nkey: " << key << " (file, "
-                << (warning.empty() ? "mode 0600" : "READABLE BY OTHERS") << ")\n";
+      std::cout << "url: " << a->url << "\nstatus: " << a->status << "\nkey: " << key
+                << (token ? " (PKCS#11 token: acmed never holds the private key)"
+                          : warning.empty() ? " (file, mode 0600)" : " (file, READABLE BY OTHERS)")
+                << "\n";
       for (const auto& c : a->contact) std::cout << "contact: " << c << "\n";
       return {};
     });
@@ -74,10 +93,19 @@ void add_account_command(CLI::App& app, GlobalOptions& g, int& rc) {
   });
 
   auto key_type = std::make_shared<std::string>();
+  auto key_uri = std::make_shared<std::string>();
   auto* rollover = cmd->add_subcommand("rollover", "Replace the account key (RFC 8555 keyChange); the account URL stays");
-  rollover->add_option("--key-type", *key_type, "type of the new key (default: account.key_type)");
-  rollover->callback([&g, &rc, key_type] {
-    rc = with_session(g, false, [key_type](Session& s) -> Result<void> {
+  rollover->add_option("--key-type", *key_type, "type of a new file key (default: account.key_type)");
+  rollover->add_option("--key-uri", *key_uri, "move the account key into a PKCS#11 token key (pkcs11:...)");
+  rollover->callback([&g, &rc, key_type, key_uri] {
+    rc = with_session(g, false, [key_type, key_uri](Session& s) -> Result<void> {
+      if (!key_uri->empty()) {
+        if (auto r = s.rollover_to_token(*key_uri); !r) return r;
+        spdlog::info("account key rolled over to the token key {}; the previous file key is kept as "
+                     "private_key.old.pem",
+                     *key_uri);
+        return {};
+      }
       KeyType t = s.config().account.key_type;
       if (!key_type->empty()) {
         auto parsed = parse_key_type(*key_type);

@@ -210,7 +210,17 @@ Result<GlobalConfig> parse_global(const ConfigValue& root, const std::string& so
     g.ca.trust_bundle = tb->value_or("");
   }
   if (const ConfigValue* acct = root.find("account")) {
-    if (auto r = only_keys(*acct, {"key_type", "contact", "agree_tos", "eab"}, "'account'"); !r) return fail(r.error());
+    if (auto r = only_keys(*acct, {"key_type", "contact", "agree_tos", "eab", "pkcs11"}, "'account'"); !r)
+      return fail(r.error());
+    if (const ConfigValue* p11 = acct->find("pkcs11")) {
+      if (auto r = only_keys(*p11, {"module", "pin_file"}, "'account.pkcs11'"); !r) return fail(r.error());
+      auto module = scalar(*p11, "module");
+      auto pin = scalar(*p11, "pin_file");
+      if (!module) return fail(module.error());
+      if (!pin) return fail(pin.error());
+      if (*module) g.account.pkcs11_module = **module;
+      g.account.pkcs11_pin_file = pin->value_or("");
+    }
     auto kt = key_type(*acct, "key_type");
     if (!kt) return fail(kt.error());
     g.account.key_type = *kt;

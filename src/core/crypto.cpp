@@ -1,6 +1,8 @@
 #include "acmed/core/crypto.hpp"
 
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include <openssl/core_names.h>
+#include <openssl/engine.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
@@ -9,6 +11,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <map>
+#include <mutex>
 #include <ctime>
 
 #include "acmed/core/base64.hpp"
@@ -34,6 +38,24 @@ using namespace detail;
 namespace {
 
 EVP_PKEY* pk(void* p) { return static_cast<EVP_PKEY*>(p); }
+
+/// OpenSSL's pkcs11 engine (libp11), initialised once per process with `module`.
+/// The ENGINE API is deprecated in OpenSSL 3, but bookworm ships no pkcs11 provider.
+ENGINE* pkcs11_engine(const std::string& module) {
+  static std::mutex mu;
+  static std::map<std::string, ENGINE*> engines;
+  std::lock_guard lock(mu);
+  if (auto it = engines.find(module); it != engines.end()) return it->second;
+  ENGINE_load_builtin_engines();
+  ENGINE* e = ENGINE_by_id("pkcs11");
+  if (!e) return nullptr;
+  if (!ENGINE_ctrl_cmd_string(e, "MODULE_PATH", module.c_str(), 0) || !ENGINE_init(e)) {
+    ENGINE_free(e);
+    return nullptr;
+  }
+  engines[module] = e;
+  return e;
+}
 
 std::string bn_bytes(const EVP_PKEY* key, const char* param, int pad_to) {
   BIGNUM* raw = nullptr;
@@ -116,12 +138,15 @@ Result<KeyType> parse_key_type(std::string_view text) {
                                           "' (expected ec-p256, ec-p384, rsa2048, rsa3072, rsa4096 or ed25519)");
 }
 
-PrivateKey::PrivateKey(PrivateKey&& o) noexcept : pkey_(o.pkey_), type_(o.type_) { o.pkey_ = nullptr; }
+PrivateKey::PrivateKey(PrivateKey&& o) noexcept : pkey_(o.pkey_), type_(o.type_), uri_(std::move(o.uri_)) {
+  o.pkey_ = nullptr;
+}
 PrivateKey& PrivateKey::operator=(PrivateKey&& o) noexcept {
   if (this != &o) {
     EVP_PKEY_free(pk(pkey_));
     pkey_ = o.pkey_;
     type_ = o.type_;
+    uri_ = std::move(o.uri_);
     o.pkey_ = nullptr;
   }
   return *this;
@@ -157,6 +182,61 @@ Result<PrivateKey> PrivateKey::from_pem(std::string_view pem) {
   return PrivateKey(key, *t);
 }
 
+Result<PrivateKey> PrivateKey::from_pkcs11(const std::string& uri, const std::string& module, const Secret& pin) {
+  if (uri.rfind("pkcs11:", 0) != 0) return fail(Errc::config, "'" + uri + "' is not a PKCS#11 URI (pkcs11:token=...;object=...)");
+  if (uri.find("pin-value") != std::string::npos)
+    return fail(Errc::config, "put the token PIN in account.pkcs11.pin_file, not in the URI");
+  ENGINE* engine = pkcs11_engine(module);
+  if (!engine) return fail(Errc::crypto, "cannot load OpenSSL's pkcs11 engine with module " + module + ": " + openssl_error() +
+                                             " (Debian: libengine-pkcs11-openssl)");
+  if (!pin.empty()) {
+    std::string p(pin.view());
+    int ok = ENGINE_ctrl_cmd_string(engine, "PIN", p.c_str(), 0);
+    OPENSSL_cleanse(p.data(), p.size());
+    if (!ok) return fail(Errc::crypto, "the pkcs11 engine refused the PIN");
+  }
+  std::string with_type = uri.find("type=") == std::string::npos ? uri + ";type=private" : uri;
+  EVP_PKEY* key = ENGINE_load_private_key(engine, with_type.c_str(), nullptr, nullptr);
+  if (!key) return fail(Errc::crypto, "no private key at " + uri + " (wrong token/object, or wrong PIN): " + openssl_error());
+  auto t = classify(key);
+  if (!t) {
+    EVP_PKEY_free(key);
+    return fail(t.error());
+  }
+  PrivateKey out(key, *t, uri);
+  // libp11 finds a private key's public half by CKA_ID. Key pairs sharing an ID (often
+  // an empty one) give a public key that does not belong to the private key, and every
+  // JWS would fail at the CA. Prove the pair with one signature now.
+  auto probe = out.sign("acmed pkcs11 key check");
+  std::string der = out.public_key_der();
+  const unsigned char* p = reinterpret_cast<const unsigned char*>(der.data());
+  EvpPkeyPtr pub(d2i_PUBKEY(nullptr, &p, static_cast<long>(der.size())), &EVP_PKEY_free);
+  bool ok = probe && pub;
+  if (ok) {
+    std::string sig = *probe;
+    if (*t == KeyType::ec_p256 || *t == KeyType::ec_p384) {  // r||s back to DER for the verifier
+      std::size_t half = sig.size() / 2;
+      EcdsaSigPtr es(ECDSA_SIG_new(), &ECDSA_SIG_free);
+      ECDSA_SIG_set0(es.get(), BN_bin2bn(reinterpret_cast<const unsigned char*>(sig.data()), static_cast<int>(half), nullptr),
+                     BN_bin2bn(reinterpret_cast<const unsigned char*>(sig.data()) + half, static_cast<int>(half), nullptr));
+      unsigned char* d = nullptr;
+      int n = i2d_ECDSA_SIG(es.get(), &d);
+      sig.assign(reinterpret_cast<char*>(d), static_cast<std::size_t>(std::max(n, 0)));
+      OPENSSL_free(d);
+    }
+    EvpMdCtxPtr ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
+    const std::string msg = "acmed pkcs11 key check";
+    ok = EVP_DigestVerifyInit(ctx.get(), nullptr, digest_for(*t), nullptr, pub.get()) == 1 &&
+         EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(sig.data()), sig.size(),
+                          reinterpret_cast<const unsigned char*>(msg.data()), msg.size()) == 1;
+  }
+  ERR_clear_error();
+  if (!ok)
+    return fail(Errc::crypto, "the token's public key for " + uri + " does not match its private key; give each key "
+                              "pair in the token its own CKA_ID");
+  return out;
+}
+
 std::string PrivateKey::jws_alg() const {
   switch (type_) {
     case KeyType::ec_p256: return "ES256";
@@ -167,7 +247,12 @@ std::string PrivateKey::jws_alg() const {
 }
 
 std::vector<std::pair<std::string, std::string>> PrivateKey::jwk_members() const {
-  EVP_PKEY* key = pk(pkey_);
+  // Work on a provider-native copy of the public key: keys held in a PKCS#11 token
+  // (engine keys) do not answer parameter queries, their public half does.
+  std::string der = public_key_der();
+  const unsigned char* p = reinterpret_cast<const unsigned char*>(der.data());
+  EvpPkeyPtr pub(d2i_PUBKEY(nullptr, &p, static_cast<long>(der.size())), &EVP_PKEY_free);
+  EVP_PKEY* key = pub ? pub.get() : pk(pkey_);
   switch (type_) {
     case KeyType::ec_p256:
     case KeyType::ec_p384: {
@@ -217,10 +302,10 @@ Result<std::string> PrivateKey::sign(std::string_view data) const {
   EvpMdCtxPtr ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
   if (EVP_DigestSignInit(ctx.get(), nullptr, digest_for(type_), nullptr, pk(pkey_)) != 1)
     return fail(Errc::crypto, "signing init failed: " + openssl_error());
-  std::size_t len = 0;
+  // One EVP_DigestSign call with a buffer of the key's maximum signature size: a first
+  // size-query call would already consume the input for engine (PKCS#11) keys.
+  std::size_t len = static_cast<std::size_t>(std::max(EVP_PKEY_get_size(pk(pkey_)), 64));
   auto in = reinterpret_cast<const unsigned char*>(data.data());
-  if (EVP_DigestSign(ctx.get(), nullptr, &len, in, data.size()) != 1)
-    return fail(Errc::crypto, "signing failed: " + openssl_error());
   std::string sig(len, '\0');
   if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(sig.data()), &len, in, data.size()) != 1)
     return fail(Errc::crypto, "signing failed: " + openssl_error());
@@ -239,6 +324,7 @@ Result<std::string> PrivateKey::sign(std::string_view data) const {
 }
 
 Secret PrivateKey::to_pem() const {
+  if (!uri_.empty()) return Secret();
   auto bio = new_mem_bio();
   PEM_write_bio_PrivateKey(bio.get(), pk(pkey_), nullptr, nullptr, 0, nullptr, nullptr);
   Secret s(bio_contents(bio.get()));
@@ -380,21 +466,21 @@ Result<CertificateInfo> inspect_certificate(std::string_view der) {
     GENERAL_NAMES_free(sans);
   }
   if (const ASN1_OCTET_STRING* aki = X509_get0_authority_key_id(cert.get())) {
-    const ASN1_INTEGER* serial = X509_get0_serialNumber(cert.get());
+    const ASN1_INTEGER* sn = X509_get0_serialNumber(cert.get());
     // The serial's DER content octets, sign byte included (RFC 9773 §4.1).
-    unsigned char* der = nullptr;
-    int n = i2d_ASN1_INTEGER(serial, &der);
+    unsigned char* sn_der = nullptr;
+    int n = i2d_ASN1_INTEGER(sn, &sn_der);
     if (n > 2) {
-      std::string content(reinterpret_cast<char*>(der) + 2, static_cast<std::size_t>(n - 2));
-      if (static_cast<unsigned char>(der[1]) & 0x80) {  // long-form length: skip the length octets too
-        std::size_t len_octets = der[1] & 0x7f;
-        content = std::string(reinterpret_cast<char*>(der) + 2 + len_octets, static_cast<std::size_t>(n) - 2 - len_octets);
+      std::string content(reinterpret_cast<char*>(sn_der) + 2, static_cast<std::size_t>(n - 2));
+      if (static_cast<unsigned char>(sn_der[1]) & 0x80) {  // long-form length: skip the length octets too
+        std::size_t len_octets = sn_der[1] & 0x7f;
+        content = std::string(reinterpret_cast<char*>(sn_der) + 2 + len_octets, static_cast<std::size_t>(n) - 2 - len_octets);
       }
       info.ari_cert_id = base64url_encode(std::string_view(reinterpret_cast<const char*>(ASN1_STRING_get0_data(aki)),
                                                            static_cast<std::size_t>(ASN1_STRING_length(aki)))) +
                          "." + base64url_encode(content);
     }
-    OPENSSL_free(der);
+    OPENSSL_free(sn_der);
   }
   EVP_PKEY* pub = X509_get0_pubkey(cert.get());
   if (pub) {

@@ -49,12 +49,23 @@ std::string StateStore::account_dir(const std::string& ca) const { return root_ 
 std::string StateStore::live_dir(const std::string& name) const { return root_ + "/live/" + name; }
 
 Result<std::optional<StoredAccount>> StateStore::load_account(const std::string& ca) const {
-  auto key = read_file(account_dir(ca) + "/private_key.pem", 64 * 1024);
-  if (!key) {
-    if (key.error().code == Errc::not_found) return std::optional<StoredAccount>{};
-    return fail(key.error());
+  StoredAccount acct;
+  auto uri = read_file(account_dir(ca) + "/key_uri", 4096);
+  if (uri) {
+    std::string u = *uri;
+    while (!u.empty() && (u.back() == '\n' || u.back() == ' ')) u.pop_back();
+    acct.key_uri = u;
+  } else if (uri.error().code != Errc::not_found) {
+    return fail(uri.error());
   }
-  StoredAccount acct{Secret(std::move(*key)), std::nullopt};
+  if (!acct.key_uri) {
+    auto key = read_file(account_dir(ca) + "/private_key.pem", 64 * 1024);
+    if (!key) {
+      if (key.error().code == Errc::not_found) return std::optional<StoredAccount>{};
+      return fail(key.error());
+    }
+    acct.key_pem = Secret(std::move(*key));
+  }
   auto url = read_file(account_dir(ca) + "/account_url", 4096);
   if (url) {
     std::string u = *url;
@@ -114,11 +125,26 @@ Result<void> StateStore::commit_pending_account_key(const std::string& ca) const
   const std::string dir = account_dir(ca);
   // Keep the previous key: hard link first, then the atomic rename replaces the current one.
   std::string old = dir + "/private_key.old.pem";
-  ::unlink(old.c_str());
-  if (::link((dir + "/private_key.pem").c_str(), old.c_str()) != 0)
-    return fail(Errc::io, "cannot keep the previous account key as " + old + ": " + errno_text());
+  if (fs::exists(dir + "/private_key.pem")) {
+    ::unlink(old.c_str());
+    if (::link((dir + "/private_key.pem").c_str(), old.c_str()) != 0)
+      return fail(Errc::io, "cannot keep the previous account key as " + old + ": " + errno_text());
+  }
   if (::rename((dir + "/private_key.next.pem").c_str(), (dir + "/private_key.pem").c_str()) != 0)
     return fail(Errc::io, "cannot move the new account key into place: " + errno_text());
+  // Coming back from a token: the file key is in charge again.
+  if (fs::exists(dir + "/key_uri") && ::rename((dir + "/key_uri").c_str(), (dir + "/key_uri.old").c_str()) != 0)
+    return fail(Errc::io, "cannot retire key_uri: " + errno_text());
+  return fsync_dir(dir);
+}
+
+Result<void> StateStore::commit_token_key(const std::string& ca, const std::string& uri) const {
+  const std::string dir = account_dir(ca);
+  if (auto r = ensure_dir(dir, 0700); !r) return r;
+  if (auto r = write_file_atomic(dir + "/key_uri", uri + "\n", 0600); !r) return r;
+  if (fs::exists(dir + "/private_key.pem") &&
+      ::rename((dir + "/private_key.pem").c_str(), (dir + "/private_key.old.pem").c_str()) != 0)
+    return fail(Errc::io, "cannot keep the previous account key as private_key.old.pem: " + errno_text());
   return fsync_dir(dir);
 }
 

@@ -34,6 +34,8 @@ struct CaConfig {
 
 struct AccountConfig {
   KeyType key_type = KeyType::ec_p256;
+  std::string pkcs11_module = "/usr/lib/x86_64-linux-gnu/p11-kit-proxy.so";  ///< for token-held account keys
+  std::string pkcs11_pin_file;  ///< file with the token PIN (0600); empty: no PIN
   std::vector<std::string> contact;
   bool agree_tos = false;
   std::optional<EabConfig> eab;

@@ -33,6 +33,13 @@ class PrivateKey {
   [[nodiscard]] static Result<PrivateKey> generate(KeyType type);
   /// Loads a PKCS#8 or traditional PEM private key. RSA keys below 2048 bits are rejected.
   [[nodiscard]] static Result<PrivateKey> from_pem(std::string_view pem);
+  /// A key that stays in a PKCS#11 token (RFC 7512 URI, e.g. "pkcs11:token=acmed;object=account"),
+  /// used through OpenSSL's pkcs11 engine (libp11) with `module`. acmed signs with it but
+  /// never holds the private key; `pin` unlocks the token and is never logged.
+  [[nodiscard]] static Result<PrivateKey> from_pkcs11(const std::string& uri, const std::string& module,
+                                                      const Secret& pin);
+  /// The PKCS#11 URI for token keys; empty for keys held in memory.
+  const std::string& token_uri() const { return uri_; }
 
   PrivateKey(PrivateKey&&) noexcept;
   PrivateKey& operator=(PrivateKey&&) noexcept;
@@ -49,7 +56,7 @@ class PrivateKey {
   std::string thumbprint() const;
   /// Signs `data` for JWS: ECDSA signatures are the fixed-width r||s form (RFC 7518 §3.4).
   [[nodiscard]] Result<std::string> sign(std::string_view data) const;
-  /// PKCS#8 PEM.
+  /// PKCS#8 PEM (empty for token keys, which cannot leave the token).
   Secret to_pem() const;
   /// SubjectPublicKeyInfo DER; equal for a private key and the certificate made from it.
   std::string public_key_der() const;
@@ -58,9 +65,10 @@ class PrivateKey {
   void* native_handle_for_internal_use() const { return pkey_; }
 
  private:
-  PrivateKey(void* pkey, KeyType t) : pkey_(pkey), type_(t) {}
+  PrivateKey(void* pkey, KeyType t, std::string uri = {}) : pkey_(pkey), type_(t), uri_(std::move(uri)) {}
   void* pkey_ = nullptr;
   KeyType type_ = KeyType::ec_p256;
+  std::string uri_;
 };
 
 /// DER-encoded PKCS#10 request with every identifier in subjectAltName (DNS or IP)

@@ -29,7 +29,8 @@ using acmed::write_file_atomic;
 std::string ca_id(const std::string& directory_url);
 
 struct StoredAccount {
-  Secret key_pem;
+  Secret key_pem;                     ///< empty when the key lives in a PKCS#11 token
+  std::optional<std::string> key_uri; ///< pkcs11: URI of a token-held key (accounts/<ca>/key_uri)
   std::optional<std::string> url;
 };
 
@@ -92,6 +93,9 @@ class StateStore {
   [[nodiscard]] Result<void> commit_pending_account_key(const std::string& ca) const;
   [[nodiscard]] Result<void> discard_pending_account_key(const std::string& ca) const;
   bool has_pending_account_key(const std::string& ca) const;
+  /// Records that the account key now lives in a token at `uri`; a file key that was in
+  /// use is kept as private_key.old.pem.
+  [[nodiscard]] Result<void> commit_token_key(const std::string& ca, const std::string& uri) const;
 
   /// Writes a new archive version, then points live/ at it. Returns the version number.
   [[nodiscard]] Result<int> save_certificate(const std::string& name, const std::string& fullchain_pem,
