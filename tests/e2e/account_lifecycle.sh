@@ -46,6 +46,14 @@ run issue after-rollover -d rollover.test.example --http-01-listen "127.0.0.1:$H
   || { cat "$FIXTURE_DIR/issue.log"; fail "issuance with the rolled-over key failed"; }
 pass "key rollover keeps the account URL and issuance works with the new key"
 
+chmod 644 "$key_dir/private_key.pem"
+out=$(run account show 2>&1) || fail "account show failed"
+grep -q "readable by group or others; run: chmod 600" <<<"$out" && grep -q "(file, READABLE BY OTHERS)" <<<"$out" \
+  || fail "no warning for a readable account key: $out"
+chmod 600 "$key_dir/private_key.pem"
+run account show 2>/dev/null | grep -q "key: $key_dir/private_key.pem (file, mode 0600)" || fail "account show key location"
+pass "account show says where the key lives and warns when others can read it"
+
 expect_fail 2 "permanent" -- run account deactivate
 run account deactivate --yes-really 2>/dev/null || fail "deactivation failed"
 expect_fail 1 "unauthorized|deactivated" -- run issue dead -d dead.test.example --http-01-listen "127.0.0.1:$HTTP01_PORT"
