@@ -14,6 +14,7 @@
 #include "acmed/solvers/settings.hpp"
 #include "acmed/solvers/solver_base.hpp"
 #include "acmed_detail/asio.hpp"
+#include "acmed_detail/listen.hpp"
 
 namespace acmed::solver {
 namespace {
@@ -39,15 +40,7 @@ class Listener {
   ~Listener() { stop(); }
 
   Result<void> start() {
-    beast::error_code ec;
-    acceptor_.open(endpoint_.protocol(), ec);
-    if (!ec) acceptor_.set_option(net::socket_base::reuse_address(true), ec);
-    if (!ec) acceptor_.bind(endpoint_, ec);
-    if (!ec) acceptor_.listen(net::socket_base::max_listen_connections, ec);
-    if (ec)
-      return fail(Errc::solver, "cannot listen on " + endpoint_.address().to_string() + ":" +
-                                    std::to_string(endpoint_.port()) + ": " + ec.message() +
-                                    (ec == net::error::access_denied ? " (ports below 1024 need root or CAP_NET_BIND_SERVICE)" : ""));
+    if (auto r = detail::open_acceptor(acceptor_, endpoint_); !r) return r;
     net::co_spawn(ioc_, accept_loop(), net::detached);
     thread_ = std::thread([this] { ioc_.run(); });
     spdlog::info("http-01 listener on {}:{}", endpoint_.address().to_string(), endpoint_.port());

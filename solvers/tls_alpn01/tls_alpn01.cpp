@@ -24,6 +24,7 @@
 #include "acmed/solvers/settings.hpp"
 #include "acmed/solvers/solver_base.hpp"
 #include "acmed_detail/asio.hpp"
+#include "acmed_detail/listen.hpp"
 #include "acmed_detail/openssl.hpp"
 
 namespace acmed::solver {
@@ -224,15 +225,7 @@ class Responder {
     SSL_CTX_set_client_hello_cb(ctx, &Responder::on_client_hello, this);
     SSL_CTX_set_alpn_select_cb(ctx, &Responder::on_alpn_select, nullptr);
 
-    beast::error_code ec;
-    acceptor_.open(endpoint_.protocol(), ec);
-    if (!ec) acceptor_.set_option(net::socket_base::reuse_address(true), ec);
-    if (!ec) acceptor_.bind(endpoint_, ec);
-    if (!ec) acceptor_.listen(net::socket_base::max_listen_connections, ec);
-    if (ec)
-      return fail(Errc::solver, "cannot listen on " + endpoint_.address().to_string() + ":" +
-                                    std::to_string(endpoint_.port()) + ": " + ec.message() +
-                                    (ec == net::error::access_denied ? " (ports below 1024 need root or CAP_NET_BIND_SERVICE)" : ""));
+    if (auto r = detail::open_acceptor(acceptor_, endpoint_); !r) return r;
     net::co_spawn(ioc_, accept_loop(), net::detached);
     thread_ = std::thread([this] { ioc_.run(); });
     spdlog::info("tls-alpn-01 responder on {}:{}", endpoint_.address().to_string(), endpoint_.port());
