@@ -6,7 +6,7 @@ acmed=$1; help2man=$2; out=$3
 inc=$(mktemp); trap 'rm -f "$inc"' EXIT
 {
   echo "[COMMANDS]"
-  for cmd in issue renew list status next-due "persist record" "persist check" migrate "account register" \
+  for cmd in issue renew list status next-due "persist record" "persist check" migrate serve "account register" \
              "account show" "account update" "account rollover" "account deactivate" revoke "ca info" "config check"; do
     # shellcheck disable=SC2086
     echo ".SS acmed $cmd"

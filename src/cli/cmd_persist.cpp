@@ -123,36 +123,37 @@ std::string tf_name(std::string s) {
   return s;
 }
 
-int run_record(const GlobalOptions& g, const PersistOptions& o) {
+int run_record(const GlobalOptions& g, const PersistOptions& o, std::ostream& out_stream = std::cout) {
   std::unique_ptr<Session> session;
   auto plan = make_plan(g, o, session);
   if (!plan) return report(plan.error());
+  std::ostream& cout_ = out_stream;
   if (o.format == "json" || o.json_out) {
     json out = {{"certificate", plan->certificate}, {"issuer", plan->issuer}, {"account_uri", plan->account_uri},
                 {"other_issuers", plan->other_issuers}, {"records", json::array()}};
     for (const auto& r : plan->records) out["records"].push_back(record_json(r));
-    std::cout << out.dump(2) << "\n";
+    cout_ << out.dump(2) << "\n";
     return exit_ok;
   }
   if (o.format == "zone") {
-    std::cout << "; DNS-PERSIST-01 records for certificate '" << plan->certificate << "'\n"
+    cout_ << "; DNS-PERSIST-01 records for certificate '" << plan->certificate << "'\n"
               << "; issuer " << plan->issuer << ", account " << plan->account_uri << "\n";
     if (!plan->other_issuers.empty()) {
       std::string others;
       for (const auto& i : plan->other_issuers) others += (others.empty() ? "" : ", ") + i;
-      std::cout << "; the CA also accepts records for: " << others << " (any ONE issuer is enough)\n";
+      cout_ << "; the CA also accepts records for: " << others << " (any ONE issuer is enough)\n";
     }
-    std::cout << "; acmed never publishes these: add them through your DNS change process.\n";
+    cout_ << "; acmed never publishes these: add them through your DNS change process.\n";
     for (const auto& r : plan->records) {
       std::string covers;
       for (const auto& c : r.covers) covers += (covers.empty() ? "" : ", ") + c;
-      std::cout << ";\n; " << r.name << " authorizes: " << covers << "\n; " << r.policy_reason << "\n";
+      cout_ << ";\n; " << r.name << " authorizes: " << covers << "\n; " << r.policy_reason << "\n";
       if (r.params.persist_until)
-        std::cout << "; persistUntil=" << *r.params.persist_until << " = " << utc(*r.params.persist_until)
+        cout_ << "; persistUntil=" << *r.params.persist_until << " = " << utc(*r.params.persist_until)
                   << " (CAs stop using the record after this)\n";
       else
-        std::cout << "; no persistUntil: the record stays valid until you remove it\n";
-      std::cout << persist::zone_file_line(r.name, r.value, o.ttl) << "\n";
+        cout_ << "; no persistUntil: the record stays valid until you remove it\n";
+      cout_ << persist::zone_file_line(r.name, r.value, o.ttl) << "\n";
     }
     return exit_ok;
   }
@@ -164,11 +165,11 @@ int run_record(const GlobalOptions& g, const PersistOptions& o) {
     return z ? z->apex : std::string();
   };
   if (o.format == "terraform") {
-    std::cout << "# DNS-PERSIST-01 records for certificate '" << plan->certificate << "' (hashicorp/dns provider)\n";
+    cout_ << "# DNS-PERSIST-01 records for certificate '" << plan->certificate << "' (hashicorp/dns provider)\n";
     for (const auto& r : plan->records) {
       std::string zone = zone_of(r.name);
       std::string relative = zone.empty() ? r.name : r.name.substr(0, r.name.size() - zone.size() - 1);
-      std::cout << "\n# " << r.policy_reason << "\nresource \"dns_txt_record_set\" \"" << tf_name(r.name) << "\" {\n"
+      cout_ << "\n# " << r.policy_reason << "\nresource \"dns_txt_record_set\" \"" << tf_name(r.name) << "\" {\n"
                 << "  zone = \"" << (zone.empty() ? "REPLACE-WITH-ZONE" : zone) << ".\"\n"
                 << "  name = \"" << relative << "\"\n"
                 << "  txt  = [" << json(r.value).dump() << "]\n"
@@ -180,7 +181,7 @@ int run_record(const GlobalOptions& g, const PersistOptions& o) {
     std::map<std::string, std::vector<const persist::RequiredRecord*>> by_zone;
     for (const auto& r : plan->records) by_zone[zone_of(r.name)].push_back(&r);
     for (const auto& [zone, recs] : by_zone) {
-      std::cout << "# --- " << (zone.empty() ? "UNKNOWN-ZONE" : zone) << ".yaml (octoDNS) ---\n";
+      cout_ << "# --- " << (zone.empty() ? "UNKNOWN-ZONE" : zone) << ".yaml (octoDNS) ---\n";
       for (const auto* r : recs) {
         std::string relative = zone.empty() ? r->name : r->name.substr(0, r->name.size() - zone.size() - 1);
         std::string escaped;
@@ -188,7 +189,7 @@ int run_record(const GlobalOptions& g, const PersistOptions& o) {
           if (c == ';') escaped += '\\';  // octoDNS requires ';' escaped in TXT values
           escaped += c;
         }
-        std::cout << "# " << r->policy_reason << "\n" << relative << ":\n  type: TXT\n  ttl: " << o.ttl
+        cout_ << "# " << r->policy_reason << "\n" << relative << ":\n  type: TXT\n  ttl: " << o.ttl
                   << "\n  value: " << json(escaped).dump() << "\n";
       }
     }
@@ -267,10 +268,40 @@ json persist_health(const GlobalOptions& g, const std::string& name, bool& faile
     auto check = persist::check_record(**resolver, r.name, e);
     failed |= !persist::passes(check.status);
     warned |= check.status == persist::Status::expiring;
+    json servers = json::array();
+    for (const auto& sv : check.servers) {
+      json sj = {{"server", sv.server}, {"status", persist::to_string(sv.evaluation.status)},
+                 {"detail", sv.evaluation.detail}, {"values", sv.values}};
+      if (sv.evaluation.persist_until) sj["persist_until"] = *sv.evaluation.persist_until;
+      servers.push_back(sj);
+    }
     out.push_back({{"name", r.name}, {"expected", r.value}, {"status", persist::to_string(check.status)},
-                   {"summary", check.summary}, {"dnssec", dns::to_string(check.dnssec)}});
+                   {"summary", check.summary}, {"dnssec", dns::to_string(check.dnssec)}, {"cnames", check.cnames},
+                   {"servers", servers}});
   }
   return out;
+}
+
+json persist_records_json(const GlobalOptions& g, const std::string& name, std::string& error) {
+  PersistOptions o;
+  o.name = name;
+  std::unique_ptr<Session> session;
+  auto plan = make_plan(g, o, session);
+  if (!plan) {
+    error = plan.error().describe();
+    return nullptr;
+  }
+  json out = {{"certificate", plan->certificate}, {"issuer", plan->issuer}, {"account_uri", plan->account_uri},
+              {"other_issuers", plan->other_issuers}, {"records", json::array()}};
+  for (const auto& r : plan->records) out["records"].push_back(record_json(r));
+  return out;
+}
+
+int persist_records_text(const GlobalOptions& g, const std::string& name, const std::string& format, std::ostream& out) {
+  PersistOptions o;
+  o.name = name;
+  o.format = format;
+  return run_record(g, o, out);
 }
 
 void add_persist_command(CLI::App& app, GlobalOptions& g, int& rc) {

@@ -10,10 +10,14 @@
 #include <thread>
 
 #include "acmed/core/cancel.hpp"
+#include "acmed/core/files.hpp"
 #include "commands.hpp"
 #include "obtain.hpp"
 
 namespace acmed::cli {
+
+std::string metrics_text(const GlobalOptions& g, bool live_persist);
+
 namespace {
 
 using namespace std::chrono;
@@ -26,6 +30,7 @@ struct RenewOptions {
   bool dry_run = false;
   int jobs = 4;
   bool json_out = false;
+  std::string metrics_file;
 };
 
 struct Outcome {
@@ -210,6 +215,13 @@ int run_renew(const GlobalOptions& g, const RenewOptions& o) {
     if (r.next_due) j["next_due"] = format_rfc3339(*r.next_due);
     list.push_back(j);
   }
+  if (!o.metrics_file.empty()) {
+    // node_exporter's textfile collector reads whole files: write atomically, world-readable.
+    if (auto r = write_file_atomic(o.metrics_file, metrics_text(g, true), 0644); !r) {
+      spdlog::error("cannot write metrics: {}", r.error().describe());
+      if (code == exit_ok) code = exit_failure;
+    }
+  }
   if (o.json_out) {
     std::cout << json{{"certificates", list}, {"renewed", renewed}, {"not_due", not_due}, {"failed", failed},
                       {"exit_code", code}}
@@ -232,6 +244,7 @@ void add_renew_command(CLI::App& app, GlobalOptions& g, int& rc) {
   cmd->add_flag("--dry-run", o->dry_run, "run the whole flow against the staging CA; store nothing");
   cmd->add_option("-j,--jobs", o->jobs, "certificates renewed in parallel (default 4)");
   cmd->add_flag("--json", o->json_out, "print a JSON summary on stdout");
+  cmd->add_option("--metrics-file", o->metrics_file, "write Prometheus metrics here (node_exporter textfile collector)");
   cmd->callback([&g, &rc, o] { o->json_out |= g.json;
     rc = run_renew(g, *o); });
 }

@@ -16,6 +16,7 @@ namespace acmed::cli {
 
 // Defined in cmd_persist.cpp: the read-only record check of one certificate.
 nlohmann::json persist_health(const GlobalOptions& g, const std::string& name, bool& failed, bool& warned);
+std::string metrics_text(const GlobalOptions& g, bool live_persist);
 
 namespace {
 
@@ -211,6 +212,80 @@ int run_config_check(const GlobalOptions& g, const std::vector<std::string>& fil
 }
 
 }  // namespace
+
+nlohmann::json certificate_json(const GlobalOptions& g, const std::string& name) {
+  storage::StateStore store(g.state_dir);
+  CertView v = view(g, store, name);
+  return to_json(v);
+}
+
+std::string metrics_text(const GlobalOptions& g, bool live_persist) {
+  storage::StateStore store(g.state_dir);
+  std::string out;
+  auto metric = [&](const std::string& name, const std::string& help, const std::string& type) {
+    out += "# HELP " + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
+  };
+  auto label = [](std::string v) {
+    std::string o;
+    for (char c : v) {
+      if (c == '\\' || c == '"') o += '\\';
+      if (c == '\n') { o += "\\n"; continue; }
+      o += c;
+    }
+    return o;
+  };
+  std::vector<CertView> views;
+  for (const auto& n : configured_certificates(g.config_dir)) views.push_back(view(g, store, n));
+  auto secs = [](system_clock::time_point t) { return std::to_string(duration_cast<seconds>(t.time_since_epoch()).count()); };
+  metric("acmed_certificate_not_after_seconds", "Expiry of the live certificate (Unix time).", "gauge");
+  for (const auto& v : views)
+    if (v.info) out += "acmed_certificate_not_after_seconds{name=\"" + label(v.name) + "\"} " + secs(v.info->not_after) + "\n";
+  metric("acmed_certificate_next_renewal_seconds", "When the certificate is due for renewal (Unix time).", "gauge");
+  for (const auto& v : views)
+    if (v.due) out += "acmed_certificate_next_renewal_seconds{name=\"" + label(v.name) + "\"} " + secs(v.due->when) + "\n";
+  metric("acmed_certificate_last_success_seconds", "Last successful issuance or renewal (Unix time).", "gauge");
+  for (const auto& v : views)
+    if (v.state.last_success)
+      out += "acmed_certificate_last_success_seconds{name=\"" + label(v.name) + "\"} " + std::to_string(*v.state.last_success) + "\n";
+  metric("acmed_certificate_consecutive_failures", "Consecutive failed renewal attempts.", "gauge");
+  for (const auto& v : views)
+    out += "acmed_certificate_consecutive_failures{name=\"" + label(v.name) + "\"} " + std::to_string(v.state.failures) + "\n";
+  metric("acmed_config_error", "1 when the certificate's configuration file does not load.", "gauge");
+  for (const auto& v : views)
+    out += "acmed_config_error{name=\"" + label(v.name) + "\"} " + (v.config_error.empty() ? "0" : "1") + "\n";
+  std::optional<system_clock::time_point> next;
+  for (const auto& v : views)
+    if (v.config_error.empty()) {
+      auto w = v.due ? v.due->when : system_clock::now();
+      if (!next || w < *next) next = w;
+    }
+  metric("acmed_next_due_seconds", "The earliest time any certificate needs work (Unix time).", "gauge");
+  if (next) out += "acmed_next_due_seconds " + secs(*next) + "\n";
+  if (live_persist) {
+    std::string ok_lines, until_lines;
+    for (const auto& v : views) {
+      if (std::find(v.solvers.begin(), v.solvers.end(), "dns-persist-01") == v.solvers.end()) continue;
+      bool failed = false, warned = false;
+      auto health = persist_health(g, v.name, failed, warned);
+      for (const auto& r : health) {
+        std::string lbl = "{name=\"" + label(v.name) + "\",record=\"" + label(r.value("name", "")) + "\"}";
+        std::string st = r.value("status", "");
+        ok_lines += "acmed_persist_record_ok" + lbl + " " + (st == "ok" || st == "expiring" ? "1" : "0") + "\n";
+        if (r.contains("servers"))
+          for (const auto& sv : r["servers"])
+            if (sv.contains("persist_until")) {
+              until_lines += "acmed_persist_until_seconds" + lbl + " " + std::to_string(sv["persist_until"].get<long long>()) + "\n";
+              break;
+            }
+      }
+    }
+    metric("acmed_persist_record_ok", "1 when the DNS-PERSIST-01 record verifies on every server checked.", "gauge");
+    out += ok_lines;
+    metric("acmed_persist_until_seconds", "persistUntil of the record that authorizes the account (Unix time).", "gauge");
+    out += until_lines;
+  }
+  return out;
+}
 
 void add_status_commands(CLI::App& app, GlobalOptions& g, int& rc) {
   auto json_out = std::make_shared<bool>(false);

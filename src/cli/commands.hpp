@@ -18,5 +18,6 @@ void add_ca_command(CLI::App& app, GlobalOptions& opts, int& rc);
 void add_renew_command(CLI::App& app, GlobalOptions& opts, int& rc);
 void add_status_commands(CLI::App& app, GlobalOptions& opts, int& rc);
 void add_migrate_command(CLI::App& app, GlobalOptions& opts, int& rc);
+void add_serve_command(CLI::App& app, GlobalOptions& opts, int& rc);
 
 }  // namespace acmed::cli

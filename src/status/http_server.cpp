@@ -1,0 +1,170 @@
+#include "acmed/status/http_server.hpp"
+
+#include <openssl/crypto.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <atomic>
+#include <deque>
+
+#include "acmed_detail/asio.hpp"
+#include "acmed_detail/listen.hpp"
+
+namespace acmed::status {
+namespace {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = net::ip::tcp;
+
+bool token_ok(std::string_view header, const std::string& token) {
+  const std::string want = "Bearer " + token;
+  // Constant-time comparison: the token is a credential.
+  return header.size() == want.size() && CRYPTO_memcmp(header.data(), want.data(), want.size()) == 0;
+}
+
+class Server final : public HttpServer {
+ public:
+  Server(ServerOptions o, Handler h) : opts_(std::move(o)), handler_(std::move(h)), acceptor_(ioc_) {}
+
+  Result<void> listen() {
+    beast::error_code ec;
+    auto addr = net::ip::make_address(opts_.address, ec);
+    if (ec) return fail(Errc::config, "listen address '" + opts_.address + "' is not an IP address");
+    if (auto r = detail::open_acceptor(acceptor_, tcp::endpoint(addr, opts_.port)); !r) return r;
+    port_ = acceptor_.local_endpoint().port();
+    return {};
+  }
+
+  void run() override {
+    net::co_spawn(ioc_, accept_loop(), net::detached);
+    ioc_.run();
+  }
+  void stop() override {
+    net::post(ioc_, [this] {
+      beast::error_code ec;
+      acceptor_.close(ec);
+      ioc_.stop();
+    });
+  }
+  unsigned short port() const override { return port_; }
+
+ private:
+  net::awaitable<void> accept_loop() {
+    while (acceptor_.is_open()) {
+      beast::error_code ec;
+      tcp::socket sock = co_await acceptor_.async_accept(net::redirect_error(net::use_awaitable, ec));
+      if (ec) {
+        if (ec == net::error::operation_aborted) co_return;
+        continue;
+      }
+      // At the cap the oldest connection is dropped to make room. Real requests take
+      // milliseconds, so the oldest ones are the stalled ones: a flood of slow clients
+      // cannot lock others out, and memory stays bounded by the cap.
+      while (active_ >= opts_.max_connections && !sessions_.empty()) {
+        auto oldest = sessions_.front().lock();
+        sessions_.pop_front();
+        if (oldest) oldest->socket().close(ec);
+        if (oldest) break;
+      }
+      auto stream = std::make_shared<beast::tcp_stream>(std::move(sock));
+      sessions_.push_back(stream);
+      if (sessions_.size() > 4 * opts_.max_connections)  // drop entries of finished sessions
+        sessions_.erase(std::remove_if(sessions_.begin(), sessions_.end(), [](const auto& w) { return w.expired(); }),
+                        sessions_.end());
+      net::co_spawn(ioc_, session(std::move(stream)), net::detached);
+    }
+  }
+
+  net::awaitable<void> session(std::shared_ptr<beast::tcp_stream> owner) {
+    ++active_;
+    beast::tcp_stream& stream = *owner;
+    beast::flat_buffer buffer(opts_.header_limit);
+    beast::error_code ec;
+    for (;;) {
+      stream.expires_after(opts_.io_timeout);
+      http::request_parser<http::string_body> parser;
+      parser.header_limit(static_cast<std::uint32_t>(opts_.header_limit));
+      parser.body_limit(1024);
+      co_await http::async_read(stream, buffer, parser, net::redirect_error(net::use_awaitable, ec));
+      if (ec == http::error::header_limit || ec == http::error::body_limit || ec == http::error::buffer_overflow) {
+        http::response<http::string_body> res{ec == http::error::body_limit ? http::status::payload_too_large
+                                                                            : http::status::request_header_fields_too_large,
+                                              11};
+        res.set(http::field::content_type, "application/json");
+        res.body() = R"({"error":"request too large"})";
+        res.prepare_payload();
+        res.keep_alive(false);
+        stream.expires_after(opts_.io_timeout);
+        co_await http::async_write(stream, res, net::redirect_error(net::use_awaitable, ec));
+        break;
+      }
+      if (ec) break;
+      auto req = parser.release();
+      http::response<http::string_body> res;
+      res.version(11);
+      res.keep_alive(req.keep_alive());
+      res.set(http::field::server, "acmed");
+      res.set("X-Content-Type-Options", "nosniff");
+      res.set(http::field::cache_control, "no-store");
+      std::string target(req.target());
+      Response out;
+      if (!opts_.bearer_token.empty() && !token_ok(std::string(req[http::field::authorization]), opts_.bearer_token)) {
+        out = {401, "application/json", R"({"error":"missing or wrong bearer token"})"};
+        res.set(http::field::www_authenticate, "Bearer");
+      } else if (req.method() != http::verb::get && req.method() != http::verb::head) {
+        out = {405, "application/json", R"({"error":"read-only: only GET and HEAD"})"};
+        res.set(http::field::allow, "GET, HEAD");
+      } else {
+        Request r;
+        r.method = std::string(req.method_string());
+        auto q = target.find('?');
+        r.path = target.substr(0, q);
+        r.query = q == std::string::npos ? "" : target.substr(q + 1);
+        try {
+          out = handler_(r);
+        } catch (const std::exception& e) {
+          spdlog::error("status handler for {} failed: {}", r.path, e.what());
+          out = {500, "application/json", R"({"error":"internal error"})"};
+        }
+      }
+      res.result(static_cast<http::status>(out.status));
+      res.set(http::field::content_type, out.content_type);
+      if (req.method() != http::verb::head) res.body() = std::move(out.body);
+      res.prepare_payload();
+      stream.expires_after(opts_.io_timeout);
+      co_await http::async_write(stream, res, net::redirect_error(net::use_awaitable, ec));
+      if (ec || !res.keep_alive()) break;
+    }
+    stream.socket().shutdown(tcp::socket::shutdown_both, ec);
+    --active_;
+  }
+
+  ServerOptions opts_;
+  Handler handler_;
+  net::io_context ioc_{1};
+  tcp::acceptor acceptor_;
+  unsigned short port_ = 0;
+  std::size_t active_ = 0;  ///< touched only on the io thread
+  std::deque<std::weak_ptr<beast::tcp_stream>> sessions_;  ///< oldest first
+};
+
+}  // namespace
+
+bool is_loopback(const std::string& address) {
+  beast::error_code ec;
+  auto a = net::ip::make_address(address, ec);
+  return !ec && a.is_loopback();
+}
+
+Result<std::unique_ptr<HttpServer>> HttpServer::start(ServerOptions options, Handler handler) {
+  if (!is_loopback(options.address) && options.bearer_token.empty())
+    return fail(Errc::config, "refusing to serve on non-loopback address " + options.address +
+                                  " without authentication: configure a bearer token (--token-file)");
+  auto s = std::make_unique<Server>(std::move(options), std::move(handler));
+  if (auto r = s->listen(); !r) return fail(r.error());
+  return std::unique_ptr<HttpServer>(std::move(s));
+}
+
+}  // namespace acmed::status

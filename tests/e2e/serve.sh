@@ -1,0 +1,108 @@
+# acmed serve: the read-only status interface against real Pebble 2.10, BIND and
+# unbound. API responses validate against docs/openapi.json; bad requests get 4xx;
+# non-loopback binds need a token; a flood of stalled clients leaves it responsive
+# and small; headless Chromium shows the same records and warnings as the API
+# (screenshot kept as a test artifact); metrics and --metrics-file.
+. "$(dirname "$0")/lib/fixture.sh"
+. "$(dirname "$0")/lib/dns_fixture.sh"
+here=$(cd "$(dirname "$0")" && pwd)
+openapi="$here/../../docs/openapi.json"
+fixture_init
+bind_start persist.test
+unbound_start
+PEBBLE_BIN=$(pebble_sid) CAA_IDENTITIES='["pebble.letsencrypt.org"]' PEBBLE_DNS="$DNS_RECURSIVE:53" pebble_start
+cat > "$CONFIG_DIR/acmed.yaml" <<YAML
+ca: {directory: "$ACME_DIR", trust_bundle: "$CA_BUNDLE"}
+dns: {resolvers: ["$DNS_RECURSIVE"], dnssec: off}
+account: {agree_tos: true}
+YAML
+printf 'names: [web.persist.test, "*.web.persist.test"]\nsolvers:\n  - type: dns-persist-01\n    persist_until: 10d\n' \
+  > "$CONFIG_DIR/certs.d/web.yaml"
+printf 'names: [gone.persist.test]\nsolvers:\n  - type: dns-persist-01\n' > "$CONFIG_DIR/certs.d/gone.yaml"
+run() { "$ACMED" --config-dir "$CONFIG_DIR" --state-dir "$STATE_DIR" "$@"; }
+run account register > /dev/null 2>&1 || fail "account registration failed"
+value=$(run persist record web --json | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["records"][0]["value"])')
+bind_add_record persist.test "_validation-persist.web 3600 TXT \"$value\""
+bind_wait_synced
+run issue web > "$FIXTURE_DIR/issue.log" 2>&1 || { cat "$FIXTURE_DIR/issue.log"; fail "issuance failed"; }
+
+port=$(free_port)
+run serve --listen "127.0.0.1:$port" > "$FIXTURE_DIR/serve.log" 2>&1 &
+FIXTURE_PIDS+=($!)
+serve_pid=$!
+base="http://127.0.0.1:$port"
+for _ in $(seq 1 50); do curl -fsS "$base/api/v1/health" > /dev/null 2>&1 && break; sleep 0.1; done
+get() { curl -sS -o "$FIXTURE_DIR/body" -w '%{http_code}' "$@"; }
+check() {  # check PATH SCHEMA
+  [ "$(get "$base$1")" = 200 ] || fail "$1: HTTP $(cat "$FIXTURE_DIR/body")"
+  /usr/bin/python3 "$here/lib/api_check.py" "$openapi" "$2" < "$FIXTURE_DIR/body" || fail "$1 does not match $2"
+}
+check /api/v1/health Health
+check /api/v1/account Account
+grep -q "BEGIN\|PRIVATE" "$FIXTURE_DIR/body" && fail "the account endpoint leaks key material"
+check /api/v1/certificates CertificateList
+check /api/v1/certificates/web Certificate
+check /api/v1/certificates/web/records Records
+check /api/v1/certificates/web/verification Verification
+/usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["ok"] and d["warning"], d' "$FIXTURE_DIR/body" \
+  || fail "verification: $(cat "$FIXTURE_DIR/body")"
+[ "$(get "$base/api/v1/certificates/web/records?format=zone")" = 200 ] && grep -q "_validation-persist.web.persist.test. 3600 IN TXT" "$FIXTURE_DIR/body" \
+  || fail "zone format"
+pass "API: health, account, certificates, records, live verification validate against docs/openapi.json"
+
+[ "$(get "$base/api/v1/certificates/nope")" = 404 ] || fail "unknown certificate"
+[ "$(get "$base/api/v1/nothing")" = 404 ] || fail "bad path"
+[ "$(get "$base/api/v1/certificates/web/records?format=xml")" = 400 ] || fail "bad format"
+[ "$(get -X POST "$base/api/v1/certificates")" = 405 ] || fail "POST not refused"
+[ "$(get -X DELETE "$base/api/v1/certificates/web")" = 405 ] || fail "DELETE not refused"
+[ "$(get -H "X-Big: $(head -c 20000 /dev/zero | tr '\0' a)" "$base/api/v1/health")" = 431 ] || fail "oversized header"
+[ "$(get -X GET --data-binary "@/etc/services" "$base/api/v1/health")" = 413 ] || fail "oversized body"
+pass "4xx: unknown certificate 404, bad path 404, bad format 400, POST/DELETE 405, huge header 431, huge body 413"
+
+set +e; out=$(run serve --listen "0.0.0.0:$(free_port)" 2>&1); rc=$?; set -e
+[ "$rc" = 2 ] && grep -q "refusing to serve on non-loopback address 0.0.0.0 without authentication" <<<"$out" || fail "non-loopback without token: $rc $out"
+( umask 077; head -c 24 /dev/urandom | base64 > "$FIXTURE_DIR/token" )
+tport=$(free_port)
+run serve --listen "0.0.0.0:$tport" --token-file "$FIXTURE_DIR/token" > "$FIXTURE_DIR/serve2.log" 2>&1 &
+FIXTURE_PIDS+=($!)
+for _ in $(seq 1 50); do [ "$(get "http://127.0.0.1:$tport/api/v1/health")" = 401 ] && break; sleep 0.1; done
+[ "$(get "http://127.0.0.1:$tport/api/v1/health")" = 401 ] || fail "no token: expected 401"
+[ "$(get -H "Authorization: Bearer wrong-token-wrong-token" "http://127.0.0.1:$tport/api/v1/health")" = 401 ] || fail "wrong token"
+[ "$(get -H "Authorization: Bearer $(cat "$FIXTURE_DIR/token")" "http://127.0.0.1:$tport/api/v1/health")" = 200 ] || fail "right token"
+pass "non-loopback: refused without a token; 401 without or with a wrong token; 200 with it"
+
+ms=$(/usr/bin/python3 "$here/lib/flood.py" 127.0.0.1 "$port" 300)
+[ "$ms" -ge 0 ] && [ "$ms" -lt 3000 ] || fail "not responsive under 300 stalled clients (${ms} ms)"
+rss=$(ps -o rss= -p "$serve_pid" | tr -d ' ')
+[ "$rss" -lt 65536 ] || fail "memory grew to ${rss} KiB under the flood"
+pass "300 stalled clients: a normal request answered in ${ms} ms; RSS ${rss} KiB"
+
+curl -fsS "$base/metrics" > "$FIXTURE_DIR/metrics"
+grep -q '^acmed_certificate_not_after_seconds{name="web"} [0-9]' "$FIXTURE_DIR/metrics" && \
+  grep -q '^acmed_persist_record_ok{name="web",record="_validation-persist.web.persist.test"} 1' "$FIXTURE_DIR/metrics" && \
+  grep -q '^acmed_persist_record_ok{name="gone",record="_validation-persist.gone.persist.test"} 0' "$FIXTURE_DIR/metrics" && \
+  grep -q '^acmed_persist_until_seconds{name="web",record=' "$FIXTURE_DIR/metrics" && \
+  grep -q '^acmed_next_due_seconds [0-9]' "$FIXTURE_DIR/metrics" || fail "metrics: $(cat "$FIXTURE_DIR/metrics")"
+run renew --metrics-file "$FIXTURE_DIR/acmed.prom" > /dev/null 2>&1 || true
+grep -q '^acmed_certificate_consecutive_failures{name="web"} 0' "$FIXTURE_DIR/acmed.prom" || fail "--metrics-file"
+pass "metrics: expiry, persistUntil, record status, next due; renew --metrics-file writes them"
+
+# The page, as a person sees it: headless Chromium, DOM compared with the API, screenshot kept.
+artifacts="${ACMED_ARTIFACTS:-$FIXTURE_DIR}"
+mkdir -p "$artifacts"
+chrome=(chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking
+        --disable-component-update --disable-sync --user-data-dir="$FIXTURE_DIR/chrome")
+timeout 60 "${chrome[@]}" --dump-dom "$base/" > "$FIXTURE_DIR/dom.html" 2>/dev/null || fail "chromium could not load the page"
+# persist_until: 10d is resolved when records are generated, so compare with what the API says now.
+api_value=$(curl -fsS "$base/api/v1/certificates/web/records" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["records"][0]["value"])')
+value=${api_value%%; persistUntil=*}   # the duration is resolved per request, to the second
+grep -qF "$(/usr/bin/python3 -c 'import html,sys; print(html.escape(sys.argv[1]))' "$value")" "$FIXTURE_DIR/dom.html" \
+  || fail "the page does not show the record value the API gives"
+grep -q 'id="warnings"' "$FIXTURE_DIR/dom.html" && grep -q "gone: _validation-persist.gone.persist.test: missing" "$FIXTURE_DIR/dom.html" \
+  && grep -q "expiring" "$FIXTURE_DIR/dom.html" || fail "warnings missing from the page"
+grep -q '<button class="copy"' "$FIXTURE_DIR/dom.html" || fail "no copy button"
+timeout 60 "${chrome[@]}" --window-size=1280,1400 --screenshot="$artifacts/acmed-status.png" "$base/" > /dev/null 2>&1 || true
+[ -s "$artifacts/acmed-status.png" ] || fail "no screenshot"
+curl -fsS "$base/" | grep -qF "$(/usr/bin/python3 -c 'import html,sys; print(html.escape(sys.argv[1]))' "$value")" \
+  || fail "the record is not in the page without JavaScript"
+pass "headless Chromium: records and warnings match the API; screenshot at $artifacts/acmed-status.png"
