@@ -268,10 +268,9 @@ int run_serve(const GlobalOptions& g, const std::string& listen, const std::stri
   std::cout << "listening on " << opts.address << ":" << (*server)->port() << std::endl;
   // SIGINT/SIGTERM set the cancellation flag; a watcher stops the server.
   std::thread watcher([&server] {
-    while (!sleep_or_cancel(std::chrono::seconds(3600))) {
-      (*server)->stop();
-      return;
+    while (sleep_or_cancel(std::chrono::seconds(3600))) {
     }
+    (*server)->stop();
   });
   (*server)->run();
   request_cancel();
