@@ -18,7 +18,8 @@ constexpr std::string_view solver_name = "dns-persist-01";
 constexpr std::string_view credential_keys[] = {"provider", "rfc2136", "pdns", "exec", "credential", "key_file",
                                                 "secret_file", "key_name", "api_key_file", "tsig", "server"};
 
-Result<std::int64_t> parse_persist_until(const ConfigValue& v, std::chrono::system_clock::time_point now) {
+/// The Unix time, and whether it was given relative to now (a duration).
+Result<std::pair<std::int64_t, bool>> parse_persist_until(const ConfigValue& v, std::chrono::system_clock::time_point now) {
   const std::string& s = v.scalar;
   auto bad = [&] {
     return fail(Errc::config, v.origin + ": persist_until '" + s +
@@ -26,36 +27,46 @@ Result<std::int64_t> parse_persist_until(const ConfigValue& v, std::chrono::syst
   };
   if (!v.is_scalar() || s.empty()) return bad();
   if (std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c); }) && s.size() >= 9 && s.size() <= 12)
-    return std::stoll(s);
+    return std::pair{static_cast<std::int64_t>(std::stoll(s)), false};
   for (const char* f : {"%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%d"}) {
     std::tm tm{};
     const char* end = strptime(s.c_str(), f, &tm);
-    if (end && *end == '\0') return static_cast<std::int64_t>(timegm(&tm));
+    if (end && *end == '\0') return std::pair{static_cast<std::int64_t>(timegm(&tm)), false};
   }
   ConfigValue holder = ConfigValue::make_map(v.origin);
   holder.map["d"] = v;
   auto d = get_duration(holder, "d", std::chrono::milliseconds(0), "dns-persist-01");
   if (!d || d->count() == 0) return bad();
-  return std::chrono::duration_cast<std::chrono::seconds>((now + *d).time_since_epoch()).count();
+  return std::pair{static_cast<std::int64_t>(std::chrono::duration_cast<std::chrono::seconds>((now + *d).time_since_epoch()).count()), true};
 }
 
 class DnsPersistSolver final : public SolverBase {
  public:
-  DnsPersistSolver(dns::Resolver& resolver, PersistSettings s, std::vector<Identifier> certificate)
+  DnsPersistSolver(dns::Resolver& resolver, PersistSettings s, std::vector<Identifier> certificate,
+                   std::vector<std::string> earlier_thumbprints)
       : SolverBase(std::string(solver_name)), resolver_(resolver), settings_(std::move(s)),
-        certificate_(std::move(certificate)) {}
+        certificate_(std::move(certificate)), earlier_thumbprints_(std::move(earlier_thumbprints)) {}
 
  protected:
   Result<void> do_present(const ChallengeContext& ctx) override {
     const std::string who = (ctx.wildcard ? "*." : "") + ctx.identifier.value;
-    if (auto r = persist::validate_issuer_names(ctx.issuer_domain_names); !r)
-      return fail(Errc::bad_response, "malformed dns-persist-01 challenge: " + r.error().message);
+    const persist::Revision revision = persist::revision_for(ctx.account_hash_prefix);
+    // Draft -02 §3: C must hold every name of D, and lie within I where I is served.
+    auto issuers_ok = revision == persist::Revision::draft02
+                          ? persist::check_challenge_issuers(ctx.issuer_domain_names, ctx.directory_issuer_domain_names,
+                                                             ctx.caa_identities)
+                          : persist::validate_issuer_names(ctx.issuer_domain_names);
+    if (!issuers_ok) return fail(Errc::bad_response, "malformed dns-persist-01 challenge: " + issuers_ok.error().message);
     // Draft -01 §3.1: the challenge's accounturi is the one the CA will compare. Draft -00
     // servers (Pebble 2.10.0) and early Let's Encrypt staging omit it: use our account URL.
-    if (ctx.challenge_account_uri && *ctx.challenge_account_uri != ctx.account_uri)
+    // Draft -02 removed the field.
+    if (revision == persist::Revision::draft01 && ctx.challenge_account_uri &&
+        *ctx.challenge_account_uri != ctx.account_uri)
       return fail(Errc::bad_response, "the CA's challenge expects accounturi " + *ctx.challenge_account_uri +
                                           " but this account is " + ctx.account_uri +
                                           "; refusing to answer for a different account");
+    persist::AccountBinding binding{revision, ctx.account_uri, ctx.account_hash_prefix.value_or(""),
+                                    ctx.account_thumbprint, earlier_thumbprints_, settings_.bind};
     std::vector<std::string> issuers = ctx.issuer_domain_names;
     if (settings_.issuer) {
       if (std::find(issuers.begin(), issuers.end(), *settings_.issuer) == issuers.end())
@@ -65,7 +76,8 @@ class DnsPersistSolver final : public SolverBase {
     }
     persist::Expectation e;
     e.issuers = issuers;
-    e.account_uri = ctx.account_uri;
+    e.account = binding;
+    e.domain = persist::validation_domain(persist::record_name(ctx.identifier));
     e.wildcard = ctx.wildcard;
     e.warn_before = settings_.warn_before;
     const std::string name = persist::record_name(ctx.identifier);
@@ -75,6 +87,11 @@ class DnsPersistSolver final : public SolverBase {
                     s.evaluation.detail);
     if (check.status == persist::Status::ok) {
       spdlog::info("[dns-persist-01] {}: {} verified read-only: {}", who, name, check.summary);
+      if (std::any_of(check.servers.begin(), check.servers.end(),
+                      [](const persist::ServerResult& s) { return s.evaluation.earlier_key; }))
+        spdlog::warn("[dns-persist-01] {}: {} was made with an earlier account key; the CA still accepts it until "
+                     "the account is deactivated, but republish it (acmed persist record)",
+                     who, name);
       return {};
     }
     if (check.status == persist::Status::expiring) {
@@ -101,8 +118,9 @@ class DnsPersistSolver final : public SolverBase {
     std::copy_if(certificate_.begin(), certificate_.end(), std::back_inserter(names),
                  [](const Identifier& i) { return i.type == Identifier::Type::dns; });
     if (names.empty()) names.push_back(ctx.wildcard ? *Identifier::parse("*." + ctx.identifier.value) : ctx.identifier);
-    auto records = persist::required_records(names, sorted.front(), ctx.challenge_account_uri.value_or(ctx.account_uri),
-                                             settings_.policy, settings_.persist_until);
+    if (revision == persist::Revision::draft01 && ctx.challenge_account_uri)
+      binding.account_url = *ctx.challenge_account_uri;
+    auto records = persist::required_records(names, sorted.front(), binding, settings_.policy, settings_.persist_until);
     if (records)
       for (const auto& r : *records)
         if (r.name == name) fix = " Publish (through your DNS change process): " + persist::zone_file_line(name, r.value, 3600);
@@ -130,6 +148,7 @@ class DnsPersistSolver final : public SolverBase {
   dns::Resolver& resolver_;
   PersistSettings settings_;
   std::vector<Identifier> certificate_;
+  std::vector<std::string> earlier_thumbprints_;
 };
 
 class DnsPersistFactory final : public SolverFactory {
@@ -148,7 +167,8 @@ class DnsPersistFactory final : public SolverFactory {
     auto s = read_persist_settings(c.settings, std::chrono::system_clock::now());
     if (!s) return fail(s.error());
     if (!deps.resolver) return fail(Errc::config, "dns-persist-01 needs a DNS resolver for its read-only checks");
-    return std::unique_ptr<ChallengeSolver>(std::make_unique<DnsPersistSolver>(*deps.resolver, std::move(*s), deps.certificate_identifiers));
+    return std::unique_ptr<ChallengeSolver>(std::make_unique<DnsPersistSolver>(
+        *deps.resolver, std::move(*s), deps.certificate_identifiers, deps.earlier_account_thumbprints));
   }
 };
 
@@ -162,7 +182,7 @@ Result<PersistSettings> read_persist_settings(const ConfigValue& section, std::c
                                     "takes no DNS credentials. The _validation-persist record is published once "
                                     "through your DNS change process (see 'acmed persist record'); remove this key");
   }
-  if (auto r = check_keys(section, {"issuer", "policy", "persist_until", "warn_before", "force"}, "dns-persist-01"); !r)
+  if (auto r = check_keys(section, {"issuer", "policy", "persist_until", "warn_before", "force", "bind"}, "dns-persist-01"); !r)
     return fail(r.error());
   PersistSettings out;
   auto issuer = get_string(section, "issuer", "", "dns-persist-01");
@@ -181,8 +201,16 @@ Result<PersistSettings> read_persist_settings(const ConfigValue& section, std::c
   if (const ConfigValue* pu = section.find("persist_until")) {
     auto t = parse_persist_until(*pu, now);
     if (!t) return fail(t.error());
-    out.persist_until = *t;
+    out.persist_until = t->first;
+    out.persist_until_relative = t->second;
+    out.persist_until_spec = pu->scalar;
   }
+  auto bind = get_string(section, "bind", "name", "dns-persist-01");
+  if (!bind) return fail(bind.error());
+  if (*bind == "name") out.bind = persist::Bind::name;
+  else if (*bind == "any") out.bind = persist::Bind::any;
+  else return fail(Errc::config, section.find("bind")->origin + ": bind must be 'name' (hash the record's own name) "
+                                 "or 'any' (hash \"*\": one value for every name)");
   auto warn = get_duration(section, "warn_before", std::chrono::hours(24 * 30), "dns-persist-01");
   if (!warn) return fail(warn.error());
   out.warn_before = std::chrono::duration_cast<std::chrono::seconds>(*warn);

@@ -5,6 +5,9 @@
 #include <ctime>
 #include <set>
 
+#include "acmed/core/base64.hpp"
+#include "acmed/core/crypto.hpp"
+
 namespace acmed::persist {
 namespace {
 
@@ -42,19 +45,37 @@ int rank(Status s) {
     case Status::expiring: return 1;
     case Status::policy_missing: return 2;
     case Status::expired: return 3;
-    case Status::wrong_account: return 4;
-    case Status::malformed: return 5;
-    case Status::other_issuers_only: return 6;
-    case Status::missing: return 7;
-    case Status::disagree: return 8;
-    case Status::dnssec_bogus: return 9;
-    case Status::lookup_failed: return 10;
+    case Status::stale_format: return 4;
+    case Status::wrong_account: return 5;
+    case Status::malformed: return 6;
+    case Status::other_issuers_only: return 7;
+    case Status::missing: return 8;
+    case Status::disagree: return 9;
+    case Status::dnssec_bogus: return 10;
+    case Status::lookup_failed: return 11;
   }
-  return 11;
+  return 12;
 }
 
 /// The issuer part of a value, leniently (for sorting records by issuer before strict parsing).
 std::string issuer_of(std::string_view v) { return trim(v.substr(0, v.find(';'))); }
+
+std::string join(const std::vector<std::string>& v) {
+  std::string s;
+  for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
+  return s;
+}
+
+/// Looks like a -02 hashed URI: ".../sha-256/<43 base64url characters>".
+bool looks_hashed(std::string_view uri) {
+  constexpr std::string_view marker = "sha-256/";
+  auto p = uri.rfind(marker);
+  if (p == std::string_view::npos) return false;
+  auto h = uri.substr(p + marker.size());
+  return h.size() == 43 && std::all_of(h.begin(), h.end(), [](unsigned char c) {
+           return std::isalnum(c) || c == '-' || c == '_';
+         });
+}
 
 }  // namespace
 
@@ -74,6 +95,72 @@ Result<void> validate_issuer_names(const std::vector<std::string>& names) {
       return fail(Errc::bad_response, "issuer domain name '" + n + "' has an empty label");
   }
   return {};
+}
+
+std::string to_string(Revision r) { return r == Revision::draft02 ? "-02" : "-01"; }
+std::string revision_id(Revision r) { return r == Revision::draft02 ? "02" : "01"; }
+std::optional<Revision> parse_revision(std::string_view id) {
+  if (id == "02" || id == "-02") return Revision::draft02;
+  if (id == "01" || id == "-01" || id == "00") return Revision::draft01;
+  return std::nullopt;
+}
+
+Result<void> check_challenge_issuers(const std::vector<std::string>& c, const std::vector<std::string>& d,
+                                     const std::vector<std::string>& i) {
+  if (auto r = validate_issuer_names(c); !r) return r;
+  auto missing = [](const std::vector<std::string>& from, const std::vector<std::string>& in) {
+    std::vector<std::string> out;
+    for (const auto& n : from)
+      if (std::find(in.begin(), in.end(), n) == in.end()) out.push_back(n);
+    return out;
+  };
+  // A missing or invalid D only means the CA supports no pre-provisioning (-02 §3).
+  if (!d.empty() && validate_issuer_names(d)) {
+    if (auto m = missing(d, c); !m.empty())
+      return fail(Errc::bad_response, "the challenge's issuerDomainNames (" + join(c) + ") lack " + join(m) +
+                                          ", which the directory's meta.issuerDomainNames lists; draft -02 makes "
+                                          "such a challenge malformed");
+  }
+  if (!i.empty()) {
+    if (auto m = missing(c, i); !m.empty())
+      return fail(Errc::bad_response, "the challenge names issuer " + join(m) + ", which is not among the CA's "
+                                          "caaIdentities (" + join(i) + "); draft -02 makes such a challenge malformed");
+  }
+  return {};
+}
+
+Result<std::string> account_hash(std::string_view d, std::string_view thumbprint, std::string_view account_url) {
+  if (d.empty() || d.size() > 253) return fail(Errc::invalid_argument, "the hashed domain must be 1 to 253 octets");
+  if (d != "*" && !std::all_of(d.begin(), d.end(), [](unsigned char c) {
+        return std::islower(c) || std::isdigit(c) || c == '-' || c == '.' || c == '_';
+      }))
+    return fail(Errc::invalid_argument, "the hashed domain '" + std::string(d) + "' is not a lowercase A-label");
+  if (d.back() == '.') return fail(Errc::invalid_argument, "the hashed domain must not end in a dot");
+  if (thumbprint.size() != 43) return fail(Errc::invalid_argument, "the account key thumbprint must be 43 characters");
+  if (account_url.empty()) return fail(Errc::invalid_argument, "the hash needs the account URL");
+  std::string input;
+  input.reserve(1 + d.size() + thumbprint.size() + account_url.size());
+  input += static_cast<char>(static_cast<unsigned char>(d.size()));
+  input += d;
+  input += thumbprint;
+  input += account_url;
+  return base64url_encode(sha256(input));
+}
+
+Result<std::string> account_uri_for(const AccountBinding& b, std::string_view d) {
+  if (b.account_url.empty()) return fail(Errc::invalid_argument, "the record needs the account URL");
+  if (b.revision == Revision::draft01) return b.account_url;
+  if (b.hash_prefix.empty()) return fail(Errc::invalid_argument, "a draft -02 record needs the CA's accountHashPrefix");
+  auto h = account_hash(b.bind == Bind::any ? std::string_view("*") : d, b.thumbprint, b.account_url);
+  if (!h) return fail(h.error());
+  return b.hash_prefix + "sha-256/" + *h;
+}
+
+std::string validation_domain(std::string_view record_name) {
+  std::string prefix = std::string(label) + ".";
+  if (record_name.substr(0, prefix.size()) == prefix) record_name.remove_prefix(prefix.size());
+  if (!record_name.empty() && record_name.back() == '.') record_name.remove_suffix(1);
+  return lower(std::string(record_name));
 }
 
 Result<std::string> build_value(const RecordParams& p) {
@@ -150,7 +237,7 @@ Result<ParsedValue> parse_value(std::string_view value) {
 }
 
 Result<std::vector<RequiredRecord>> required_records(const std::vector<Identifier>& ids, const std::string& issuer,
-                                                     const std::string& account_uri, PolicyMode mode,
+                                                     const AccountBinding& binding, PolicyMode mode,
                                                      std::optional<std::int64_t> persist_until) {
   std::vector<RequiredRecord> out;
   for (const auto& id : ids) {
@@ -161,7 +248,9 @@ Result<std::vector<RequiredRecord>> required_records(const std::vector<Identifie
     if (it == out.end()) {
       RequiredRecord r;
       r.name = name;
-      r.params = {issuer, account_uri, false, persist_until};
+      auto uri = account_uri_for(binding, validation_domain(name));
+      if (!uri) return fail(uri.error());
+      r.params = {issuer, *uri, false, persist_until};
       out.push_back(std::move(r));
       it = std::prev(out.end());
     }
@@ -206,6 +295,7 @@ std::string to_string(Status s) {
     case Status::missing: return "missing";
     case Status::other_issuers_only: return "other-issuers-only";
     case Status::wrong_account: return "wrong-account";
+    case Status::stale_format: return "stale-format";
     case Status::policy_missing: return "policy-missing";
     case Status::expired: return "expired";
     case Status::malformed: return "malformed";
@@ -216,12 +306,63 @@ std::string to_string(Status s) {
   return "unknown";
 }
 
+namespace {
+
+/// Does a record's accounturi name this account, in the form this CA's revision wants?
+/// ok carries a detail suffix (which hash matched); failures carry the whole reason.
+Evaluation match_account(const std::string& uri, const Expectation& e) {
+  const AccountBinding& b = e.account;
+  if (b.revision == Revision::draft01) {
+    // RFC 3986 §6.2.1 simple string comparison: no case folding, no normalisation.
+    if (uri == b.account_url) return {Status::ok, "", std::nullopt};
+    if (looks_hashed(uri))
+      return {Status::stale_format,
+              "accounturi is a draft -02 hashed value (" + uri + "), but this CA speaks draft -01 and compares the plain "
+              "account URL " + b.account_url,
+              std::nullopt};
+    return {Status::wrong_account,
+            "accounturi is " + uri + " but this account is " + b.account_url +
+                " (stale record after an account change, or another account's record)",
+            std::nullopt};
+  }
+  if (uri == b.account_url)
+    return {Status::stale_format,
+            "accounturi is the plain account URL, but this CA speaks draft -02 and accepts only the hashed value "
+            "(" + b.hash_prefix + "sha-256/...)",
+            std::nullopt};
+  auto try_keys = [&](const std::vector<std::string>& thumbprints) -> std::optional<std::string> {
+    for (const auto& tp : thumbprints)
+      for (std::string_view d : {std::string_view(e.domain), std::string_view("*")}) {
+        auto h = account_hash(d, tp, b.account_url);
+        if (h && uri == b.hash_prefix + "sha-256/" + *h) return std::string(d == "*" ? " (hash of *)" : " (hash of " + e.domain + ")");
+      }
+    return std::nullopt;
+  };
+  if (auto m = try_keys({b.thumbprint})) return {Status::ok, *m, std::nullopt};
+  if (auto m = try_keys(b.earlier_thumbprints))
+    return {Status::ok, *m + ", made with an earlier account key: republish", std::nullopt, true};
+  if (uri.rfind(b.hash_prefix, 0) != 0 && !looks_hashed(uri))
+    return {Status::wrong_account,
+            "accounturi is " + uri + ", which is neither this account's hashed value nor under the CA's "
+            "accountHashPrefix " + b.hash_prefix,
+            std::nullopt};
+  return {Status::wrong_account,
+          "accounturi " + uri + " is a hash, but not of this account (" + b.account_url + ") with its current or an "
+          "earlier key, for " + e.domain + " or *",
+          std::nullopt};
+}
+
+}  // namespace
+
 Evaluation evaluate(const std::vector<std::string>& values, const Expectation& e) {
   if (values.empty()) return {Status::missing, "no TXT record", std::nullopt};
   std::vector<std::string> others;
   std::optional<Evaluation> best;
   auto consider = [&](Evaluation ev) {
-    if (!best || rank(ev.status) < rank(best->status)) best = std::move(ev);
+    // A hash made with the current key beats one made with an earlier key.
+    if (!best || rank(ev.status) < rank(best->status) ||
+        (rank(ev.status) == rank(best->status) && best->earlier_key && !ev.earlier_key))
+      best = std::move(ev);
   };
   const auto now = std::chrono::duration_cast<std::chrono::seconds>(e.now.time_since_epoch()).count();
   for (const auto& v : values) {
@@ -239,12 +380,10 @@ Evaluation evaluate(const std::vector<std::string>& values, const Expectation& e
       consider({Status::malformed, issuer + " record is missing the mandatory accounturi parameter", std::nullopt});
       continue;
     }
-    // RFC 3986 §6.2.1 simple string comparison: no case folding, no normalisation.
-    if (*parsed->account_uri != e.account_uri) {
-      consider({Status::wrong_account,
-                "accounturi is " + *parsed->account_uri + " but this account is " + e.account_uri +
-                    " (stale record after an account change, or another account's record)",
-                parsed->persist_until});
+    auto account = match_account(*parsed->account_uri, e);
+    if (account.status != Status::ok) {
+      account.persist_until = parsed->persist_until;
+      consider(std::move(account));
       continue;
     }
     if (e.wildcard && !parsed->policy_wildcard) {
@@ -258,7 +397,8 @@ Evaluation evaluate(const std::vector<std::string>& values, const Expectation& e
                 parsed->persist_until});
       continue;
     }
-    std::string detail = issuer + " record for this account" + (parsed->policy_wildcard ? " with policy=wildcard" : "");
+    std::string detail = issuer + " record for this account" +
+                         (parsed->policy_wildcard ? " with policy=wildcard" : "") + account.detail;
     if (!parsed->unknown_tags.empty()) {
       std::string tags;
       for (const auto& t : parsed->unknown_tags) tags += (tags.empty() ? "" : ", ") + t;
@@ -268,12 +408,12 @@ Evaluation evaluate(const std::vector<std::string>& values, const Expectation& e
       consider({Status::expiring, detail + "; persistUntil=" + std::to_string(*parsed->persist_until) + " (" +
                                       human_time(*parsed->persist_until) + ") is within " +
                                       std::to_string(e.warn_before.count() / 86400) + " days",
-                parsed->persist_until});
+                parsed->persist_until, account.earlier_key});
       continue;
     }
     if (parsed->persist_until)
       detail += "; persistUntil " + human_time(*parsed->persist_until);
-    consider({Status::ok, detail, parsed->persist_until});
+    consider({Status::ok, detail, parsed->persist_until, account.earlier_key});
   }
   if (best) return *best;
   std::string list;

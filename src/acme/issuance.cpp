@@ -98,6 +98,9 @@ Result<IssueResult> issue_certificate(Client& client, const IssueRequest& reques
   if (!account_key || !client.account_url()) return fail(Errc::invalid_argument, "issuance needs a registered account");
 
   if (cancel_requested()) return fail(Errc::cancelled, "interrupted before ordering");
+  // new_order reads the (cached) directory first; its meta also describes dns-persist-01.
+  auto dir = client.directory();
+  if (!dir) return fail(dir.error());
   auto order = client.new_order(request.identifiers, request.profile, request.replaces);
   if (!order) return fail(order.error());
   spdlog::info("order {} created ({} identifiers, status {})", order->url, order->identifiers.size(), order->status);
@@ -148,6 +151,10 @@ Result<IssueResult> issue_certificate(Client& client, const IssueRequest& reques
     p.ctx.account_uri = *client.account_url();
     p.ctx.challenge_account_uri = p.challenge->account_uri;
     p.ctx.issuer_domain_names = p.challenge->issuer_domain_names;
+    p.ctx.account_thumbprint = account_key->thumbprint();
+    p.ctx.directory_issuer_domain_names = dir->meta.issuer_domain_names;
+    p.ctx.caa_identities = dir->meta.caa_identities;
+    p.ctx.account_hash_prefix = dir->meta.account_hash_prefix;
     pending.push_back(std::move(p));
   }
 

@@ -162,6 +162,8 @@ Result<void> Session::register_token_account(const std::string& uri) {
 Result<void> Session::rollover_to_token(const std::string& uri) {
   auto next = load_token_key(uri);
   if (!next) return fail(next.error());
+  // Draft -02 CAs keep accepting records hashed with the old key: remember it first.
+  if (auto r = store_.add_earlier_thumbprint(ca_id_, account_key_->thumbprint()); !r) return r;
   if (auto r = client_->rollover_key(*next); !r) return fail(r.error());
   previous_key_.emplace(std::move(*account_key_));
   account_key_.emplace(std::move(*next));
@@ -175,6 +177,8 @@ Result<void> Session::rollover_account_key(KeyType type) {
   auto next = PrivateKey::generate(type);
   if (!next) return fail(next.error());
   if (auto r = store_.save_pending_account_key(ca_id_, next->to_pem()); !r) return r;
+  // Draft -02 CAs keep accepting records hashed with the old key: remember it first.
+  if (auto r = store_.add_earlier_thumbprint(ca_id_, account_key_->thumbprint()); !r) return r;
   auto r = client_->rollover_key(*next);
   if (!r) {
     (void)store_.discard_pending_account_key(ca_id_);

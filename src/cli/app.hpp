@@ -55,6 +55,8 @@ class Session {
   [[nodiscard]] Result<void> register_token_account(const std::string& uri);
   /// Where the account key lives: a pkcs11: URI, or empty for a file key.
   std::string key_uri() const { return account_key_ ? account_key_->token_uri() : std::string(); }
+  /// RFC 7638 thumbprint of the loaded account key ("" before ensure_account).
+  std::string account_thumbprint() const { return account_key_ ? account_key_->thumbprint() : std::string(); }
 
  private:
   Session(config::GlobalConfig cfg, std::string state_dir) : config_(std::move(cfg)), store_(std::move(state_dir)) {}

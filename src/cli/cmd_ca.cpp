@@ -1,7 +1,10 @@
 // acmed ca info: what the CA's directory says, and what it was last seen offering.
+#include <spdlog/spdlog.h>
+
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "acmed/app/persist.hpp"
 #include "commands.hpp"
 
 namespace acmed::cli {
@@ -16,6 +19,11 @@ int run_info(const GlobalOptions& g, bool json_out) {
   auto seen = s.store().load_seen_challenges(s.ca());
   std::optional<std::string> last = seen ? *seen : std::nullopt;
   const auto& m = dir->meta;
+  // Which dns-persist-01 draft this CA speaks, remembered per CA like its challenges.
+  auto facts = app::note_ca_facts(s.store(), s.ca(), s.config().ca.directory_url, &m, std::chrono::system_clock::now());
+  if (!facts) return report(facts.error());
+  const std::string revision = persist::revision_id(facts->revision);
+  if (facts->revision_notice) spdlog::warn("{}", *facts->revision_notice);
   if (json_out) {
     nlohmann::json j = {{"directory", s.config().ca.directory_url},
                         {"terms_of_service", m.terms_of_service.value_or("")},
@@ -26,6 +34,8 @@ int run_info(const GlobalOptions& g, bool json_out) {
                         {"renewal_info", dir->renewal_info.value_or("")},
                         {"issuer_domain_names", m.issuer_domain_names},
                         {"account_hash_prefix", m.account_hash_prefix.value_or("")},
+                        {"dns_persist_revision", revision},
+                        {"dns_persist_revision_notice", facts->revision_notice.value_or("")},
                         {"challenges_last_seen", last.value_or("")}};
     std::cout << j.dump(2) << "\n";
     return exit_ok;
@@ -42,6 +52,11 @@ int run_info(const GlobalOptions& g, bool json_out) {
             << "ARI (renewalInfo): " << dir->renewal_info.value_or("(not offered)") << "\n"
             << "caaIdentities (dns-persist-01 issuer names, a hint): " << list(m.caa_identities) << "\n";
   for (const auto& [name, desc] : m.profiles) std::cout << "profile " << name << ": " << desc << "\n";
+  std::cout << "dns-persist-01 record format: draft " << persist::to_string(facts->revision)
+            << (facts->revision == persist::Revision::draft02
+                    ? " (meta.accountHashPrefix is served: records carry a hashed accounturi)"
+                    : " (no meta.accountHashPrefix: records carry the plain account URL)")
+            << "\n";
   if (!m.issuer_domain_names.empty() || m.account_hash_prefix)
     std::cout << "dns-persist draft -02 meta: issuerDomainNames " << list(m.issuer_domain_names)
               << ", accountHashPrefix " << m.account_hash_prefix.value_or("(none)") << "\n";

@@ -13,12 +13,13 @@
 
 #include "acmed/core/files.hpp"
 #include "acmed/persist/records.hpp"
+#include "acmed/solvers/dns_persist01.hpp"
 #include "commands.hpp"
+#include "persist_view.hpp"
 #include "obtain.hpp"
 
 namespace acmed::cli {
 
-nlohmann::json persist_health(const GlobalOptions& g, const std::string& name, bool& failed, bool& warned);
 
 namespace {
 
@@ -72,7 +73,14 @@ Result<void> write_preserving_mode(const std::string& path, const std::string& t
   return write_file_atomic(path, text, mode);
 }
 
-int to_persist(const GlobalOptions& g, const std::string& name, const std::string& issuer, bool json_out) {
+int to_persist(const GlobalOptions& g, const std::string& name, const std::string& issuer,
+               const std::string& persist_until, bool json_out) {
+  // The value goes into YAML as a plain scalar: accept only what the setting accepts.
+  if (!persist_until.empty()) {
+    ConfigValue section = ConfigValue::make_map("--persist-until");
+    section.map["persist_until"] = ConfigValue::make_scalar(persist_until, "--persist-until");
+    if (auto r = solver::read_persist_settings(section, std::chrono::system_clock::now()); !r) return report(r.error());
+  }
   const std::string path = g.config_dir + "/certs.d/" + name + ".yaml";
   auto cert = config::load_certificate(path);
   if (!cert) return report(cert.error());
@@ -103,6 +111,7 @@ int to_persist(const GlobalOptions& g, const std::string& name, const std::strin
   std::vector<std::string> out(lines.begin(), lines.begin() + static_cast<long>(line));
   out.push_back(pad + "- type: dns-persist-01  " + std::string(added_marker) + " (was dns-01, kept below)");
   if (!issuer.empty()) out.push_back(pad + "  issuer: " + issuer);
+  if (!persist_until.empty()) out.push_back(pad + "  persist_until: \"" + persist_until + "\"");
   if (!it->domains.empty()) {
     std::string d;
     for (const auto& x : it->domains) d += (d.empty() ? "" : ", ") + x;
@@ -219,12 +228,16 @@ void add_migrate_command(CLI::App& app, GlobalOptions& g, int& rc) {
   auto name = std::make_shared<std::string>();
   auto to = std::make_shared<std::string>();
   auto issuer = std::make_shared<std::string>();
+  auto persist_until = std::make_shared<std::string>();
   auto* cmd = app.add_subcommand("migrate", "Switch a certificate between dns-01 and dns-persist-01 (reversible)");
   cmd->add_option("name", *name, "certificate name")->required();
   cmd->add_option("--to", *to, "dns-persist-01 or dns-01")->required();
   cmd->add_option("--issuer", *issuer, "issuer domain name to put in the dns-persist-01 entry");
-  cmd->callback([&g, &rc, name, to, issuer] {
-    if (*to == "dns-persist-01") rc = to_persist(g, *name, *issuer, false);
+  cmd->add_option("--persist-until", *persist_until,
+                  "persistUntil for the new dns-persist-01 entry: a date (2027-06-01), RFC 3339 time, Unix time or a "
+                  "duration (180d, computed once and kept)");
+  cmd->callback([&g, &rc, name, to, issuer, persist_until] {
+    if (*to == "dns-persist-01") rc = to_persist(g, *name, *issuer, *persist_until, false);
     else if (*to == "dns-01") rc = to_dns01(g, *name);
     else rc = report(Error(Errc::config, "--to must be dns-persist-01 or dns-01"));
   });

@@ -8,6 +8,7 @@
 #include "acmed/persist/records.hpp"
 #include "acmed/solvers/dns_persist01.hpp"
 #include "commands.hpp"
+#include "persist_view.hpp"
 
 namespace acmed::cli {
 namespace {
@@ -18,7 +19,9 @@ struct PersistOptions {
   std::string name;
   std::string format = "zone";
   std::string account_uri;
+  std::string thumbprint;
   std::string issuer;
+  std::string until;  ///< persist roll --until
   bool json_out = false;
   bool warn_exit = false;
   std::uint32_t ttl = 3600;
@@ -28,75 +31,127 @@ std::string utc(std::int64_t t) {
   return format_rfc3339(std::chrono::system_clock::time_point(std::chrono::seconds(t)));
 }
 
-/// Everything `record` and `check` share: the certificate's persist records, resolved.
-struct Plan {
-  std::string certificate;
-  std::string issuer;
-  std::vector<std::string> other_issuers;  ///< offered by the CA, not chosen
-  std::string account_uri;
-  solver::PersistSettings settings;
-  std::vector<persist::RequiredRecord> records;
-};
+PersistRequest request_of(const PersistOptions& o) {
+  PersistRequest r;
+  r.name = o.name;
+  r.account_uri = o.account_uri;
+  r.thumbprint = o.thumbprint;
+  r.issuer = o.issuer;
+  return r;
+}
 
-Result<Plan> make_plan(const GlobalOptions& g, const PersistOptions& o, std::unique_ptr<Session>& session) {
-  auto cert = config::load_certificate(g.config_dir + "/certs.d/" + o.name + ".yaml");
-  if (!cert) return fail(cert.error());
-  Plan plan;
-  plan.certificate = cert->name;
-  std::vector<Identifier> ids;
-  const config::SolverEntry* entry = nullptr;
-  for (const auto& id : cert->identifiers) {
-    // The first solver entry that covers the name decides, as in issuance.
-    for (const auto& s : cert->solvers) {
-      bool covers = s.domains.empty() || std::any_of(s.domains.begin(), s.domains.end(), [&](const std::string& d) {
-                      return name_in_domain(id.authorization_name(), d);
-                    });
-      if (!covers) continue;
-      if (s.type == "dns-persist-01") {
-        ids.push_back(id);
-        if (!entry) entry = &s;
-      }
-      break;
-    }
-  }
-  if (!entry)
-    return fail(Errc::config, cert->source + ": certificate '" + cert->name +
-                                  "' has no dns-persist-01 solver (add '- type: dns-persist-01' under solvers)");
-  auto settings = solver::read_persist_settings(entry->settings, std::chrono::system_clock::now());
+/// Draft -02 §5: before record values go to anyone else, the account must be known to
+/// the CA and valid (POST-as-GET, no redirects followed). A value naming a deactivated
+/// or unknown account would never validate.
+Result<void> require_valid_account(Session& s) {
+  auto acct = s.client().fetch_account();
+  if (!acct)
+    return fail(acct.error().with_context("checking the account " + s.client().account_url().value_or("") +
+                                          " before printing records that name it"));
+  if (acct->status != "valid")
+    return fail(Errc::acme_problem, "the CA reports the account " + s.client().account_url().value_or("") + " as '" +
+                                        acct->status + "': records naming it would never validate. No record was "
+                                        "printed; see 'acmed account register --new'");
+  return {};
+}
+
+}  // namespace
+
+Result<PersistContext> plan_in_session(Session& session, const config::CertificateConfig& cert,
+                                       const PersistRequest& req) {
+  auto names = app::persist_names(cert);
+  if (!names) return fail(names.error());
+  auto settings = solver::read_persist_settings(names->entry->settings, std::chrono::system_clock::now());
   if (!settings) return fail(settings.error());
-  plan.settings = *settings;
 
-  auto s = Session::open(g);
-  if (!s) return fail(s.error());
-  session = std::move(*s);
-  plan.account_uri = o.account_uri;
-  if (plan.account_uri.empty()) {
-    if (auto r = session->ensure_account(false); !r)
+  PersistContext ctx;
+  // The directory says which draft the CA speaks; when it cannot be read, what it said last.
+  auto dir = session.client().directory();
+  if (!dir && !req.allow_cached_ca) return fail(dir.error());
+  auto ca = app::note_ca_facts(session.store(), session.ca(), session.config().ca.directory_url,
+                               dir ? &dir->meta : nullptr, std::chrono::system_clock::now());
+  if (!ca) return fail(ca.error());
+  if (!dir) spdlog::warn("the CA's directory could not be read ({}); using what it said last", dir.error().describe());
+  ctx.ca = *ca;
+  static bool notice_shown = false;
+  if (ctx.ca.revision_notice && !notice_shown) {
+    notice_shown = true;
+    spdlog::warn("{}", *ctx.ca.revision_notice);
+  }
+
+  app::PlanInput in;
+  in.cert = &cert;
+  in.ca = ctx.ca;
+  in.issuer = req.issuer;
+  if (!req.account_uri.empty()) {
+    in.account.url = req.account_uri;
+    in.account.thumbprint = req.thumbprint;
+  } else {
+    if (auto r = session.ensure_account(false); !r)
       return fail(r.error().with_context("the record names the ACME account, so it must exist first "
                                          "(acmed account register), or pass --account-uri"));
-    plan.account_uri = *session->client().account_url();
+    in.account.url = *session.client().account_url();
+    in.account.thumbprint = session.account_thumbprint();
+    auto earlier = session.store().load_earlier_thumbprints(session.ca());
+    if (!earlier) return fail(earlier.error());
+    in.account.earlier_thumbprints = *earlier;
   }
-  plan.issuer = !o.issuer.empty() ? o.issuer : plan.settings.issuer.value_or("");
-  if (plan.issuer.empty()) {
-    // meta.caaIdentities is only a hint (the challenge is authoritative), but it is what
-    // CAs publish today as their issuer domain names.
-    auto dir = session->client().directory();
-    if (!dir) return fail(dir.error());
-    // The -02 candidate's meta.issuerDomainNames is authoritative where served; caaIdentities a hint.
-    auto ids_sorted = dir->meta.issuer_domain_names.empty() ? dir->meta.caa_identities : dir->meta.issuer_domain_names;
-    std::sort(ids_sorted.begin(), ids_sorted.end());
-    if (ids_sorted.empty())
-      return fail(Errc::config, "the CA's directory lists no caaIdentities; set 'issuer' in the dns-persist-01 solver "
-                                "or pass --issuer");
-    plan.issuer = ids_sorted.front();
-    plan.other_issuers.assign(ids_sorted.begin() + 1, ids_sorted.end());
-  }
-  auto recs = persist::required_records(ids, plan.issuer, plan.account_uri, plan.settings.policy,
-                                        plan.settings.persist_until);
-  if (!recs) return fail(recs.error());
-  plan.records = std::move(*recs);
-  return plan;
+  auto until = app::anchored_persist_until(session.store(), cert.name, *settings);
+  if (!until) return fail(until.error());
+  in.persist_until = *until;
+  auto plan = app::plan_persist(in);
+  if (!plan) return fail(plan.error());
+  ctx.plan = std::move(*plan);
+  return ctx;
 }
+
+Result<PersistContext> open_persist(const GlobalOptions& g, const PersistRequest& req) {
+  auto cert = config::load_certificate(g.config_dir + "/certs.d/" + req.name + ".yaml");
+  if (!cert) return fail(cert.error());
+  auto s = Session::open(g);
+  if (!s) return fail(s.error());
+  auto ctx = plan_in_session(**s, *cert, req);
+  if (!ctx) return fail(ctx.error());
+  ctx->session = std::move(*s);
+  return ctx;
+}
+
+Result<void> persist_preorder_check(Session& session, const config::CertificateConfig& cert, bool force) {
+  PersistRequest req;
+  req.name = cert.name;
+  req.allow_cached_ca = false;  // issuing needs the CA anyway
+  auto ctx = plan_in_session(session, cert, req);
+  if (!ctx) return fail(ctx.error());
+  auto resolver = session.resolver();
+  if (!resolver) return fail(resolver.error());
+  const auto now = std::chrono::system_clock::now();
+  const auto soon = std::chrono::duration_cast<std::chrono::seconds>((now + std::chrono::minutes(10)).time_since_epoch()).count();
+  auto health = app::check_persist(**resolver, ctx->plan, now);
+  std::string problems;
+  for (const auto& h : health.records) {
+    auto st = h.check.status;
+    bool too_close = st == persist::Status::expiring &&
+                     std::all_of(h.check.servers.begin(), h.check.servers.end(), [&](const persist::ServerResult& s) {
+                       return s.evaluation.persist_until && *s.evaluation.persist_until < soon;
+                     });
+    if (st == persist::Status::expired || st == persist::Status::stale_format || too_close) {
+      problems += "\n  - " + h.record.name + ": " + (too_close ? std::string("expired") : persist::to_string(st)) + ": " +
+                  h.check.summary + (too_close ? " (less than 10 minutes left)" : "") +
+                  "\n    publish: " + persist::zone_file_line(h.record.name, h.record.value, 3600);
+    } else if (h.check.status == persist::Status::expiring) {
+      spdlog::warn("[dns-persist-01] {}: {}", h.record.name, h.check.summary);
+    }
+  }
+  if (problems.empty()) return {};
+  std::string msg = "no order was placed for '" + cert.name + "': the CA would refuse these records" + problems;
+  if (force) {
+    spdlog::warn("{} (--force: ordering anyway)", msg);
+    return {};
+  }
+  return fail(Errc::solver, msg);
+}
+
+namespace {
 
 json record_json(const persist::RequiredRecord& r) {
   json j = {{"name", r.name},
@@ -123,21 +178,44 @@ std::string tf_name(std::string s) {
   return s;
 }
 
-int run_record(const GlobalOptions& g, const PersistOptions& o, std::ostream& out_stream = std::cout) {
-  std::unique_ptr<Session> session;
-  auto plan = make_plan(g, o, session);
-  if (!plan) return report(plan.error());
+json plan_json(const PersistContext& ctx) {
+  const auto& plan = ctx.plan;
+  json out = {{"certificate", plan.certificate},
+              {"issuer", plan.issuer},
+              {"account_uri", plan.binding.account_url},
+              {"revision", persist::revision_id(plan.revision)},
+              {"other_issuers", plan.other_issuers},
+              {"records", json::array()}};
+  if (plan.revision == persist::Revision::draft02) {
+    out["account_hash_prefix"] = plan.binding.hash_prefix;
+    out["bind"] = plan.binding.bind == persist::Bind::any ? "any" : "name";
+  }
+  if (ctx.ca.revision_notice) out["ca_revision_notice"] = *ctx.ca.revision_notice;
+  for (const auto& r : plan.records) out["records"].push_back(record_json(r));
+  return out;
+}
+
+/// `verify_account`: the -02 rule for values handed to another party (persist record).
+int run_record(const GlobalOptions& g, const PersistOptions& o, std::ostream& out_stream = std::cout,
+               bool verify_account = true) {
+  auto ctx = open_persist(g, request_of(o));
+  if (!ctx) return report(ctx.error());
+  const app::PersistPlan* plan = &ctx->plan;
+  if (verify_account && o.account_uri.empty())
+    if (auto r = require_valid_account(*ctx->session); !r) return report(r.error());
   std::ostream& cout_ = out_stream;
   if (o.format == "json" || o.json_out) {
-    json out = {{"certificate", plan->certificate}, {"issuer", plan->issuer}, {"account_uri", plan->account_uri},
-                {"other_issuers", plan->other_issuers}, {"records", json::array()}};
-    for (const auto& r : plan->records) out["records"].push_back(record_json(r));
-    cout_ << out.dump(2) << "\n";
+    cout_ << plan_json(*ctx).dump(2) << "\n";
     return exit_ok;
   }
+  auto session = std::move(ctx->session);
   if (o.format == "zone") {
     cout_ << "; DNS-PERSIST-01 records for certificate '" << plan->certificate << "'\n"
-              << "; issuer " << plan->issuer << ", account " << plan->account_uri << "\n";
+          << "; issuer " << plan->issuer << ", account " << plan->binding.account_url << "\n";
+    if (plan->revision == persist::Revision::draft02)
+      cout_ << "; the CA speaks draft -02: accounturi is a hash of "
+            << (plan->binding.bind == persist::Bind::any ? "\"*\" (one value serves every name)" : "each record's own name")
+            << ", the account key's thumbprint and the account URL\n";
     if (!plan->other_issuers.empty()) {
       std::string others;
       for (const auto& i : plan->other_issuers) others += (others.empty() ? "" : ", ") + i;
@@ -198,110 +276,133 @@ int run_record(const GlobalOptions& g, const PersistOptions& o, std::ostream& ou
   return report(Error(Errc::config, "unknown format '" + o.format + "' (zone, json, terraform, octodns)"));
 }
 
-int run_check(const GlobalOptions& g, const PersistOptions& o) {
-  std::unique_ptr<Session> session;
-  auto plan = make_plan(g, o, session);
-  if (!plan) return report(plan.error());
-  auto resolver = session->resolver();
-  if (!resolver) return report(resolver.error());
-  bool failed = false, warned = false;
-  json out = {{"certificate", plan->certificate}, {"issuer", plan->issuer}, {"account_uri", plan->account_uri},
-              {"records", json::array()}};
-  for (const auto& r : plan->records) {
-    persist::Expectation e;
-    e.issuers = {plan->issuer};
-    e.account_uri = plan->account_uri;
-    e.wildcard = std::any_of(r.covers.begin(), r.covers.end(), [](const std::string& c) { return c.rfind("*.", 0) == 0; });
-    e.warn_before = plan->settings.warn_before;
-    auto check = persist::check_record(**resolver, r.name, e);
-    failed |= !persist::passes(check.status);
-    warned |= check.status == persist::Status::expiring;
+json health_json(const app::PersistHealth& health) {
+  json out = json::array();
+  for (const auto& h : health.records) {
     json servers = json::array();
-    for (const auto& s : check.servers)
-      servers.push_back({{"server", s.server}, {"status", persist::to_string(s.evaluation.status)},
-                         {"detail", s.evaluation.detail}, {"values", s.values}});
-    out["records"].push_back({{"name", r.name}, {"expected", r.value}, {"status", persist::to_string(check.status)},
-                              {"summary", check.summary}, {"cnames", check.cnames},
-                              {"dnssec", dns::to_string(check.dnssec)}, {"servers", servers}});
-    if (!o.json_out) {
-      std::cout << r.name << ": " << persist::to_string(check.status) << "\n";
-      for (const auto& c : check.cnames) std::cout << "  CNAME -> " << c << "\n";
-      for (const auto& s : check.servers)
+    for (const auto& sv : h.check.servers) {
+      json sj = {{"server", sv.server}, {"status", persist::to_string(sv.evaluation.status)},
+                 {"detail", sv.evaluation.detail}, {"values", sv.values}};
+      if (sv.evaluation.persist_until) sj["persist_until"] = *sv.evaluation.persist_until;
+      servers.push_back(sj);
+    }
+    out.push_back({{"name", h.record.name}, {"expected", h.record.value}, {"status", persist::to_string(h.check.status)},
+                   {"summary", h.check.summary}, {"cnames", h.check.cnames}, {"dnssec", dns::to_string(h.check.dnssec)},
+                   {"republish", h.earlier_key || h.check.status == persist::Status::stale_format},
+                   {"earlier_key", h.earlier_key}, {"servers", servers}});
+  }
+  return out;
+}
+
+int run_check(const GlobalOptions& g, const PersistOptions& o) {
+  auto ctx = open_persist(g, request_of(o));
+  if (!ctx) return report(ctx.error());
+  auto resolver = ctx->session->resolver();
+  if (!resolver) return report(resolver.error());
+  const auto& plan = ctx->plan;
+  auto health = app::check_persist(**resolver, plan, std::chrono::system_clock::now());
+  if (o.json_out) {
+    json out = {{"certificate", plan.certificate}, {"issuer", plan.issuer}, {"account_uri", plan.binding.account_url},
+                {"revision", persist::revision_id(plan.revision)}, {"records", health_json(health)}};
+    if (ctx->ca.revision_notice) out["ca_revision_notice"] = *ctx->ca.revision_notice;
+    std::cout << out.dump(2) << "\n";
+  } else {
+    for (const auto& h : health.records) {
+      std::cout << h.record.name << ": " << persist::to_string(h.check.status) << "\n";
+      for (const auto& c : h.check.cnames) std::cout << "  CNAME -> " << c << "\n";
+      for (const auto& s : h.check.servers)
         std::cout << "  " << s.server << ": " << persist::to_string(s.evaluation.status) << ": " << s.evaluation.detail
                   << "\n";
-      if (check.dnssec != dns::DnssecStatus::unchecked) std::cout << "  DNSSEC: " << dns::to_string(check.dnssec) << "\n";
-      if (!persist::passes(check.status))
-        std::cout << "  fix: publish " << persist::zone_file_line(r.name, r.value, o.ttl) << "\n";
+      if (h.check.dnssec != dns::DnssecStatus::unchecked) std::cout << "  DNSSEC: " << dns::to_string(h.check.dnssec) << "\n";
+      if (!persist::passes(h.check.status))
+        std::cout << "  fix: publish " << persist::zone_file_line(h.record.name, h.record.value, o.ttl) << "\n";
+      else if (h.earlier_key)
+        std::cout << "  republish (made with an earlier account key; valid until the account is deactivated): "
+                  << persist::zone_file_line(h.record.name, h.record.value, o.ttl) << "\n";
     }
   }
-  if (o.json_out) std::cout << out.dump(2) << "\n";
-  if (failed) return exit_failure;
-  if (warned && o.warn_exit) return exit_warning;
+  if (health.failed) return exit_failure;
+  if (health.warned && o.warn_exit) return exit_warning;
+  return exit_ok;
+}
+
+/// acmed persist roll NAME --until DATE: moves the anchored persistUntil and prints the
+/// roll-forward (publish the new value next to the old one, check, remove the old one).
+int run_roll(const GlobalOptions& g, const PersistOptions& o) {
+  auto old_ctx = open_persist(g, request_of(o));
+  if (!old_ctx) return report(old_ctx.error());
+  ConfigValue v = ConfigValue::make_scalar(o.until, "--until");
+  ConfigValue section = ConfigValue::make_map("--until");
+  section.map["persist_until"] = v;
+  auto parsed = solver::read_persist_settings(section, std::chrono::system_clock::now());
+  if (!parsed) return report(parsed.error());
+  const std::int64_t until = *parsed->persist_until;
+  const auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  if (until <= now) return report(Error(Errc::config, "--until " + o.until + " is in the past"));
+  if (auto r = require_valid_account(*old_ctx->session); !r) return report(r.error());
+  if (auto r = app::roll_persist_until(old_ctx->session->store(), old_ctx->plan.certificate, old_ctx->plan.settings, until);
+      !r)
+    return report(r.error());
+  auto new_ctx = open_persist(g, request_of(o));
+  if (!new_ctx) return report(new_ctx.error());
+  std::cout << "; persistUntil for '" << o.name << "' moves to " << until << " (" << utc(until) << ")\n"
+            << "; acmed keeps this value (state/renewal/" << o.name << ") until the configured persist_until changes.\n"
+            << "; Roll forward without a gap:\n"
+            << ";  1. publish each NEW record next to the old one (both may exist at once);\n"
+            << ";  2. run 'acmed persist check " << o.name << "' until every record is ok;\n"
+            << ";  3. remove the OLD record.\n";
+  for (std::size_t i = 0; i < new_ctx->plan.records.size(); ++i) {
+    const auto& n = new_ctx->plan.records[i];
+    std::cout << ";\n; NEW: " << persist::zone_file_line(n.name, n.value, o.ttl) << "\n";
+    if (i < old_ctx->plan.records.size() && old_ctx->plan.records[i].value != n.value)
+      std::cout << "; OLD (remove after step 2): " << persist::zone_file_line(n.name, old_ctx->plan.records[i].value, o.ttl)
+                << "\n";
+  }
   return exit_ok;
 }
 
 }  // namespace
 
 json persist_health(const GlobalOptions& g, const std::string& name, bool& failed, bool& warned) {
-  PersistOptions o;
-  o.name = name;
-  std::unique_ptr<Session> session;
-  auto plan = make_plan(g, o, session);
-  if (!plan) {
+  PersistRequest req;
+  req.name = name;
+  auto ctx = open_persist(g, req);
+  if (!ctx) {
     failed = true;
-    return json::array({{{"name", "(all)"}, {"status", "error"}, {"summary", plan.error().describe()}}});
+    return json::array({{{"name", "(all)"}, {"status", "error"}, {"summary", ctx.error().describe()}}});
   }
-  auto resolver = session->resolver();
-  json out = json::array();
-  for (const auto& r : plan->records) {
-    if (!resolver) {
-      failed = true;
+  auto resolver = ctx->session->resolver();
+  if (!resolver) {
+    failed = true;
+    json out = json::array();
+    for (const auto& r : ctx->plan.records)
       out.push_back({{"name", r.name}, {"status", "lookup-failed"}, {"summary", resolver.error().describe()}});
-      continue;
-    }
-    persist::Expectation e;
-    e.issuers = {plan->issuer};
-    e.account_uri = plan->account_uri;
-    e.wildcard = r.params.policy_wildcard &&
-                 std::any_of(r.covers.begin(), r.covers.end(), [](const std::string& c) { return c.rfind("*.", 0) == 0; });
-    e.warn_before = plan->settings.warn_before;
-    auto check = persist::check_record(**resolver, r.name, e);
-    failed |= !persist::passes(check.status);
-    warned |= check.status == persist::Status::expiring;
-    json servers = json::array();
-    for (const auto& sv : check.servers) {
-      json sj = {{"server", sv.server}, {"status", persist::to_string(sv.evaluation.status)},
-                 {"detail", sv.evaluation.detail}, {"values", sv.values}};
-      if (sv.evaluation.persist_until) sj["persist_until"] = *sv.evaluation.persist_until;
-      servers.push_back(sj);
-    }
-    out.push_back({{"name", r.name}, {"expected", r.value}, {"status", persist::to_string(check.status)},
-                   {"summary", check.summary}, {"dnssec", dns::to_string(check.dnssec)}, {"cnames", check.cnames},
-                   {"servers", servers}});
+    return out;
   }
-  return out;
+  auto health = app::check_persist(**resolver, ctx->plan, std::chrono::system_clock::now());
+  failed |= health.failed;
+  warned |= health.warned;
+  return health_json(health);
 }
 
 json persist_records_json(const GlobalOptions& g, const std::string& name, std::string& error) {
-  PersistOptions o;
-  o.name = name;
-  std::unique_ptr<Session> session;
-  auto plan = make_plan(g, o, session);
-  if (!plan) {
-    error = plan.error().describe();
+  PersistRequest req;
+  req.name = name;
+  auto ctx = open_persist(g, req);
+  if (!ctx) {
+    error = ctx.error().describe();
     return nullptr;
   }
-  json out = {{"certificate", plan->certificate}, {"issuer", plan->issuer}, {"account_uri", plan->account_uri},
-              {"other_issuers", plan->other_issuers}, {"records", json::array()}};
-  for (const auto& r : plan->records) out["records"].push_back(record_json(r));
-  return out;
+  return plan_json(*ctx);
 }
 
 int persist_records_text(const GlobalOptions& g, const std::string& name, const std::string& format, std::ostream& out) {
   PersistOptions o;
   o.name = name;
   o.format = format;
-  return run_record(g, o, out);
+  // The status page shows the values the operator asked for; the account check belongs
+  // to 'persist record' (it costs a request per page view).
+  return run_record(g, o, out, false);
 }
 
 void add_persist_command(CLI::App& app, GlobalOptions& g, int& rc) {
@@ -312,6 +413,7 @@ void add_persist_command(CLI::App& app, GlobalOptions& g, int& rc) {
   record->add_option("name", o->name, "certificate name (certs.d/NAME.yaml)")->required();
   record->add_option("--format", o->format, "zone (default), json, terraform, octodns");
   record->add_option("--account-uri", o->account_uri, "account URL to put in the record (default: the stored account)");
+  record->add_option("--thumbprint", o->thumbprint, "with --account-uri on a draft -02 CA: that account key's RFC 7638 thumbprint");
   record->add_option("--issuer", o->issuer, "issuer domain name (default: config 'issuer', else the CA's caaIdentities)");
   record->add_option("--ttl", o->ttl, "TTL to suggest (default 3600)");
   record->add_flag("--json", o->json_out, "same as --format json");
@@ -323,6 +425,7 @@ void add_persist_command(CLI::App& app, GlobalOptions& g, int& rc) {
   auto* check = cmd->add_subcommand("check", "Verify certificate NAME's records on every authoritative server (read-only)");
   check->add_option("name", o->name, "certificate name (certs.d/NAME.yaml)")->required();
   check->add_option("--account-uri", o->account_uri, "account URL the records must name (default: the stored account)");
+  check->add_option("--thumbprint", o->thumbprint, "with --account-uri on a draft -02 CA: that account key's RFC 7638 thumbprint");
   check->add_option("--issuer", o->issuer, "issuer domain name to look for");
   check->add_flag("--json", o->json_out, "machine-readable output");
   check->add_flag("--warn-exit", o->warn_exit, "exit 3 when a record's persistUntil is within the warning window");
@@ -330,6 +433,13 @@ void add_persist_command(CLI::App& app, GlobalOptions& g, int& rc) {
     o->json_out |= g.json;
     rc = run_check(g, *o);
   });
+
+  auto* roll = cmd->add_subcommand("roll", "Move certificate NAME's persistUntil and print the roll-forward steps");
+  roll->add_option("name", o->name, "certificate name (certs.d/NAME.yaml)")->required();
+  roll->add_option("--until", o->until, "new persistUntil: a date (2027-06-01), RFC 3339 time, Unix time or duration (180d)")
+      ->required();
+  roll->add_option("--ttl", o->ttl, "TTL to suggest (default 3600)");
+  roll->callback([&g, &rc, o] { rc = run_roll(g, *o); });
 }
 
 }  // namespace acmed::cli

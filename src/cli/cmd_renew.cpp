@@ -16,7 +16,6 @@
 
 namespace acmed::cli {
 
-std::string metrics_text(const GlobalOptions& g, bool live_persist);
 
 namespace {
 

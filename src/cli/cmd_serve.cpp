@@ -14,15 +14,12 @@
 #include "acmed/core/version.hpp"
 #include "acmed/status/http_server.hpp"
 #include "commands.hpp"
+#include "persist_view.hpp"
 #include "obtain.hpp"
 
 namespace acmed::cli {
 
-nlohmann::json persist_health(const GlobalOptions& g, const std::string& name, bool& failed, bool& warned);
-nlohmann::json persist_records_json(const GlobalOptions& g, const std::string& name, std::string& error);
-int persist_records_text(const GlobalOptions& g, const std::string& name, const std::string& format, std::ostream& out);
 nlohmann::json certificate_json(const GlobalOptions& g, const std::string& name);
-std::string metrics_text(const GlobalOptions& g, bool live_persist);
 
 namespace {
 
@@ -87,6 +84,8 @@ json certificate_detail(const GlobalOptions& g, const std::string& name, bool li
     json recs = persist_records_json(g, name, err);
     if (recs.is_null()) warnings.push_back("records cannot be generated: " + err);
     else c["records"] = recs["records"];
+    if (!recs.is_null() && recs.contains("ca_revision_notice"))
+      warnings.push_back("affected by a CA draft change: " + recs["ca_revision_notice"].get<std::string>());
     if (live) {
       bool failed = false, warned = false;
       json health = persist_health(g, name, failed, warned);
@@ -94,6 +93,8 @@ json certificate_detail(const GlobalOptions& g, const std::string& name, bool li
       for (const auto& h : health) {
         std::string st = h.value("status", "");
         if (st != "ok") warnings.push_back(h.value("name", "") + ": " + st + ": " + h.value("summary", ""));
+        else if (h.value("republish", false))
+          warnings.push_back(h.value("name", "") + ": republish: " + h.value("summary", ""));
       }
     }
   }

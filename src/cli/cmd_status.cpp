@@ -10,13 +10,10 @@
 #include "acmed/solver/registry.hpp"
 #include "builtin_solvers.hpp"
 #include "commands.hpp"
+#include "persist_view.hpp"
 #include "obtain.hpp"
 
 namespace acmed::cli {
-
-// Defined in cmd_persist.cpp: the read-only record check of one certificate.
-nlohmann::json persist_health(const GlobalOptions& g, const std::string& name, bool& failed, bool& warned);
-std::string metrics_text(const GlobalOptions& g, bool live_persist);
 
 namespace {
 
@@ -120,8 +117,8 @@ int run_list(const GlobalOptions& g, const std::vector<std::string>& only, bool 
       print(v);
       if (j.contains("persist_records"))
         for (const auto& r : j["persist_records"])
-          std::cout << "  persist record " << r.value("name", "") << ": " << r.value("status", "") << " ("
-                    << r.value("summary", "") << ")\n";
+          std::cout << "  persist record " << r.value("name", "") << ": " << r.value("status", "")
+                    << (r.value("republish", false) ? " REPUBLISH" : "") << " (" << r.value("summary", "") << ")\n";
     }
   }
   if (json_out) std::cout << json{{"certificates", out}}.dump(2) << "\n";
@@ -262,7 +259,7 @@ std::string metrics_text(const GlobalOptions& g, bool live_persist) {
   metric("acmed_next_due_seconds", "The earliest time any certificate needs work (Unix time).", "gauge");
   if (next) out += "acmed_next_due_seconds " + secs(*next) + "\n";
   if (live_persist) {
-    std::string ok_lines, until_lines;
+    std::string ok_lines, until_lines, republish_lines;
     for (const auto& v : views) {
       if (std::find(v.solvers.begin(), v.solvers.end(), "dns-persist-01") == v.solvers.end()) continue;
       bool failed = false, warned = false;
@@ -271,6 +268,7 @@ std::string metrics_text(const GlobalOptions& g, bool live_persist) {
         std::string lbl = "{name=\"" + label(v.name) + "\",record=\"" + label(r.value("name", "")) + "\"}";
         std::string st = r.value("status", "");
         ok_lines += "acmed_persist_record_ok" + lbl + " " + (st == "ok" || st == "expiring" ? "1" : "0") + "\n";
+        republish_lines += "acmed_persist_record_republish" + lbl + " " + (r.value("republish", false) ? "1" : "0") + "\n";
         if (r.contains("servers"))
           for (const auto& sv : r["servers"])
             if (sv.contains("persist_until")) {
@@ -283,6 +281,11 @@ std::string metrics_text(const GlobalOptions& g, bool live_persist) {
     out += ok_lines;
     metric("acmed_persist_until_seconds", "persistUntil of the record that authorizes the account (Unix time).", "gauge");
     out += until_lines;
+    metric("acmed_persist_record_republish",
+           "1 when the record must be republished: in the CA's other draft format (stale-format), or hashed with an "
+           "earlier account key.",
+           "gauge");
+    out += republish_lines;
   }
   return out;
 }

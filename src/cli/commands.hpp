@@ -20,4 +20,8 @@ void add_status_commands(CLI::App& app, GlobalOptions& opts, int& rc);
 void add_migrate_command(CLI::App& app, GlobalOptions& opts, int& rc);
 void add_serve_command(CLI::App& app, GlobalOptions& opts, int& rc);
 
+/// Prometheus text for every certificate (cmd_status.cpp); with `live_persist` the
+/// DNS-PERSIST-01 records are checked live.
+std::string metrics_text(const GlobalOptions& g, bool live_persist);
+
 }  // namespace acmed::cli

@@ -6,10 +6,12 @@
 #include <filesystem>
 
 #include "acmed/acme/issuance.hpp"
+#include "acmed/app/persist.hpp"
 #include "acmed/core/files.hpp"
 #include "acmed/solver/registry.hpp"
 #include "acmed/solvers/process.hpp"
 #include "builtin_solvers.hpp"
+#include "persist_view.hpp"
 
 namespace acmed::cli {
 
@@ -27,6 +29,8 @@ Result<Obtained> obtain(Session& s, const GlobalOptions& g, const config::Certif
   req.profile = cert.profile;
   req.preferred_chain = cert.preferred_chain;
   req.replaces = o.replaces;
+  // Every solver section is checked before anything touches the CA or the account.
+  std::vector<std::pair<const solver::SolverFactory*, solver::SolverConfig>> configs;
   for (const auto& entry : cert.solvers) {
     const solver::SolverFactory* f = registry.find(entry.type);
     if (!f) {
@@ -36,18 +40,17 @@ Result<Obtained> obtain(Session& s, const GlobalOptions& g, const config::Certif
                                     "' is not available in this build (available: " + known + ")");
     }
     solver::SolverConfig sc{entry.type, entry.settings};
-    if (o.force_persist && entry.type == "dns-persist-01") sc.settings.map["force"] = ConfigValue::make_scalar("true", "--force");
     if (auto v = f->validate(sc); !v) return fail(v.error());
-    // Only DNS-based solvers get a resolver; nobody gets DNS write access from here.
-    if (entry.type.rfind("dns-", 0) == 0 && !deps.resolver) {
-      auto resolver = s.resolver();
-      if (!resolver) return fail(resolver.error());
-      deps.resolver = *resolver;
+    if (entry.type == "dns-persist-01") {
+      if (o.force_persist) sc.settings.map["force"] = ConfigValue::make_scalar("true", "--force");
+      // The record to suggest carries the anchored persistUntil, not one recomputed today.
+      auto settings = solver::read_persist_settings(entry.settings, std::chrono::system_clock::now());
+      if (!settings) return fail(settings.error());
+      auto until = app::anchored_persist_until(s.store(), cert.name, *settings);
+      if (!until) return fail(until.error());
+      if (*until) sc.settings.map["persist_until"] = ConfigValue::make_scalar(std::to_string(**until), "state");
     }
-    auto inst = f->create(sc, deps);
-    if (!inst) return fail(inst.error());
-    req.solvers.push_back({f->challenge_type_for(sc), entry.domains, inst->get()});
-    instances.push_back(std::move(*inst));
+    configs.emplace_back(f, std::move(sc));
   }
 
   {
@@ -56,6 +59,28 @@ Result<Obtained> obtain(Session& s, const GlobalOptions& g, const config::Certif
     if (!lock) return fail(lock.error());
     if (auto r = s.ensure_account(); !r) return fail(r.error());
   }
+  const bool persist = app::uses_persist(cert);
+  if (persist) {
+    // Draft -02 CAs accept records hashed with the account's earlier keys.
+    auto earlier = s.store().load_earlier_thumbprints(s.ca());
+    if (!earlier) return fail(earlier.error());
+    deps.earlier_account_thumbprints = *earlier;
+  }
+  for (std::size_t i = 0; i < configs.size(); ++i) {
+    const auto& [f, sc] = configs[i];
+    // Only DNS-based solvers get a resolver; nobody gets DNS write access from here.
+    if (sc.type.rfind("dns-", 0) == 0 && !deps.resolver) {
+      auto resolver = s.resolver();
+      if (!resolver) return fail(resolver.error());
+      deps.resolver = *resolver;
+    }
+    auto inst = f->create(sc, deps);
+    if (!inst) return fail(inst.error());
+    req.solvers.push_back({f->challenge_type_for(sc), cert.solvers[i].domains, inst->get()});
+    instances.push_back(std::move(*inst));
+  }
+  if (persist)
+    if (auto r = persist_preorder_check(s, cert, o.force_persist); !r) return fail(r.error());
 
   // Remember what the CA offers: an authorization's challenge list is the only
   // authoritative signal of dns-persist-01 support.
@@ -81,6 +106,21 @@ Result<Obtained> obtain(Session& s, const GlobalOptions& g, const config::Certif
     issued = acme::issue_certificate(s.client(), req, *key);
   }
   if (!issued && issued.error().is_acme("accountDoesNotExist")) {
+    // A new registration means a new account URL: every published _validation-persist
+    // record (and any CAA accounturi pin) would name the old account. Stop instead.
+    auto users = app::persist_certificates(g.config_dir);
+    if (!users.empty()) {
+      std::string list;
+      for (const auto& u : users) list += (list.empty() ? "" : ", ") + u;
+      return fail(Errc::acme_problem,
+                  "the CA no longer knows the account " + s.client().account_url().value_or("?") +
+                      " (accountDoesNotExist). The _validation-persist records of " + list +
+                      " name that account, so acmed did not register a new one (its new URL would make every "
+                      "record, and any CAA accounturi pin, read wrong-account). Two ways out: (1) restore the "
+                      "account's key into " + s.store().account_dir(s.ca()) + "/private_key.pem if it was replaced; "
+                      "or (2) run 'acmed account register --new', which registers a new account and prints the "
+                      "records to republish for every certificate");
+    }
     auto lock = s.store().lock_accounts();
     if (!lock) return fail(lock.error());
     if (auto r = s.recover_account(); !r) return fail(r.error());

@@ -114,6 +114,142 @@ Result<std::optional<std::string>> StateStore::load_seen_challenges(const std::s
   return std::optional<std::string>(s);
 }
 
+namespace {
+
+/// key=value lines (values may hold anything but a newline); unknown keys are ignored
+/// so older and newer acmed share a file.
+std::map<std::string, std::string> parse_kv(const std::string& data) {
+  std::map<std::string, std::string> kv;
+  std::size_t pos = 0;
+  while (pos < data.size()) {
+    auto nl = data.find('\n', pos);
+    std::string line = data.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos);
+    pos = nl == std::string::npos ? data.size() : nl + 1;
+    auto eq = line.find('=');
+    if (eq != std::string::npos) kv[line.substr(0, eq)] = line.substr(eq + 1);
+  }
+  return kv;
+}
+
+std::vector<std::string> split_words(const std::string& s) {
+  std::vector<std::string> out;
+  std::size_t pos = 0;
+  while (pos < s.size()) {
+    auto sp = s.find(' ', pos);
+    std::string w = s.substr(pos, sp == std::string::npos ? std::string::npos : sp - pos);
+    if (!w.empty()) out.push_back(w);
+    if (sp == std::string::npos) break;
+    pos = sp + 1;
+  }
+  return out;
+}
+
+std::string join_words(const std::vector<std::string>& v) {
+  std::string s;
+  for (const auto& w : v) s += (s.empty() ? "" : " ") + w;
+  return s;
+}
+
+std::string one_line(std::string s) {
+  std::replace(s.begin(), s.end(), '\n', ' ');
+  return s;
+}
+
+}  // namespace
+
+Result<void> StateStore::save_ca_facts(const std::string& ca, const CaFacts& f) const {
+  if (auto r = ensure_dir(account_dir(ca), 0700); !r) return r;
+  std::string out = "revision=" + one_line(f.revision) + "\nhash_prefix=" + one_line(f.hash_prefix) +
+                    "\nissuer_domain_names=" + one_line(join_words(f.issuer_domain_names)) +
+                    "\ncaa_identities=" + one_line(join_words(f.caa_identities)) +
+                    "\nprevious_revision=" + one_line(f.previous_revision) + "\n";
+  if (f.changed_at) out += "changed_at=" + std::to_string(*f.changed_at) + "\n";
+  return write_file_atomic(account_dir(ca) + "/dns-persist", out, 0644);
+}
+
+Result<CaFacts> StateStore::load_ca_facts(const std::string& ca) const {
+  CaFacts f;
+  auto data = read_file(account_dir(ca) + "/dns-persist", 64 * 1024);
+  if (!data) {
+    if (data.error().code == Errc::not_found) return f;
+    return fail(data.error());
+  }
+  auto kv = parse_kv(*data);
+  f.revision = kv["revision"];
+  f.hash_prefix = kv["hash_prefix"];
+  f.issuer_domain_names = split_words(kv["issuer_domain_names"]);
+  f.caa_identities = split_words(kv["caa_identities"]);
+  f.previous_revision = kv["previous_revision"];
+  if (auto it = kv.find("changed_at"); it != kv.end() && !it->second.empty() && it->second.size() < 19 &&
+                                        std::all_of(it->second.begin(), it->second.end(), ::isdigit))
+    f.changed_at = std::stoll(it->second);
+  return f;
+}
+
+Result<void> StateStore::add_earlier_thumbprint(const std::string& ca, const std::string& thumbprint) const {
+  auto list = load_earlier_thumbprints(ca);
+  if (!list) return fail(list.error());
+  if (std::find(list->begin(), list->end(), thumbprint) != list->end()) return {};
+  list->push_back(thumbprint);
+  std::string out;
+  for (const auto& t : *list) out += t + "\n";
+  if (auto r = ensure_dir(account_dir(ca), 0700); !r) return r;
+  return write_file_atomic(account_dir(ca) + "/earlier-thumbprints", out, 0644);
+}
+
+Result<std::vector<std::string>> StateStore::load_earlier_thumbprints(const std::string& ca) const {
+  std::vector<std::string> out;
+  auto data = read_file(account_dir(ca) + "/earlier-thumbprints", 256 * 1024);
+  if (!data) {
+    if (data.error().code == Errc::not_found) return out;
+    return fail(data.error());
+  }
+  std::size_t pos = 0;
+  while (pos < data->size()) {
+    auto nl = data->find('\n', pos);
+    std::string line = data->substr(pos, nl == std::string::npos ? std::string::npos : nl - pos);
+    pos = nl == std::string::npos ? data->size() : nl + 1;
+    // An RFC 7638 SHA-256 thumbprint is 43 base64url characters; anything else is not ours.
+    if (line.size() == 43 && std::all_of(line.begin(), line.end(), [](unsigned char c) {
+          return std::isalnum(c) || c == '-' || c == '_';
+        }))
+      out.push_back(line);
+  }
+  return out;
+}
+
+Result<void> StateStore::retire_earlier_thumbprints(const std::string& ca) const {
+  const std::string path = account_dir(ca) + "/earlier-thumbprints";
+  if (!fs::exists(path)) return {};
+  if (::rename(path.c_str(), (path + ".old").c_str()) != 0)
+    return fail(Errc::io, "cannot retire " + path + ": " + errno_text());
+  return {};
+}
+
+Result<std::string> StateStore::retire_account(const std::string& ca) const {
+  const std::string dir = account_dir(ca);
+  if (has_pending_account_key(ca))
+    return fail(Errc::io, dir + "/private_key.next.pem exists: finish or undo the interrupted key rollover first");
+  std::string stamp = format_rfc3339(std::chrono::system_clock::now());
+  std::replace(stamp.begin(), stamp.end(), ':', '-');
+  const std::string target = dir + "/retired-" + stamp;
+  bool moved_any = false;
+  for (const char* f : {"private_key.pem", "account_url", "key_uri", "private_key.old.pem", "earlier-thumbprints",
+                        "key_uri.old"}) {
+    const std::string from = dir + "/" + f;
+    if (!fs::exists(from)) continue;
+    if (!moved_any) {
+      if (auto r = ensure_dir(target, 0700); !r) return fail(r.error());
+      moved_any = true;
+    }
+    if (::rename(from.c_str(), (target + "/" + f).c_str()) != 0)
+      return fail(Errc::io, "cannot move " + from + " to " + target + ": " + errno_text());
+  }
+  if (!moved_any) return std::string();
+  if (auto r = fsync_dir(dir); !r) return fail(r.error());
+  return target;
+}
+
 Result<void> StateStore::save_pending_account_key(const std::string& ca, const Secret& key_pem) const {
   if (has_pending_account_key(ca))
     return fail(Errc::io, account_dir(ca) + "/private_key.next.pem exists: an earlier key rollover was interrupted. "
@@ -315,16 +451,7 @@ Result<RenewalState> StateStore::load_renewal_state(const std::string& name) con
     if (data.error().code == Errc::not_found) return st;
     return fail(data.error());
   }
-  // key=value lines; unknown keys are ignored so older and newer acmed share the file.
-  std::map<std::string, std::string> kv;
-  std::size_t pos = 0;
-  while (pos < data->size()) {
-    auto nl = data->find('\n', pos);
-    std::string line = data->substr(pos, nl == std::string::npos ? std::string::npos : nl - pos);
-    pos = nl == std::string::npos ? data->size() : nl + 1;
-    auto eq = line.find('=');
-    if (eq != std::string::npos) kv[line.substr(0, eq)] = line.substr(eq + 1);
-  }
+  auto kv = parse_kv(*data);
   st.failures = static_cast<int>(opt_int(kv, "failures").value_or(0));
   st.last_success = opt_int(kv, "last_success");
   st.last_failure = opt_int(kv, "last_failure");
@@ -335,6 +462,8 @@ Result<RenewalState> StateStore::load_renewal_state(const std::string& name) con
   st.ari_end = opt_int(kv, "ari_end");
   st.ari_chosen = opt_int(kv, "ari_chosen");
   st.ari_retry_after = opt_int(kv, "ari_retry_after");
+  st.persist_until = opt_int(kv, "persist_until");
+  st.persist_until_spec = kv["persist_until_spec"];
   return st;
 }
 
@@ -356,6 +485,8 @@ Result<void> StateStore::save_renewal_state(const std::string& name, const Renew
   put("ari_end", st.ari_end);
   put("ari_chosen", st.ari_chosen);
   put("ari_retry_after", st.ari_retry_after);
+  put("persist_until", st.persist_until);
+  if (!st.persist_until_spec.empty()) out += "persist_until_spec=" + one_line(st.persist_until_spec) + "\n";
   return write_file_atomic(root_ + "/renewal/" + name, out, 0600);
 }
 

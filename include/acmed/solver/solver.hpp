@@ -41,7 +41,12 @@ struct ChallengeContext {
   std::string key_authorization;  ///< token "." thumbprint (RFC 8555 §8.1); empty without a token
   std::string account_uri;        ///< our account URL
   std::optional<std::string> challenge_account_uri;  ///< "accounturi" the CA put in the challenge, if any
-  std::vector<std::string> issuer_domain_names;      ///< dns-persist-01 issuers, exactly as sent
+  std::vector<std::string> issuer_domain_names;      ///< dns-persist-01 issuers, exactly as sent (C)
+  std::string account_thumbprint;  ///< RFC 7638 thumbprint of the account's current key
+  // From the CA's directory meta, for dns-persist-01:
+  std::vector<std::string> directory_issuer_domain_names;  ///< draft -02 meta.issuerDomainNames (D)
+  std::vector<std::string> caa_identities;                 ///< meta.caaIdentities (I)
+  std::optional<std::string> account_hash_prefix;          ///< draft -02 meta.accountHashPrefix
 };
 
 /// A configured solver instance. present/wait_ready/cleanup are called by the core in that
@@ -70,6 +75,9 @@ struct SolverDeps {
   dns::Resolver* resolver = nullptr;  ///< read-only DNS (may be null for solvers that need none)
   std::string work_dir;               ///< private directory for journals; "" = none
   std::vector<Identifier> certificate_identifiers;  ///< every name of the certificate being issued
+  /// Thumbprints of keys the account had before rollovers (dns-persist-01 draft -02
+  /// records hashed with them still validate).
+  std::vector<std::string> earlier_account_thumbprints;
 };
 
 class SolverFactory {

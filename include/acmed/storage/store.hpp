@@ -45,6 +45,21 @@ struct RenewalState {
   // when to ask again.
   std::string ari_cert_id;
   std::optional<std::int64_t> ari_start, ari_end, ari_chosen, ari_retry_after;
+  // dns-persist-01: a persistUntil configured as a duration, computed once and kept, so
+  // the published value does not change every day. It moves only when the configured
+  // text changes or on request (acmed persist roll).
+  std::optional<std::int64_t> persist_until;
+  std::string persist_until_spec;  ///< the configured text it was computed from
+};
+
+/// What acmed last learned about a CA's dns-persist-01 wire format (accounts/<ca>/dns-persist).
+struct CaFacts {
+  std::string revision;        ///< "01" or "02"; "" when never seen
+  std::string hash_prefix;     ///< draft -02 meta.accountHashPrefix
+  std::vector<std::string> issuer_domain_names;  ///< draft -02 meta.issuerDomainNames
+  std::vector<std::string> caa_identities;       ///< meta.caaIdentities
+  std::string previous_revision;            ///< before the last change ("" = none seen)
+  std::optional<std::int64_t> changed_at;   ///< Unix seconds of the last change
 };
 
 /// An exclusive flock held until destruction.
@@ -85,6 +100,20 @@ class StateStore {
   /// The challenge types the CA last offered, with the time: "2026-11-28T10:00:00Z http-01 dns-01 ...".
   [[nodiscard]] Result<void> save_seen_challenges(const std::string& ca, const std::string& types) const;
   [[nodiscard]] Result<std::optional<std::string>> load_seen_challenges(const std::string& ca) const;
+  /// The CA's dns-persist-01 facts as last seen (empty CaFacts when never seen).
+  [[nodiscard]] Result<void> save_ca_facts(const std::string& ca, const CaFacts& facts) const;
+  [[nodiscard]] Result<CaFacts> load_ca_facts(const std::string& ca) const;
+  /// Thumbprints of the account's keys before each rollover, oldest first: draft -02
+  /// CAs accept records hashed with them until the account is deactivated.
+  [[nodiscard]] Result<void> add_earlier_thumbprint(const std::string& ca, const std::string& thumbprint) const;
+  [[nodiscard]] Result<std::vector<std::string>> load_earlier_thumbprints(const std::string& ca) const;
+  /// A new account (new URL): earlier keys of the old one no longer matter. The file is
+  /// kept as earlier-thumbprints.old.
+  [[nodiscard]] Result<void> retire_earlier_thumbprints(const std::string& ca) const;
+  /// Moves the account's key, URL and key history into accounts/<ca>/retired-<time>/
+  /// (nothing is deleted) so a new account can be registered. Returns that directory,
+  /// or "" when no account was stored.
+  [[nodiscard]] Result<std::string> retire_account(const std::string& ca) const;
 
   /// Key rollover in three steps, so no key is ever lost: the new key is stored as
   /// private_key.next.pem before the CA hears of it; commit moves it into place

@@ -13,6 +13,7 @@ namespace {
 
 using namespace std::chrono;
 const std::string acct = "https://acme-v02.api.letsencrypt.org/acme/acct/1234567890";
+const AccountBinding b01{Revision::draft01, acct};
 
 std::vector<Identifier> ids(std::initializer_list<const char*> names) {
   std::vector<Identifier> out;
@@ -88,7 +89,7 @@ TEST_CASE("validate_issuer_names enforces the draft's client rules", "[persist]"
 }
 
 TEST_CASE("required_records: one record per base name; policy=wildcard exactly for wildcards", "[persist]") {
-  auto recs = required_records(ids({"example.com", "*.example.com", "www.example.com"}), "letsencrypt.org", acct,
+  auto recs = required_records(ids({"example.com", "*.example.com", "www.example.com"}), "letsencrypt.org", b01,
                                PolicyMode::automatic, std::nullopt);
   REQUIRE(recs);
   REQUIRE(recs->size() == 2);
@@ -103,17 +104,18 @@ TEST_CASE("required_records: one record per base name; policy=wildcard exactly f
   CHECK_THAT((*recs)[1].policy_reason, Catch::Contains("no policy=wildcard"));
 
   CHECK(record_name(*Identifier::parse("*.example.com")) == "_validation-persist.example.com");
-  auto forced = required_records(ids({"example.com"}), "letsencrypt.org", acct, PolicyMode::wildcard, 1767225600);
+  auto forced = required_records(ids({"example.com"}), "letsencrypt.org", b01, PolicyMode::wildcard, 1767225600);
   REQUIRE(forced);
   CHECK((*forced)[0].value == "letsencrypt.org; accounturi=" + acct + "; policy=wildcard; persistUntil=1767225600");
-  CHECK_FALSE(required_records(ids({"*.example.com"}), "letsencrypt.org", acct, PolicyMode::none, std::nullopt));
-  CHECK_FALSE(required_records(ids({"192.0.2.1"}), "letsencrypt.org", acct, PolicyMode::automatic, std::nullopt));
+  CHECK_FALSE(required_records(ids({"*.example.com"}), "letsencrypt.org", b01, PolicyMode::none, std::nullopt));
+  CHECK_FALSE(required_records(ids({"192.0.2.1"}), "letsencrypt.org", b01, PolicyMode::automatic, std::nullopt));
 }
 
 Expectation expect(bool wildcard = false) {
   Expectation e;
   e.issuers = {"letsencrypt.org"};
-  e.account_uri = acct;
+  e.account = b01;
+  e.domain = "example.com";
   e.wildcard = wildcard;
   e.now = system_clock::time_point(seconds(1'800'000'000));
   e.warn_before = hours(24 * 30);

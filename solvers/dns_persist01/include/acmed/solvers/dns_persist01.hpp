@@ -10,6 +10,9 @@
 //   policy: auto | wildcard | none   default auto: policy=wildcard exactly for wildcard names
 //   persist_until: 2027-06-01        optional: a date, RFC 3339 time, Unix time, or duration (180d)
 //   warn_before: 30d                 warn when persistUntil is closer than this
+//   bind: name | any                 draft -02 only: hash the record's own name (default), or "*"
+//                                    so one value serves every name (see docs/dns-persist-01.md:
+//                                    "*" lets anyone who sees two records tell they share an account)
 //
 //   registry.add(acmed::solver::make_dns_persist01_factory());
 #pragma once
@@ -27,6 +30,9 @@ struct PersistSettings {
   std::optional<std::string> issuer;
   persist::PolicyMode policy = persist::PolicyMode::automatic;
   std::optional<std::int64_t> persist_until;  ///< Unix seconds (a duration is resolved against now)
+  std::string persist_until_spec;             ///< the configured text ("180d", "2027-06-01"); "" when unset
+  bool persist_until_relative = false;        ///< given as a duration: callers anchor it in state
+  persist::Bind bind = persist::Bind::name;
   std::chrono::seconds warn_before{30 * 24 * 3600};
   bool force = false;  ///< answer even when preflight fails (`acmed issue --force`)
 };
