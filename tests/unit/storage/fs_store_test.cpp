@@ -250,5 +250,56 @@ TEST_CASE("StateStore finishes a live/ switch interrupted between its renames", 
           std::string("../../archive/www/") + f + "2.pem");
 }
 
+TEST_CASE("StateStore keeps the CA's dns-persist facts and the account's earlier key thumbprints", "[store][account]") {
+  TempDir dir;
+  StateStore store(dir.path());
+  CHECK(store.load_ca_facts("ca")->revision.empty());
+  CaFacts f;
+  f.revision = "02";
+  f.hash_prefix = "https://ca.example/account-hash/";
+  f.issuer_domain_names = {"ca.example", "ca2.example"};
+  f.previous_revision = "01";
+  f.changed_at = 1'800'000'000;
+  REQUIRE(store.save_ca_facts("ca", f));
+  auto back = store.load_ca_facts("ca");
+  REQUIRE(back);
+  CHECK(back->revision == "02");
+  CHECK(back->hash_prefix == f.hash_prefix);
+  CHECK(back->issuer_domain_names == f.issuer_domain_names);
+  CHECK(back->previous_revision == "01");
+  CHECK(*back->changed_at == 1'800'000'000);
+
+  const std::string a(43, 'a'), b(43, 'b');
+  REQUIRE(store.add_earlier_thumbprint("ca", a));
+  REQUIRE(store.add_earlier_thumbprint("ca", b));
+  REQUIRE(store.add_earlier_thumbprint("ca", a));  // no duplicates
+  CHECK(*store.load_earlier_thumbprints("ca") == std::vector<std::string>{a, b});
+  // Lines that are no thumbprint are ignored, not trusted.
+  const std::string path = store.account_dir("ca") + "/earlier-thumbprints";
+  REQUIRE(write_file_atomic(path, *read_file(path) + "not-a-thumbprint\n", 0644));
+  CHECK(store.load_earlier_thumbprints("ca")->size() == 2);
+}
+
+TEST_CASE("StateStore retires an account without deleting anything", "[store][account]") {
+  TempDir dir;
+  StateStore store(dir.path());
+  CHECK(store.retire_account("ca")->empty());  // nothing stored: nothing to move
+  REQUIRE(store.save_account_key("ca", Secret(std::string("KEY"))));
+  REQUIRE(store.save_account_url("ca", "https://ca.example/acct/1"));
+  REQUIRE(store.add_earlier_thumbprint("ca", std::string(43, 'a')));
+  CaFacts f;
+  f.revision = "02";
+  REQUIRE(store.save_ca_facts("ca", f));
+  auto kept = store.retire_account("ca");
+  REQUIRE(kept);
+  REQUIRE_FALSE(kept->empty());
+  CHECK(fs::exists(*kept + "/private_key.pem"));
+  CHECK(fs::exists(*kept + "/account_url"));
+  CHECK(fs::exists(*kept + "/earlier-thumbprints"));
+  CHECK_FALSE(*store.load_account("ca"));  // room for a new account
+  CHECK(store.load_earlier_thumbprints("ca")->empty());
+  CHECK(store.load_ca_facts("ca")->revision == "02");  // what the CA speaks is not the account's
+}
+
 }  // namespace
 }  // namespace acmed::storage
