@@ -78,6 +78,17 @@ class FakeCa {
   int order_processing_polls = 1;   ///< order polls after finalize that still see "processing"
   std::string finalize_outcome = "valid";
 
+  // Draft -02 mode: with a hash prefix the directory carries accountHashPrefix and
+  // issuerDomainNames, challenges carry issuerDomainNames only, and a dns-persist-01
+  // answer is validated against `validation_dns` the way a -02 CA does: a record of one
+  // of its issuers whose accounturi is the hash of the name or of "*", made with any of
+  // `account_thumbprints` (the current key and every earlier one).
+  std::optional<std::string> hash_prefix;
+  std::vector<std::string> directory_issuers = {"ca.test"};
+  test::FakeResolver* validation_dns = nullptr;
+  std::vector<std::string> account_thumbprints;
+  int refused_validations = 0;
+
   std::vector<std::string> challenge_posts;  ///< challenge URLs answered, in order
   std::vector<std::string> challenge_payloads;
   std::string csr_der;
@@ -130,8 +141,12 @@ class FakeCa {
       json c = {{"type", type}, {"url", challenge_url(i, type)}, {"status", "pending"}, {"token", token(i, type)}};
       if (type == "dns-persist-01") {
         c.erase("token");
-        c["issuer-domain-names"] = s.issuers;
-        if (s.accounturi) c["accounturi"] = *s.accounturi;
+        if (hash_prefix) {
+          c["issuerDomainNames"] = s.issuers;
+        } else {
+          c["issuer-domain-names"] = s.issuers;
+          if (s.accounturi) c["accounturi"] = *s.accounturi;
+        }
       }
       if (type == st.answered_type) {
         c["status"] = st.status == "pending" ? "processing" : st.status;
@@ -182,6 +197,39 @@ class FakeCa {
     }
   }
 
+  /// SHA-256 and base64url computed here with OpenSSL directly, independently of acmed.
+  static std::string hash_02(const std::string& d, const std::string& thumbprint) {
+    std::string input = std::string(1, static_cast<char>(d.size())) + d + thumbprint + account_url;
+    unsigned char md[32];
+    unsigned int len = 0;
+    EVP_Digest(input.data(), input.size(), md, &len, EVP_sha256(), nullptr);
+    unsigned char b64[64];
+    int n = EVP_EncodeBlock(b64, md, static_cast<int>(len));
+    std::string out(reinterpret_cast<char*>(b64), static_cast<std::size_t>(n));
+    while (!out.empty() && out.back() == '=') out.pop_back();
+    std::replace(out.begin(), out.end(), '+', '-');
+    std::replace(out.begin(), out.end(), '/', '_');
+    return out;
+  }
+
+  bool validates_02(std::size_t i) {
+    auto txt = validation_dns->lookup_txt("_validation-persist." + base_name(i));
+    if (!txt) return false;
+    const bool wildcard = specs_[i].name.rfind("*.", 0) == 0;
+    for (const auto& v : txt->values) {
+      const std::string issuer = v.substr(0, v.find(';'));
+      if (std::find(directory_issuers.begin(), directory_issuers.end(), issuer) == directory_issuers.end()) continue;
+      if (wildcard && v.find("; policy=wildcard") == std::string::npos) continue;
+      for (const auto& tp : account_thumbprints)
+        for (const std::string d : {base_name(i), std::string("*")}) {
+          const std::string want = "; accounturi=" + *hash_prefix + "sha-256/" + hash_02(d, tp);
+          auto at = v.find(want);
+          if (at != std::string::npos && (at + want.size() == v.size() || v[at + want.size()] == ';')) return true;
+        }
+    }
+    return false;
+  }
+
   void note(const std::string& e) {
     if (journal_) journal_->push_back(e);
   }
@@ -192,6 +240,13 @@ class FakeCa {
       d.status = 200;
       d.headers = {{"Content-Type", "application/json"}};
       d.body = directory_body();
+      if (hash_prefix) {
+        json dir = json::parse(d.body);
+        dir["meta"]["accountHashPrefix"] = *hash_prefix;
+        dir["meta"]["issuerDomainNames"] = directory_issuers;
+        dir["meta"]["caaIdentities"] = directory_issuers;
+        d.body = dir.dump();
+      }
       return d;
     }
     if (r.method == "HEAD" && r.url == nonce_url) {
@@ -217,6 +272,16 @@ class FakeCa {
         challenge_posts.push_back(r.url);
         challenge_payloads.push_back(payload);
         note("answer " + r.url);
+        if (type == "dns-persist-01" && hash_prefix && validation_dns && !validates_02(i)) {
+          ++refused_validations;
+          state_[i].answered_type = type;
+          state_[i].status = "invalid";
+          HttpResponse p;
+          p.status = 403;
+          p.headers = problem_headers(fresh_nonce());
+          p.body = problem_body("unauthorized", "No valid TXT record found for DNS-PERSIST-01 challenge", 403);
+          return p;
+        }
         state_[i].answered_type = type;
         state_[i].polls_left = specs_[i].pending_polls;
         return reply(200, {{"type", type}, {"url", r.url}, {"status", "processing"}, {"token", token(i, type)}});
@@ -658,6 +723,105 @@ TEST_CASE("dns-persist-01: falls back to the next configured solver only when th
       certificate_key());
   REQUIRE(r);
   CHECK(ca.challenge_posts == std::vector<std::string>{FakeCa::challenge_url(0, "http-01")});
+}
+
+// --- dns-persist-01 draft -02 against the in-process fake -02 CA ----------------------
+
+constexpr const char* prefix02 = "https://ca.test/account-hash/";
+
+const PrivateKey& earlier_account_key() {
+  static const PrivateKey key = [] {
+    auto k = PrivateKey::generate(KeyType::ec_p256);
+    REQUIRE(k);
+    return std::move(*k);
+  }();
+  return key;
+}
+
+/// A -02 CA and the records "the administrator" published, with the solver under test.
+struct Persist02 {
+  test::FakeResolver dns;
+  FakeCa ca;
+  Harness h{ca};
+  std::unique_ptr<solver::ChallengeSolver> solver;
+  explicit Persist02(std::vector<AuthzSpec> authzs, const std::string& bind = "name",
+                     std::vector<std::string> earlier = {}, bool force = false)
+      : ca(std::move(authzs)) {
+    for (const char* zone : {"a.example", "b.example"}) dns.add_zone(zone, {{"192.0.2.1", 53, std::string("ns1.") + zone}});
+    ca.hash_prefix = prefix02;
+    ca.validation_dns = &dns;
+    ca.account_thumbprints = {account_key().thumbprint(), earlier_account_key().thumbprint()};
+    solver::SolverDeps deps;
+    deps.resolver = &dns;
+    deps.earlier_account_thumbprints = std::move(earlier);
+    for (const char* n : {"a.example", "b.example"}) deps.certificate_identifiers.push_back(*Identifier::parse(n));
+    solver::SolverConfig cfg{"dns-persist-01", ConfigValue::make_map("t.yaml:1:1")};
+    cfg.settings.map["bind"] = ConfigValue::make_scalar(bind, "t.yaml:2:3");
+    if (force) cfg.settings.map["force"] = ConfigValue::make_scalar("true", "t.yaml:3:3");
+    auto made = solver::make_dns_persist01_factory()->create(cfg, deps);
+    REQUIRE(made);
+    solver = std::move(*made);
+  }
+  std::string value(const std::string& d, const PrivateKey& key = account_key()) {
+    return "ca.test; accounturi=" + std::string(prefix02) + "sha-256/" +
+           *persist::account_hash(d, key.thumbprint(), account_url);
+  }
+  Result<IssueResult> issue(const std::vector<std::string>& names) {
+    return issue_certificate(h.client, request_for(names, {{"dns-persist-01", {}, solver.get()}}), certificate_key());
+  }
+};
+
+const std::vector<std::string> p01 = {"dns-persist-01"};
+
+TEST_CASE("draft -02: a record hashed over its own name validates at the -02 CA", "[issuance][dns-persist-02]") {
+  Persist02 t({{.name = "a.example", .challenge_types = p01}});
+  t.dns.add_live("_validation-persist.a.example", t.value("a.example"));
+  REQUIRE(t.issue({"a.example"}));
+  CHECK(t.ca.challenge_posts.size() == 1);
+  CHECK(t.ca.refused_validations == 0);
+}
+
+TEST_CASE("draft -02: one record hashed over * serves two names (bind: any)", "[issuance][dns-persist-02]") {
+  Persist02 t({{.name = "a.example", .challenge_types = p01}, {.name = "b.example", .challenge_types = p01}}, "any");
+  const std::string star = t.value("*");
+  t.dns.add_live("_validation-persist.a.example", star);
+  t.dns.add_live("_validation-persist.b.example", star);
+  REQUIRE(t.issue({"a.example", "b.example"}));
+  CHECK(t.ca.challenge_posts.size() == 2);
+  CHECK(t.ca.refused_validations == 0);
+}
+
+TEST_CASE("draft -02: a plain account URL is refused before any challenge POST", "[issuance][dns-persist-02]") {
+  Persist02 t({{.name = "a.example", .challenge_types = p01}});
+  t.dns.add_live("_validation-persist.a.example", std::string("ca.test; accounturi=") + account_url);
+  auto r = t.issue({"a.example"});
+  REQUIRE_FALSE(r);
+  CHECK_THAT(r.error().message, Catch::Contains("stale-format") && Catch::Contains(t.value("a.example")));
+  CHECK(t.ca.challenge_posts.empty());
+}
+
+TEST_CASE("draft -02: after a rollover the record made with the earlier key still validates", "[issuance][dns-persist-02]") {
+  Persist02 t({{.name = "a.example", .challenge_types = p01}}, "name", {earlier_account_key().thumbprint()});
+  t.dns.add_live("_validation-persist.a.example", t.value("a.example", earlier_account_key()));
+  REQUIRE(t.issue({"a.example"}));
+  CHECK(t.ca.refused_validations == 0);
+}
+
+TEST_CASE("draft -02: the fake CA really validates (a wrong hash forced through is refused)", "[issuance][dns-persist-02]") {
+  Persist02 t({{.name = "a.example", .challenge_types = p01}}, "name", {}, true);
+  t.dns.add_live("_validation-persist.a.example", t.value("b.example"));
+  auto r = t.issue({"a.example"});
+  REQUIRE_FALSE(r);
+  CHECK(t.ca.refused_validations == 1);
+}
+
+TEST_CASE("draft -02: a challenge missing a directory issuer name is malformed, and not answered", "[issuance][dns-persist-02]") {
+  Persist02 t({{.name = "a.example", .challenge_types = p01, .issuers = {"other.test"}}});
+  t.dns.add_live("_validation-persist.a.example", t.value("a.example"));
+  auto r = t.issue({"a.example"});
+  REQUIRE_FALSE(r);
+  CHECK_THAT(r.error().message, Catch::Contains("malformed dns-persist-01 challenge") && Catch::Contains("lack ca.test"));
+  CHECK(t.ca.challenge_posts.empty());
 }
 
 }  // namespace
