@@ -11,7 +11,15 @@ if [ -x "$bin" ] && "$bin" -h 2>&1 | grep -q dnsserver; then echo "$bin"; exit 0
 mkdir -p "$cache/lists/partial" "$cache/archives/partial"
 keyring=/usr/share/keyrings/debian-archive-keyring.gpg
 [ -f "$keyring" ] || { echo "fetch-pebble-sid: $keyring missing (package debian-archive-keyring)" >&2; exit 1; }
-echo "deb [signed-by=$keyring] http://deb.debian.org/debian sid main" > "$cache/sources.list"
+# The mirror is the one this machine's own apt sources name for the main Debian archive
+# (deb822 "URIs:" or one-line "deb URL suite ..."); no host name lives in this project.
+mirror=$(
+  { cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
+      awk '$1 == "deb" { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) { print $i; break } }'
+    cat /etc/apt/sources.list.d/*.sources 2>/dev/null | awk 'tolower($1) == "uris:" { for (i = 2; i <= NF; i++) print $i }'
+  } | grep -v -e security -e updates -e backports | sed 's:/*$::' | grep -E '/debian$' | head -n 1)
+[ -n "$mirror" ] || { echo "fetch-pebble-sid: no Debian mirror found in /etc/apt/sources.list{,.d}" >&2; exit 1; }
+echo "deb [signed-by=$keyring] $mirror sid main" > "$cache/sources.list"
 apt_opts=(-o "Dir::Etc::SourceList=$cache/sources.list" -o Dir::Etc::SourceParts=/dev/null
           -o "Dir::State::Lists=$cache/lists" -o "Dir::Cache=$cache" -o "Dir::Cache::archives=$cache/archives"
           -o APT::Sandbox::User=root)
