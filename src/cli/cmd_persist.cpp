@@ -137,7 +137,8 @@ Result<void> persist_preorder_check(Session& session, const config::CertificateC
     if (st == persist::Status::expired || st == persist::Status::stale_format || too_close) {
       problems += "\n  - " + h.record.name + ": " + (too_close ? std::string("expired") : persist::to_string(st)) + ": " +
                   h.check.summary + (too_close ? " (less than 10 minutes left)" : "") +
-                  "\n    publish: " + persist::zone_file_line(h.record.name, h.record.value, 3600);
+                  "\n    Publish (through your DNS change process): " +
+                  persist::zone_file_line(h.record.name, h.record.value, 3600);
     } else if (h.check.status == persist::Status::expiring) {
       spdlog::warn("[dns-persist-01] {}: {}", h.record.name, h.check.summary);
     }

@@ -79,8 +79,14 @@ Result<Obtained> obtain(Session& s, const GlobalOptions& g, const config::Certif
     req.solvers.push_back({f->challenge_type_for(sc), cert.solvers[i].domains, inst->get()});
     instances.push_back(std::move(*inst));
   }
-  if (persist)
-    if (auto r = persist_preorder_check(s, cert, o.force_persist); !r) return fail(r.error());
+  if (persist) {
+    // 'force: true' in the solver section means what --force means.
+    bool force = o.force_persist;
+    if (auto names = app::persist_names(cert); names)
+      if (auto st = solver::read_persist_settings(names->entry->settings, std::chrono::system_clock::now()); st)
+        force |= st->force;
+    if (auto r = persist_preorder_check(s, cert, force); !r) return fail(r.error());
+  }
 
   // Remember what the CA offers: an authorization's challenge list is the only
   // authoritative signal of dns-persist-01 support.

@@ -75,7 +75,7 @@ issue_fails() {  # issue_fails NAME PATTERN: preflight refuses, and no challenge
   before=$(count_challenge_posts)
   set +e; out=$(acmed_run issue "$1" 2>&1); rc=$?; set -e
   [ "$rc" = 1 ] || fail "$1: exit $rc, want 1: $out"
-  grep -qE "$2" <<<"$out" || fail "$1: message does not match '$2': $out"
+  grep -qE "$2" <<<"$(tr '\n' ' ' <<<"$out")" || fail "$1: message does not match '$2': $out"
   grep -q "Publish (through your DNS change process): _validation-persist" <<<"$out" || fail "$1: no fix shown: $out"
   [ "$(count_challenge_posts)" = "$before" ] || fail "$1: a challenge was POSTed despite the failed preflight"
   [ ! -e "$STATE_DIR/live/$1" ] || fail "$1: a certificate was stored"
@@ -96,8 +96,10 @@ issue_fails wrongacct "wrong-account: .*accounturi is ${acct%/*}/999999 but this
 pass "wrong account: refused before answering"
 issue_fails nopolicy "policy-missing"
 pass "wildcard without policy=wildcard: refused before answering"
-issue_fails expired "expired: .*persistUntil=1700000000 \(2023-11-14"
-pass "expired persistUntil: refused before answering"
+orders=$(grep -c 'POST /order-plz' "$FIXTURE_DIR/pebble.log" || true)
+issue_fails expired "no order was placed for 'expired'.*expired: .*persistUntil=1700000000 \(2023-11-14"
+[ "$(grep -c 'POST /order-plz' "$FIXTURE_DIR/pebble.log" || true)" = "$orders" ] || fail "expired: an order was placed"
+pass "expired persistUntil: refused before the order is placed"
 issue_fails missing "missing: .*no TXT record"
 pass "missing record: refused before answering"
 
