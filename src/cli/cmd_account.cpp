@@ -167,8 +167,9 @@ void add_account_command(CLI::App& app, GlobalOptions& g, int& rc) {
           return {};
         }
         std::cout << "; The CA speaks dns-persist-01 draft -02: its records are hashes over the account key.\n"
-                  << "; The records published with the old key keep validating until the account is deactivated,\n"
-                  << "; but republish these (certificates " << joined(certs) << "), then remove the old values:\n";
+                  << "; Hashed records made with the old key keep validating until the account is deactivated,\n"
+                  << "; but republish these (certificates " << joined(certs) << "), then remove the old values\n"
+                  << "; ('acmed persist check NAME' shows which records still need it):\n";
         print_records_to_publish(g, certs);
         return {};
       };

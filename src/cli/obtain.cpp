@@ -103,10 +103,14 @@ Result<Obtained> obtain(Session& s, const GlobalOptions& g, const config::Certif
   // ARI `replaces` names a certificate the CA may not accept as replaceable (another CA
   // or account, or already replaced by an order whose result we never stored). The
   // renewal itself must not fail for that: retry once without it (RFC 9773 §5).
+  // CAs word that refusal differently (Pebble: "could not find an order for the given
+  // certificate"), so any refusal of the newOrder request itself counts.
   if (!issued && req.replaces && issued.error().problem &&
       (issued.error().is_acme("alreadyReplaced") ||
        issued.error().problem->detail.find("replaces") != std::string::npos ||
-       issued.error().problem->detail.find("ARI") != std::string::npos)) {
+       issued.error().problem->detail.find("ARI") != std::string::npos ||
+       (issued.error().message.rfind("creating the order", 0) == 0 && !issued.error().is_acme("accountDoesNotExist") &&
+        !issued.error().is_acme("rateLimited")))) {
     spdlog::warn("'{}': the CA refused 'replaces' ({}); ordering without it", cert.name, issued.error().describe());
     req.replaces.reset();
     issued = acme::issue_certificate(s.client(), req, *key);
