@@ -178,6 +178,11 @@ Result<Account> Client::fetch_account() {
   if (!account_url_) return fail(Errc::invalid_argument, "no account URL known");
   auto r = get(*account_url_);
   if (!r) return fail(r.error().with_context("fetching the account"));
+  // The transport never follows redirects; the account URL must answer itself
+  // (draft-ietf-acme-dns-persist-02 requires this before record values are handed out).
+  if (r->response.status >= 300 && r->response.status < 400)
+    return fail(Errc::bad_response, "the CA answered the account request with a redirect (HTTP " +
+                                        std::to_string(r->response.status) + "), which acmed does not follow");
   return parse_account(r->response.body, *account_url_);
 }
 

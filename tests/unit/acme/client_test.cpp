@@ -422,6 +422,25 @@ TEST_CASE("rollover_key sends an inner JWS signed by the new key", "[client][key
   CHECK(signed_by(next, *new_key));
 }
 
+TEST_CASE("fetch_account is a POST-as-GET with an empty payload and follows no redirect", "[client][account]") {
+  FakeHttpClient http;
+  push_opening(http);
+  http.push(200, json_headers("nonce-2"), R"({"status":"deactivated"})");
+  http.push(301, json_headers("nonce-3", {{"Location", "https://elsewhere.test/acct/1"}}), "");
+  Client c(http, options());
+  c.set_account(&account_key(), account_url);
+  auto a = c.fetch_account();
+  REQUIRE(a);
+  CHECK(a->status == "deactivated");
+  const HttpRequest& req = http.requests().back();
+  CHECK(req.url == account_url);
+  CHECK(decode_jws(req.body).payload.empty());
+  auto moved = c.fetch_account();
+  REQUIRE_FALSE(moved);
+  CHECK_THAT(moved.error().message, Catch::Contains("redirect (HTTP 301)"));
+  CHECK(http.requests().back().url == account_url);  // nothing was sent to the Location
+}
+
 TEST_CASE("revoke with the certificate key signs with that key's jwk", "[client][revoke]") {
   auto cert_key = PrivateKey::generate(KeyType::ec_p384);
   REQUIRE(cert_key);
