@@ -9,7 +9,9 @@
 #include <random>
 #include <thread>
 
+#include "acmed/app/renewal.hpp"
 #include "acmed/core/cancel.hpp"
+#include "acmed/core/clock.hpp"
 #include "acmed/core/files.hpp"
 #include "commands.hpp"
 #include "obtain.hpp"
@@ -40,7 +42,8 @@ struct Outcome {
   int code = exit_ok;
 };
 
-std::int64_t unix_now() { return duration_cast<seconds>(system_clock::now().time_since_epoch()).count(); }
+/// Renewal-state saves that failed in this run (reported in the summary).
+std::atomic<int> state_save_failures{0};
 
 /// The dry-run CA: ca.dry_run_directory, else Let's Encrypt staging when production is configured.
 Result<std::string> dry_run_directory(const config::GlobalConfig& cfg) {
@@ -51,30 +54,27 @@ Result<std::string> dry_run_directory(const config::GlobalConfig& cfg) {
 }
 
 /// Refreshes the stored ARI window for `info` when it is missing or stale. Network only then.
-void refresh_ari(Session& s, const CertificateInfo& info, storage::RenewalState& st) {
-  if (info.ari_cert_id.empty()) return;
-  const auto now = unix_now();
-  if (st.ari_cert_id == info.ari_cert_id && st.ari_retry_after && now < *st.ari_retry_after) return;
-  st.ari_cert_id = info.ari_cert_id;
+void refresh_ari(Session& s, const CertificateInfo& info, storage::RenewalState& st, const Clock& clock) {
+  if (!app::ari_refresh_needed(info, st, clock.now())) return;
   auto ri = s.client().renewal_info(info.ari_cert_id);
   if (!ri) {
     // No ARI (or none for this certificate): fall back to the lifetime rule, ask again tomorrow.
     spdlog::debug("no ARI for {}: {}", info.ari_cert_id, ri.error().describe());
-    st.ari_start = st.ari_end = st.ari_chosen = std::nullopt;
-    st.ari_retry_after = now + 86400;
+    app::record_ari_missing(st, info.ari_cert_id, clock.now());
     return;
   }
-  auto start = duration_cast<seconds>(ri->window_start.time_since_epoch()).count();
-  auto end = duration_cast<seconds>(ri->window_end.time_since_epoch()).count();
-  // RFC 9773 §4.2: pick a uniformly random time in the window, and keep it until the window changes.
-  if (st.ari_start != start || st.ari_end != end || !st.ari_chosen) {
-    static thread_local std::mt19937_64 rng{std::random_device{}()};
-    st.ari_chosen = end > start ? std::uniform_int_distribution<std::int64_t>(start, end - 1)(rng) : start;
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  app::record_ari_window(st, info.ari_cert_id, ri->window_start, ri->window_end, ri->retry_after, clock.now(), rng);
+}
+
+/// A failed save of the renewal state is not fatal to the run, but never silent.
+void save_state(Session& s, const std::string& name, const storage::RenewalState& st) {
+  if (auto r = s.store().save_renewal_state(name, st); !r) {
+    state_save_failures.fetch_add(1);
+    spdlog::error("'{}': the renewal state could not be saved ({}); the next run may repeat work or back off "
+                  "differently",
+                  name, r.error().describe());
   }
-  st.ari_start = start;
-  st.ari_end = end;
-  auto retry = ri->retry_after ? duration_cast<seconds>(ri->retry_after->time_since_epoch()).count() : now + 6 * 3600;
-  st.ari_retry_after = std::clamp<std::int64_t>(retry, now + 60, now + 86400);
 }
 
 /// `cached` is this worker's session: one HTTPS connection, one directory fetch and
@@ -116,20 +116,14 @@ Outcome renew_one(const GlobalOptions& g, const std::string& name, const RenewOp
     else spdlog::warn("'{}': stored certificate unreadable ({}); renewing", name, info.error().describe());
   }
 
-  const auto now = system_clock::now();
+  const Clock& clock = system_clock_instance();
   if (current && !o.force) {
-    refresh_ari(s, *current, *st);
-    if (!o.dry_run) (void)s.store().save_renewal_state(name, *st);
-    Due due = compute_due(*current, *st, cert->renew_before);
-    if (now < due.when && !o.dry_run) return {name, "not-due", due.why, due.when, exit_ok};
+    refresh_ari(s, *current, *st, clock);
+    if (!o.dry_run) save_state(s, name, *st);
   }
-  if (!o.force && !o.dry_run && st->next_attempt && unix_now() < *st->next_attempt) {
-    auto until = system_clock::time_point(seconds(*st->next_attempt));
-    return {name, "backoff",
-            "backing off after " + std::to_string(st->failures) + " failure(s) until " + format_rfc3339(until) +
-                " (last error: " + st->last_error + "); --force retries now",
-            until, exit_ok};
-  }
+  auto decision = app::decide(current, *st, cert->renew_before, clock.now(), {.force = o.force, .dry_run = o.dry_run});
+  if (decision.verdict == app::Verdict::not_due) return {name, "not-due", decision.why, decision.next, exit_ok};
+  if (decision.verdict == app::Verdict::backoff) return {name, "backoff", decision.why, decision.next, exit_ok};
 
   ObtainOptions opts;
   opts.store = !o.dry_run;
@@ -143,18 +137,17 @@ Outcome renew_one(const GlobalOptions& g, const std::string& name, const RenewOp
   if (!got && got.error().code == Errc::cancelled)
     return {name, "cancelled", got.error().describe(), std::nullopt, exit_failure};
   if (!got) {
-    st->failures += 1;
-    st->last_failure = unix_now();
-    st->last_error = got.error().describe();
-    st->next_attempt = unix_now() + backoff_after(st->failures).count();
-    (void)s.store().save_renewal_state(name, *st);
-    return {name, "failed", got.error().describe(), system_clock::time_point(seconds(*st->next_attempt)),
+    // The state is read again: issuance may have anchored a persistUntil in it.
+    auto latest = s.store().load_renewal_state(name);
+    auto failed = app::after_failure(latest ? *latest : *st, got.error().describe(), clock.now());
+    save_state(s, name, failed);
+    return {name, "failed", got.error().describe(), system_clock::time_point(seconds(*failed.next_attempt)),
             exit_code_for(got.error())};
   }
-  storage::RenewalState fresh;
-  fresh.last_success = unix_now();
-  (void)s.store().save_renewal_state(name, fresh);
-  Due next = compute_due(got->info, fresh, cert->renew_before);
+  auto latest = s.store().load_renewal_state(name);
+  storage::RenewalState fresh = app::after_success(latest ? *latest : *st, clock.now());
+  save_state(s, name, fresh);
+  app::Due next = app::compute_due(got->info, fresh, cert->renew_before);
   out = {name, "renewed", "version " + std::to_string(got->version) + ", expires " + format_rfc3339(got->info.not_after),
          next.when, exit_ok};
   if (auto h = run_deploy_hooks(s.config(), *cert, *got); !h) {
@@ -223,11 +216,15 @@ int run_renew(const GlobalOptions& g, const RenewOptions& o) {
   }
   if (o.json_out) {
     std::cout << json{{"certificates", list}, {"renewed", renewed}, {"not_due", not_due}, {"failed", failed},
-                      {"exit_code", code}}
+                      {"state_save_failures", state_save_failures.load()}, {"exit_code", code}}
                      .dump(2)
               << "\n";
   } else {
     spdlog::info("{} certificate(s): {} renewed, {} not due, {} failed", names.size(), renewed, not_due, failed);
+  }
+  if (state_save_failures.load() > 0) {
+    spdlog::error("{} renewal-state save(s) failed in this run (see above)", state_save_failures.load());
+    if (code == exit_ok) code = exit_failure;
   }
   return code;
 }

@@ -7,6 +7,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "acmed/app/renewal.hpp"
 #include "acmed/solver/registry.hpp"
 #include "builtin_solvers.hpp"
 #include "commands.hpp"
@@ -25,7 +26,7 @@ struct CertView {
   std::vector<std::string> names;
   std::vector<std::string> solvers;
   std::optional<CertificateInfo> info;
-  std::optional<Due> due;
+  std::optional<app::Due> due;
   storage::RenewalState state;
   std::string config_error;
 };
@@ -48,7 +49,7 @@ CertView view(const GlobalOptions& g, storage::StateStore& store, const std::str
     if (chain)
       if (auto info = inspect_certificate(chain->front())) {
         v.info = *info;
-        v.due = compute_due(*info, v.state, cert->renew_before);
+        v.due = app::compute_due(*info, v.state, cert->renew_before);
       }
   }
   return v;

@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "acmed/acme/issuance.hpp"
+#include "acmed/app/account.hpp"
 #include "acmed/app/persist.hpp"
 #include "acmed/core/files.hpp"
 #include "acmed/solver/registry.hpp"
@@ -117,20 +118,11 @@ Result<Obtained> obtain(Session& s, const GlobalOptions& g, const config::Certif
   }
   if (!issued && issued.error().is_acme("accountDoesNotExist")) {
     // A new registration means a new account URL: every published _validation-persist
-    // record (and any CAA accounturi pin) would name the old account. Stop instead.
-    auto users = app::persist_certificates(g.config_dir);
-    if (!users.empty()) {
-      std::string list;
-      for (const auto& u : users) list += (list.empty() ? "" : ", ") + u;
-      return fail(Errc::acme_problem,
-                  "the CA no longer knows the account " + s.client().account_url().value_or("?") +
-                      " (accountDoesNotExist). The _validation-persist records of " + list +
-                      " name that account, so acmed did not register a new one (its new URL would make every "
-                      "record, and any CAA accounturi pin, read wrong-account). Two ways out: (1) restore the "
-                      "account's key into " + s.store().account_dir(s.ca()) + "/private_key.pem if it was replaced; "
-                      "or (2) run 'acmed account register --new', which registers a new account and prints the "
-                      "records to republish for every certificate");
-    }
+    // record (and any CAA accounturi pin) would name the old account.
+    if (auto ok = app::may_reregister(app::persist_certificates(g.config_dir), s.client().account_url().value_or("?"),
+                                      s.store().account_dir(s.ca()) + "/private_key.pem");
+        !ok)
+      return fail(ok.error());
     auto lock = s.store().lock_accounts();
     if (!lock) return fail(lock.error());
     if (auto r = s.recover_account(); !r) return fail(r.error());
@@ -195,41 +187,6 @@ Result<void> run_deploy_hooks(const config::GlobalConfig& global, const config::
   std::string msg = "deploy hook failed for '" + cert.name + "' (the new certificate stays in place)";
   for (const auto& f : failed) msg += "\n  - " + f;
   return fail(Errc::solver, msg);
-}
-
-Due compute_due(const CertificateInfo& info, const storage::RenewalState& st,
-                const std::optional<std::chrono::seconds>& renew_before) {
-  using namespace std::chrono;
-  if (!st.ari_cert_id.empty() && st.ari_cert_id == info.ari_cert_id && st.ari_chosen && st.ari_start && st.ari_end) {
-    auto chosen = system_clock::time_point(seconds(*st.ari_chosen));
-    return {chosen, "ARI window " + format_rfc3339(system_clock::time_point(seconds(*st.ari_start))) + " .. " +
-                        format_rfc3339(system_clock::time_point(seconds(*st.ari_end))) + ", chosen " +
-                        format_rfc3339(chosen)};
-  }
-  auto lifetime = info.not_after - info.not_before;
-  if (renew_before) {
-    // A renew_before as long as the lifetime would make every run renew: cap it at half.
-    auto before = std::min<system_clock::duration>(*renew_before, lifetime / 2);
-    std::string note = before < *renew_before ? " (capped at half the lifetime)" : "";
-    return {info.not_after - before, "renew_before " + std::to_string(renew_before->count() / 86400) + "d" + note +
-                                         " before expiry " + format_rfc3339(info.not_after)};
-  }
-  bool short_lived = lifetime < hours(24 * 10);
-  auto left = short_lived ? lifetime / 2 : lifetime / 3;
-  return {info.not_after - duration_cast<system_clock::duration>(left),
-          std::string(short_lived ? "1/2" : "1/3") + " of the lifetime left before expiry " +
-              format_rfc3339(info.not_after)};
-}
-
-std::chrono::seconds backoff_after(int failures) {
-  using std::chrono::seconds;
-  switch (failures) {
-    case 0: return seconds(0);
-    case 1: return seconds(60);
-    case 2: return seconds(600);
-    case 3: return seconds(6000);
-    default: return seconds(86400);
-  }
 }
 
 std::vector<std::string> configured_certificates(const std::string& config_dir) {

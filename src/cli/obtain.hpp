@@ -31,18 +31,6 @@ struct Obtained {
 [[nodiscard]] Result<void> run_deploy_hooks(const config::GlobalConfig& global, const config::CertificateConfig& cert,
                                             const Obtained& got);
 
-struct Due {
-  std::chrono::system_clock::time_point when;
-  std::string why;
-};
-/// When `info` should be renewed: the time chosen in a stored ARI window, else when
-/// renew_before (or 1/3 of the lifetime, 1/2 under 10 days) is left.
-Due compute_due(const CertificateInfo& info, const storage::RenewalState& st,
-                const std::optional<std::chrono::seconds>& renew_before);
-
-/// Back-off after `failures` consecutive failures: 1 min, 10 min, 100 min, then daily.
-std::chrono::seconds backoff_after(int failures);
-
 /// All certificate names in <config-dir>/certs.d, sorted.
 std::vector<std::string> configured_certificates(const std::string& config_dir);
 

@@ -1,0 +1,67 @@
+// File: acmed/app/renewal.hpp
+//
+// The renewal policy, as values: when a certificate is due (the CA's ARI window, else
+// the lifetime rule), the back-off schedule after failures across runs, and the state
+// a run leaves behind. No I/O and no clock reads: callers pass `now`.
+//
+//   auto d = app::decide(current, state, cert.renew_before, clock.now(), {.force = false});
+//   if (d.verdict == app::Verdict::renew) { ... obtain ...; state = app::after_success(clock.now()); }
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <random>
+#include <string>
+
+#include "acmed/core/crypto.hpp"
+#include "acmed/storage/store.hpp"
+
+namespace acmed::app {
+
+using TimePoint = std::chrono::system_clock::time_point;
+
+struct Due {
+  TimePoint when;
+  std::string why;
+};
+/// When `info` should be renewed: the time chosen in a stored ARI window for this very
+/// certificate, else when renew_before (capped at half the lifetime) or 1/3 of the
+/// lifetime (1/2 under 10 days) is left.
+Due compute_due(const CertificateInfo& info, const storage::RenewalState& st,
+                const std::optional<std::chrono::seconds>& renew_before);
+
+/// Back-off after `failures` consecutive failures: 1 min, 10 min, 100 min, then daily.
+std::chrono::seconds backoff_after(int failures);
+
+enum class Verdict { renew, not_due, backoff };
+struct DecideOptions {
+  bool force = false;    ///< --force: renew now, whatever the schedule or back-off
+  bool dry_run = false;  ///< --dry-run: always run the flow, never back off
+};
+struct Decision {
+  Verdict verdict = Verdict::renew;
+  std::string why;
+  std::optional<TimePoint> next;  ///< when to look again (not_due, backoff)
+};
+/// Whether to renew now. `current` is the stored certificate (none: renew).
+Decision decide(const std::optional<CertificateInfo>& current, const storage::RenewalState& st,
+                const std::optional<std::chrono::seconds>& renew_before, TimePoint now, DecideOptions o);
+
+/// True when the stored ARI window for `info` must be fetched again.
+bool ari_refresh_needed(const CertificateInfo& info, const storage::RenewalState& st, TimePoint now);
+/// Records a fetched ARI window (RFC 9773 §4.2): a uniformly random time in it is chosen
+/// once and kept until the window changes; the next fetch is after retry_after,
+/// clamped to 1 minute .. 1 day (6 hours when the CA gives none).
+void record_ari_window(storage::RenewalState& st, const std::string& cert_id, TimePoint start, TimePoint end,
+                       std::optional<TimePoint> retry_after, TimePoint now, std::mt19937_64& rng);
+/// No ARI for this certificate: the lifetime rule applies; ask again in a day.
+void record_ari_missing(storage::RenewalState& st, const std::string& cert_id, TimePoint now);
+
+/// The state after a failed attempt: one more failure, the back-off until the next.
+storage::RenewalState after_failure(storage::RenewalState st, const std::string& error, TimePoint now);
+/// The state after a renewal: failures and the old ARI window are gone; the anchored
+/// persistUntil stays (it belongs to the published records, not to the certificate).
+storage::RenewalState after_success(const storage::RenewalState& st, TimePoint now);
+
+}  // namespace acmed::app
