@@ -9,7 +9,7 @@
 #include "acmed/acme/client.hpp"
 #include "acmed/config/config.hpp"
 #include "acmed/dns/resolver.hpp"
-#include "acmed/storage/store.hpp"
+#include "acmed/storage/file_store.hpp"
 
 namespace acmed::cli {
 
@@ -64,7 +64,7 @@ class Session {
   [[nodiscard]] Result<PrivateKey> load_token_key(const std::string& uri) const;
 
   config::GlobalConfig config_;
-  storage::StateStore store_;
+  storage::FileStateStore store_;
   std::string ca_id_;
   std::unique_ptr<transport::HttpClient> http_;
   std::unique_ptr<acme::Client> client_;

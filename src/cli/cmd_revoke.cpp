@@ -31,7 +31,7 @@ int run_revoke(const GlobalOptions& g, const RevokeOptions& o) {
   auto& s = **session;
   auto stored = s.store().load_certificate(o.name);
   if (!stored) return report(stored.error());
-  if (!*stored) return report(Error(Errc::not_found, "no certificate named '" + o.name + "' in " + s.store().root()));
+  if (!*stored) return report(Error(Errc::not_found, "no certificate named '" + o.name + "' in " + s.store().location()));
   auto chain = parse_pem_chain((*stored)->fullchain_pem);
   if (!chain) return report(chain.error());
 

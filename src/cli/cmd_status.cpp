@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "acmed/app/renewal.hpp"
+#include "acmed/storage/file_store.hpp"
 #include "acmed/solver/registry.hpp"
 #include "builtin_solvers.hpp"
 #include "commands.hpp"
@@ -100,7 +101,7 @@ void print(const CertView& v) {
 
 int run_list(const GlobalOptions& g, const std::vector<std::string>& only, bool json_out, bool check_persist,
              bool warn_exit) {
-  storage::StateStore store(g.state_dir);
+  storage::FileStateStore store(g.state_dir);
   auto names = only.empty() ? configured_certificates(g.config_dir) : only;
   json out = json::array();
   bool any_config_error = false, failed = false, warned = false;
@@ -130,7 +131,7 @@ int run_list(const GlobalOptions& g, const std::vector<std::string>& only, bool 
 }
 
 int run_next_due(const GlobalOptions& g, bool json_out) {
-  storage::StateStore store(g.state_dir);
+  storage::FileStateStore store(g.state_dir);
   std::optional<system_clock::time_point> earliest;
   std::string who, why;
   for (const auto& n : configured_certificates(g.config_dir)) {
@@ -212,13 +213,13 @@ int run_config_check(const GlobalOptions& g, const std::vector<std::string>& fil
 }  // namespace
 
 nlohmann::json certificate_json(const GlobalOptions& g, const std::string& name) {
-  storage::StateStore store(g.state_dir);
+  storage::FileStateStore store(g.state_dir);
   CertView v = view(g, store, name);
   return to_json(v);
 }
 
 std::string metrics_text(const GlobalOptions& g, bool live_persist) {
-  storage::StateStore store(g.state_dir);
+  storage::FileStateStore store(g.state_dir);
   std::string out;
   auto metric = [&](const std::string& name, const std::string& help, const std::string& type) {
     out += "# HELP " + name + " " + help + "\n# TYPE " + name + " " + type + "\n";

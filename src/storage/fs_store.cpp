@@ -13,7 +13,7 @@
 #include <spdlog/spdlog.h>
 
 #include "acmed/core/crypto.hpp"
-#include "acmed/storage/store.hpp"
+#include "acmed/storage/file_store.hpp"
 
 namespace acmed::storage {
 namespace {
@@ -45,10 +45,10 @@ std::string ca_id(const std::string& directory_url) {
   return out.empty() ? "default" : out;
 }
 
-std::string StateStore::account_dir(const std::string& ca) const { return root_ + "/accounts/" + ca; }
-std::string StateStore::live_dir(const std::string& name) const { return root_ + "/live/" + name; }
+std::string FileStateStore::account_dir(const std::string& ca) const { return root_ + "/accounts/" + ca; }
+std::string FileStateStore::live_dir(const std::string& name) const { return root_ + "/live/" + name; }
 
-Result<std::optional<StoredAccount>> StateStore::load_account(const std::string& ca) const {
+Result<std::optional<StoredAccount>> FileStateStore::load_account(const std::string& ca) const {
   StoredAccount acct;
   auto uri = read_file(account_dir(ca) + "/key_uri", 4096);
   if (uri) {
@@ -77,7 +77,7 @@ Result<std::optional<StoredAccount>> StateStore::load_account(const std::string&
   return std::optional<StoredAccount>(std::move(acct));
 }
 
-Result<void> StateStore::save_account_key(const std::string& ca, const Secret& key_pem) const {
+Result<void> FileStateStore::save_account_key(const std::string& ca, const Secret& key_pem) const {
   if (auto r = ensure_dir(account_dir(ca), 0700); !r) return r;
   std::string path = account_dir(ca) + "/private_key.pem";
   // Never replace an existing account key silently: losing it loses the account.
@@ -85,25 +85,25 @@ Result<void> StateStore::save_account_key(const std::string& ca, const Secret& k
   return write_file_atomic(path, key_pem.view(), 0600);
 }
 
-Result<void> StateStore::save_account_url(const std::string& ca, const std::string& url) const {
+Result<void> FileStateStore::save_account_url(const std::string& ca, const std::string& url) const {
   if (auto r = ensure_dir(account_dir(ca), 0700); !r) return r;
   return write_file_atomic(account_dir(ca) + "/account_url", url + "\n", 0644);
 }
 
-Result<void> StateStore::forget_account_url(const std::string& ca) const {
+Result<void> FileStateStore::forget_account_url(const std::string& ca) const {
   std::error_code ec;
   fs::remove(account_dir(ca) + "/account_url", ec);
   if (ec) return fail(Errc::io, "cannot remove account URL: " + ec.message());
   return {};
 }
 
-Result<void> StateStore::save_seen_challenges(const std::string& ca, const std::string& types) const {
+Result<void> FileStateStore::save_seen_challenges(const std::string& ca, const std::string& types) const {
   if (auto r = ensure_dir(account_dir(ca), 0700); !r) return r;
   return write_file_atomic(account_dir(ca) + "/challenges-seen",
                            format_rfc3339(std::chrono::system_clock::now()) + " " + types + "\n", 0644);
 }
 
-Result<std::optional<std::string>> StateStore::load_seen_challenges(const std::string& ca) const {
+Result<std::optional<std::string>> FileStateStore::load_seen_challenges(const std::string& ca) const {
   auto r = read_file(account_dir(ca) + "/challenges-seen", 4096);
   if (!r) {
     if (r.error().code == Errc::not_found) return std::optional<std::string>{};
@@ -157,7 +157,7 @@ std::string one_line(std::string s) {
 
 }  // namespace
 
-Result<void> StateStore::save_ca_facts(const std::string& ca, const CaFacts& f) const {
+Result<void> FileStateStore::save_ca_facts(const std::string& ca, const CaFacts& f) const {
   if (auto r = ensure_dir(account_dir(ca), 0700); !r) return r;
   std::string out = "revision=" + one_line(f.revision) + "\nhash_prefix=" + one_line(f.hash_prefix) +
                     "\nissuer_domain_names=" + one_line(join_words(f.issuer_domain_names)) +
@@ -167,7 +167,7 @@ Result<void> StateStore::save_ca_facts(const std::string& ca, const CaFacts& f) 
   return write_file_atomic(account_dir(ca) + "/dns-persist", out, 0644);
 }
 
-Result<CaFacts> StateStore::load_ca_facts(const std::string& ca) const {
+Result<CaFacts> FileStateStore::load_ca_facts(const std::string& ca) const {
   CaFacts f;
   auto data = read_file(account_dir(ca) + "/dns-persist", 64 * 1024);
   if (!data) {
@@ -186,7 +186,7 @@ Result<CaFacts> StateStore::load_ca_facts(const std::string& ca) const {
   return f;
 }
 
-Result<void> StateStore::add_earlier_thumbprint(const std::string& ca, const std::string& thumbprint) const {
+Result<void> FileStateStore::add_earlier_thumbprint(const std::string& ca, const std::string& thumbprint) const {
   auto list = load_earlier_thumbprints(ca);
   if (!list) return fail(list.error());
   if (std::find(list->begin(), list->end(), thumbprint) != list->end()) return {};
@@ -197,7 +197,7 @@ Result<void> StateStore::add_earlier_thumbprint(const std::string& ca, const std
   return write_file_atomic(account_dir(ca) + "/earlier-thumbprints", out, 0644);
 }
 
-Result<std::vector<std::string>> StateStore::load_earlier_thumbprints(const std::string& ca) const {
+Result<std::vector<std::string>> FileStateStore::load_earlier_thumbprints(const std::string& ca) const {
   std::vector<std::string> out;
   auto data = read_file(account_dir(ca) + "/earlier-thumbprints", 256 * 1024);
   if (!data) {
@@ -218,7 +218,7 @@ Result<std::vector<std::string>> StateStore::load_earlier_thumbprints(const std:
   return out;
 }
 
-Result<void> StateStore::retire_earlier_thumbprints(const std::string& ca) const {
+Result<void> FileStateStore::retire_earlier_thumbprints(const std::string& ca) const {
   const std::string path = account_dir(ca) + "/earlier-thumbprints";
   if (!fs::exists(path)) return {};
   if (::rename(path.c_str(), (path + ".old").c_str()) != 0)
@@ -226,7 +226,7 @@ Result<void> StateStore::retire_earlier_thumbprints(const std::string& ca) const
   return {};
 }
 
-Result<std::string> StateStore::retire_account(const std::string& ca) const {
+Result<std::string> FileStateStore::retire_account(const std::string& ca) const {
   const std::string dir = account_dir(ca);
   if (has_pending_account_key(ca))
     return fail(Errc::io, dir + "/private_key.next.pem exists: finish or undo the interrupted key rollover first");
@@ -250,14 +250,14 @@ Result<std::string> StateStore::retire_account(const std::string& ca) const {
   return target;
 }
 
-Result<void> StateStore::save_pending_account_key(const std::string& ca, const Secret& key_pem) const {
+Result<void> FileStateStore::save_pending_account_key(const std::string& ca, const Secret& key_pem) const {
   if (has_pending_account_key(ca))
     return fail(Errc::io, account_dir(ca) + "/private_key.next.pem exists: an earlier key rollover was interrupted. "
                           "Check with 'acmed account show' which key the CA accepts before removing either file");
   return write_file_atomic(account_dir(ca) + "/private_key.next.pem", key_pem.view(), 0600);
 }
 
-Result<void> StateStore::commit_pending_account_key(const std::string& ca) const {
+Result<void> FileStateStore::commit_pending_account_key(const std::string& ca) const {
   const std::string dir = account_dir(ca);
   // Keep the previous key: hard link first, then the atomic rename replaces the current one.
   std::string old = dir + "/private_key.old.pem";
@@ -274,7 +274,7 @@ Result<void> StateStore::commit_pending_account_key(const std::string& ca) const
   return fsync_dir(dir);
 }
 
-Result<void> StateStore::commit_token_key(const std::string& ca, const std::string& uri) const {
+Result<void> FileStateStore::commit_token_key(const std::string& ca, const std::string& uri) const {
   const std::string dir = account_dir(ca);
   if (auto r = ensure_dir(dir, 0700); !r) return r;
   if (auto r = write_file_atomic(dir + "/key_uri", uri + "\n", 0600); !r) return r;
@@ -284,18 +284,18 @@ Result<void> StateStore::commit_token_key(const std::string& ca, const std::stri
   return fsync_dir(dir);
 }
 
-Result<void> StateStore::discard_pending_account_key(const std::string& ca) const {
+Result<void> FileStateStore::discard_pending_account_key(const std::string& ca) const {
   std::error_code ec;
   fs::remove(account_dir(ca) + "/private_key.next.pem", ec);
   if (ec) return fail(Errc::io, "cannot remove the pending account key: " + ec.message());
   return {};
 }
 
-bool StateStore::has_pending_account_key(const std::string& ca) const {
+bool FileStateStore::has_pending_account_key(const std::string& ca) const {
   return fs::exists(account_dir(ca) + "/private_key.next.pem");
 }
 
-Result<void> StateStore::discard_unregistered_account_key(const std::string& ca) const {
+Result<void> FileStateStore::discard_unregistered_account_key(const std::string& ca) const {
   if (fs::exists(account_dir(ca) + "/account_url"))
     return fail(Errc::io, "refusing to remove the key of a registered account in " + account_dir(ca));
   std::error_code ec;
@@ -304,7 +304,7 @@ Result<void> StateStore::discard_unregistered_account_key(const std::string& ca)
   return {};
 }
 
-Result<int> StateStore::save_certificate(const std::string& name, const std::string& fullchain_pem,
+Result<int> FileStateStore::save_certificate(const std::string& name, const std::string& fullchain_pem,
                                          const Secret& key_pem) const {
   auto ders = parse_pem_chain(fullchain_pem);
   if (!ders) return fail(ders.error().with_context("refusing to store certificate"));
@@ -350,7 +350,7 @@ int link_version(const std::string& link, const char* base) {
 }
 }  // namespace
 
-Result<void> StateStore::repair_live(const std::string& name) const {
+Result<void> FileStateStore::repair_live(const std::string& name) const {
   // live/ is switched with four renames. A process killed between them leaves links to
   // two versions (e.g. a new key with the old certificate). Every version in archive/
   // is complete before any link moves, so pointing all four at the newest complete
@@ -378,7 +378,7 @@ Result<void> StateStore::repair_live(const std::string& name) const {
   return fsync_dir(live);
 }
 
-Result<std::optional<StoredCertificate>> StateStore::load_certificate(const std::string& name) const {
+Result<std::optional<StoredCertificate>> FileStateStore::load_certificate(const std::string& name) const {
   if (auto r = repair_live(name); !r) return fail(r.error());
   auto pem = read_file(live_dir(name) + "/fullchain.pem");
   if (!pem) {
@@ -392,7 +392,7 @@ Result<std::optional<StoredCertificate>> StateStore::load_certificate(const std:
   return std::optional<StoredCertificate>(StoredCertificate{version, std::move(*pem), live_dir(name)});
 }
 
-Result<Secret> StateStore::load_certificate_key(const std::string& name) const {
+Result<Secret> FileStateStore::load_certificate_key(const std::string& name) const {
   auto pem = read_file(live_dir(name) + "/privkey.pem", 64 * 1024);
   if (!pem) return fail(pem.error());
   return Secret(std::move(*pem));
@@ -413,7 +413,7 @@ FileLock::~FileLock() {
 
 namespace {
 
-Result<FileLock> take_lock(const std::string& dir, const std::string& file, bool wait, const std::string& what) {
+Result<LockHandle> take_lock(const std::string& dir, const std::string& file, bool wait, const std::string& what) {
   if (auto r = ensure_dir(dir, 0700); !r) return fail(r.error());
   std::string path = dir + "/" + file;
   int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
@@ -424,7 +424,7 @@ Result<FileLock> take_lock(const std::string& dir, const std::string& file, bool
     if (e == EWOULDBLOCK) return fail(Errc::timeout, "another acmed process is working on " + what);
     return fail(Errc::io, "cannot lock " + path + ": " + std::strerror(e));
   }
-  return FileLock(fd);
+  return LockHandle(std::make_unique<FileLock>(fd));
 }
 
 std::optional<std::int64_t> opt_int(const std::map<std::string, std::string>& kv, const std::string& key) {
@@ -438,13 +438,13 @@ std::optional<std::int64_t> opt_int(const std::map<std::string, std::string>& kv
 
 }  // namespace
 
-Result<FileLock> StateStore::lock_certificate(const std::string& name, bool wait) const {
+Result<LockHandle> FileStateStore::lock_certificate(const std::string& name, bool wait) const {
   return take_lock(root_ + "/locks", name + ".lock", wait, "certificate '" + name + "'");
 }
 
-Result<FileLock> StateStore::lock_accounts() const { return take_lock(root_ + "/locks", "accounts.lock", true, "accounts"); }
+Result<LockHandle> FileStateStore::lock_accounts() const { return take_lock(root_ + "/locks", "accounts.lock", true, "accounts"); }
 
-Result<RenewalState> StateStore::load_renewal_state(const std::string& name) const {
+Result<RenewalState> FileStateStore::load_renewal_state(const std::string& name) const {
   RenewalState st;
   auto data = read_file(root_ + "/renewal/" + name, 64 * 1024);
   if (!data) {
@@ -467,7 +467,7 @@ Result<RenewalState> StateStore::load_renewal_state(const std::string& name) con
   return st;
 }
 
-Result<void> StateStore::save_renewal_state(const std::string& name, const RenewalState& st) const {
+Result<void> FileStateStore::save_renewal_state(const std::string& name, const RenewalState& st) const {
   if (auto r = ensure_dir(root_ + "/renewal", 0700); !r) return r;
   std::string out;
   auto put = [&](const char* k, const std::optional<std::int64_t>& v) {

@@ -1,16 +1,21 @@
 // File: acmed/storage/store.hpp
 //
-// On-disk state under the state directory, certbot-compatible for certificates:
-//   accounts/<ca-id>/{private_key.pem,account_url}
-//   archive/<name>/{cert,chain,fullchain,privkey}N.pem
-//   live/<name>/{cert,chain,fullchain,privkey}.pem -> ../../archive/<name>/...N.pem
-// Every write is atomic (temp + fsync + rename); keys are 0600, directories 0700.
+// acmed's state behind one interface: accounts, certificate versions, renewal state,
+// what each CA was seen to say, and locks. Two implementations:
+//   FileStateStore (acmed/storage/file_store.hpp): the state directory, certbot-compatible
+//     accounts/<ca-id>/{private_key.pem,account_url}
+//     archive/<name>/{cert,chain,fullchain,privkey}N.pem
+//     live/<name>/{cert,chain,fullchain,privkey}.pem -> ../../archive/<name>/...N.pem
+//   MemoryStateStore (acmed/storage/memory_store.hpp): in memory, for tests.
 //
-//   storage::StateStore store("/var/lib/acmed");
+//   storage::FileStateStore files("/var/lib/acmed");
+//   storage::StateStore& store = files;
 //   auto acct = store.load_account(storage::ca_id("https://acme-v02.api.letsencrypt.org/directory"));
 #pragma once
 
 #include <cstdint>
+#include <memory>
+#include <vector>
 #include <optional>
 #include <string>
 
@@ -62,8 +67,15 @@ struct CaFacts {
   std::optional<std::int64_t> changed_at;   ///< Unix seconds of the last change
 };
 
+/// An exclusive lock, held until the handle is destroyed.
+class Lock {
+ public:
+  virtual ~Lock() = default;
+};
+using LockHandle = std::unique_ptr<Lock>;
+
 /// An exclusive flock held until destruction.
-class FileLock {
+class FileLock final : public Lock {
  public:
   FileLock() = default;
   explicit FileLock(int fd) : fd_(fd) {}
@@ -71,7 +83,7 @@ class FileLock {
   FileLock& operator=(FileLock&& o) noexcept;
   FileLock(const FileLock&) = delete;
   FileLock& operator=(const FileLock&) = delete;
-  ~FileLock();
+  ~FileLock() override;
   bool held() const { return fd_ >= 0; }
 
  private:
@@ -86,67 +98,65 @@ struct StoredCertificate {
 
 class StateStore {
  public:
-  explicit StateStore(std::string root) : root_(std::move(root)) {}
-  const std::string& root() const { return root_; }
+  virtual ~StateStore() = default;
+  /// Where the state lives, for messages ("/var/lib/acmed", "memory").
+  virtual std::string location() const = 0;
 
-  [[nodiscard]] Result<std::optional<StoredAccount>> load_account(const std::string& ca) const;
-  [[nodiscard]] Result<void> save_account_key(const std::string& ca, const Secret& key_pem) const;
-  [[nodiscard]] Result<void> save_account_url(const std::string& ca, const std::string& url) const;
-  [[nodiscard]] Result<void> forget_account_url(const std::string& ca) const;
+  [[nodiscard]] virtual Result<std::optional<StoredAccount>> load_account(const std::string& ca) const = 0;
+  [[nodiscard]] virtual Result<void> save_account_key(const std::string& ca, const Secret& key_pem) const = 0;
+  [[nodiscard]] virtual Result<void> save_account_url(const std::string& ca, const std::string& url) const = 0;
+  [[nodiscard]] virtual Result<void> forget_account_url(const std::string& ca) const = 0;
   /// Removes an account key the CA never accepted. Refuses when an account URL is stored.
-  [[nodiscard]] Result<void> discard_unregistered_account_key(const std::string& ca) const;
-  std::string account_dir(const std::string& ca) const;
+  [[nodiscard]] virtual Result<void> discard_unregistered_account_key(const std::string& ca) const = 0;
+  virtual std::string account_dir(const std::string& ca) const = 0;
 
   /// The challenge types the CA last offered, with the time: "2026-11-28T10:00:00Z http-01 dns-01 ...".
-  [[nodiscard]] Result<void> save_seen_challenges(const std::string& ca, const std::string& types) const;
-  [[nodiscard]] Result<std::optional<std::string>> load_seen_challenges(const std::string& ca) const;
+  [[nodiscard]] virtual Result<void> save_seen_challenges(const std::string& ca, const std::string& types) const = 0;
+  [[nodiscard]] virtual Result<std::optional<std::string>> load_seen_challenges(const std::string& ca) const = 0;
   /// The CA's dns-persist-01 facts as last seen (empty CaFacts when never seen).
-  [[nodiscard]] Result<void> save_ca_facts(const std::string& ca, const CaFacts& facts) const;
-  [[nodiscard]] Result<CaFacts> load_ca_facts(const std::string& ca) const;
+  [[nodiscard]] virtual Result<void> save_ca_facts(const std::string& ca, const CaFacts& facts) const = 0;
+  [[nodiscard]] virtual Result<CaFacts> load_ca_facts(const std::string& ca) const = 0;
   /// Thumbprints of the account's keys before each rollover, oldest first: draft -02
   /// CAs accept records hashed with them until the account is deactivated.
-  [[nodiscard]] Result<void> add_earlier_thumbprint(const std::string& ca, const std::string& thumbprint) const;
-  [[nodiscard]] Result<std::vector<std::string>> load_earlier_thumbprints(const std::string& ca) const;
+  [[nodiscard]] virtual Result<void> add_earlier_thumbprint(const std::string& ca, const std::string& thumbprint) const = 0;
+  [[nodiscard]] virtual Result<std::vector<std::string>> load_earlier_thumbprints(const std::string& ca) const = 0;
   /// A new account (new URL): earlier keys of the old one no longer matter. The file is
   /// kept as earlier-thumbprints.old.
-  [[nodiscard]] Result<void> retire_earlier_thumbprints(const std::string& ca) const;
+  [[nodiscard]] virtual Result<void> retire_earlier_thumbprints(const std::string& ca) const = 0;
   /// Moves the account's key, URL and key history into accounts/<ca>/retired-<time>/
   /// (nothing is deleted) so a new account can be registered. Returns that directory,
   /// or "" when no account was stored.
-  [[nodiscard]] Result<std::string> retire_account(const std::string& ca) const;
+  [[nodiscard]] virtual Result<std::string> retire_account(const std::string& ca) const = 0;
 
   /// Key rollover in three steps, so no key is ever lost: the new key is stored as
   /// private_key.next.pem before the CA hears of it; commit moves it into place
   /// (the old key stays as private_key.old.pem); discard removes it after a refusal.
-  [[nodiscard]] Result<void> save_pending_account_key(const std::string& ca, const Secret& key_pem) const;
-  [[nodiscard]] Result<void> commit_pending_account_key(const std::string& ca) const;
-  [[nodiscard]] Result<void> discard_pending_account_key(const std::string& ca) const;
-  bool has_pending_account_key(const std::string& ca) const;
+  [[nodiscard]] virtual Result<void> save_pending_account_key(const std::string& ca, const Secret& key_pem) const = 0;
+  [[nodiscard]] virtual Result<void> commit_pending_account_key(const std::string& ca) const = 0;
+  [[nodiscard]] virtual Result<void> discard_pending_account_key(const std::string& ca) const = 0;
+  virtual bool has_pending_account_key(const std::string& ca) const = 0;
   /// Records that the account key now lives in a token at `uri`; a file key that was in
   /// use is kept as private_key.old.pem.
-  [[nodiscard]] Result<void> commit_token_key(const std::string& ca, const std::string& uri) const;
+  [[nodiscard]] virtual Result<void> commit_token_key(const std::string& ca, const std::string& uri) const = 0;
 
   /// Writes a new archive version, then points live/ at it. Returns the version number.
-  [[nodiscard]] Result<int> save_certificate(const std::string& name, const std::string& fullchain_pem,
-                                             const Secret& key_pem) const;
-  [[nodiscard]] Result<std::optional<StoredCertificate>> load_certificate(const std::string& name) const;
+  [[nodiscard]] virtual Result<int> save_certificate(const std::string& name, const std::string& fullchain_pem,
+                                                     const Secret& key_pem) const = 0;
+  [[nodiscard]] virtual Result<std::optional<StoredCertificate>> load_certificate(const std::string& name) const = 0;
   /// The live private key of a certificate (for revocation with the certificate key).
-  [[nodiscard]] Result<Secret> load_certificate_key(const std::string& name) const;
-  std::string live_dir(const std::string& name) const;
+  [[nodiscard]] virtual Result<Secret> load_certificate_key(const std::string& name) const = 0;
+  virtual std::string live_dir(const std::string& name) const = 0;
   /// Finishes an interrupted live/ switch: all four links to the newest complete version.
-  [[nodiscard]] Result<void> repair_live(const std::string& name) const;
+  [[nodiscard]] virtual Result<void> repair_live(const std::string& name) const = 0;
 
-  [[nodiscard]] Result<RenewalState> load_renewal_state(const std::string& name) const;
-  [[nodiscard]] Result<void> save_renewal_state(const std::string& name, const RenewalState& st) const;
+  [[nodiscard]] virtual Result<RenewalState> load_renewal_state(const std::string& name) const = 0;
+  [[nodiscard]] virtual Result<void> save_renewal_state(const std::string& name, const RenewalState& st) const = 0;
 
   /// Per-certificate lock. With wait=false a held lock gives Errc::timeout at once
   /// ("another acmed is working on NAME"), so two cron runs never fight.
-  [[nodiscard]] Result<FileLock> lock_certificate(const std::string& name, bool wait) const;
+  [[nodiscard]] virtual Result<LockHandle> lock_certificate(const std::string& name, bool wait) const = 0;
   /// Short global lock around account state (registration, rollover).
-  [[nodiscard]] Result<FileLock> lock_accounts() const;
-
- private:
-  std::string root_;
+  [[nodiscard]] virtual Result<LockHandle> lock_accounts() const = 0;
 };
 
 }  // namespace acmed::storage

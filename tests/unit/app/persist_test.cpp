@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include "acmed/core/files.hpp"
+#include "acmed/storage/memory_store.hpp"
 #include "fake_resolver.hpp"
 #include "temp_dir.hpp"
 
@@ -118,8 +119,7 @@ TEST_CASE("check_persist: a wildcard name always needs policy=wildcard, whatever
 }
 
 TEST_CASE("note_ca_facts remembers the revision and reports a switch for 30 days", "[app]") {
-  test::TempDir dir;
-  storage::StateStore store(dir.path());
+  storage::MemoryStateStore store;
   acme::DirectoryMeta m01;
   m01.caa_identities = {"ca.example"};
   acme::DirectoryMeta m02 = m01;
@@ -154,8 +154,7 @@ TEST_CASE("note_ca_facts remembers the revision and reports a switch for 30 days
 }
 
 TEST_CASE("anchored persistUntil: a duration is computed once, moves on a config change or a roll", "[app]") {
-  test::TempDir dir;
-  storage::StateStore store(dir.path());
+  storage::MemoryStateStore store;
   auto settings_at = [](const std::string& value, system_clock::time_point now) {
     ConfigValue s = ConfigValue::make_map("c.yaml:1:1");
     s.map["persist_until"] = ConfigValue::make_scalar(value, "c.yaml:2:3");

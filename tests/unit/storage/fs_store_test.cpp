@@ -1,4 +1,4 @@
-#include "acmed/storage/store.hpp"
+#include "acmed/storage/file_store.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -43,7 +43,7 @@ TEST_CASE("ca_id turns a directory URL into one safe path component", "[store]")
 TEST_CASE("StateStore stores an account key privately and never overwrites it", "[store][account]") {
   TempDir dir;
   ScopedUmask umask(022);
-  StateStore store(dir.path());
+  FileStateStore store(dir.path());
   auto none = store.load_account(ca);
   REQUIRE(none);
   CHECK_FALSE(*none);
@@ -69,7 +69,7 @@ TEST_CASE("StateStore stores an account key privately and never overwrites it", 
 
 TEST_CASE("StateStore remembers and forgets the account URL", "[store][account]") {
   TempDir dir;
-  StateStore store(dir.path());
+  FileStateStore store(dir.path());
   REQUIRE(store.save_account_key(ca, Secret(std::string("KEY"))));
   REQUIRE(store.save_account_url(ca, "https://ca.test/acct/7"));
   auto loaded = store.load_account(ca);
@@ -95,7 +95,7 @@ TEST_CASE("StateStore remembers and forgets the account URL", "[store][account]"
 
 TEST_CASE("StateStore key rollover keeps both keys until it is committed", "[store][account]") {
   TempDir dir;
-  StateStore store(dir.path());
+  FileStateStore store(dir.path());
   const std::string d = store.account_dir(ca);
   REQUIRE(store.save_account_key(ca, Secret(std::string("OLD"))));
   CHECK_FALSE(store.has_pending_account_key(ca));
@@ -125,7 +125,7 @@ TEST_CASE("StateStore key rollover keeps both keys until it is committed", "[sto
 TEST_CASE("StateStore saves certificate versions with a certbot-like live/archive layout", "[store][cert]") {
   TempDir dir;
   ScopedUmask umask(0);
-  StateStore store(dir.path());
+  FileStateStore store(dir.path());
   const std::string chain1 = test::make_chain_pem({"www.example.com"}, "Root 1");
   const std::string chain2 = test::make_chain_pem({"www.example.com"}, "Root 2");
   auto v1 = store.save_certificate("www", chain1, Secret(std::string("PRIVKEY-1")));
@@ -172,7 +172,7 @@ TEST_CASE("StateStore saves certificate versions with a certbot-like live/archiv
 
 TEST_CASE("StateStore loads the live certificate with its version and key", "[store][cert]") {
   TempDir dir;
-  StateStore store(dir.path());
+  FileStateStore store(dir.path());
   auto none = store.load_certificate("www");
   REQUIRE(none);
   CHECK_FALSE(*none);
@@ -196,7 +196,7 @@ TEST_CASE("StateStore loads the live certificate with its version and key", "[st
 
 TEST_CASE("StateStore counts versions past 9", "[store][cert]") {
   TempDir dir;
-  StateStore store(dir.path());
+  FileStateStore store(dir.path());
   const std::string chain = test::make_chain_pem({"www.example.com"});
   for (int i = 1; i <= 11; ++i) REQUIRE(store.save_certificate("www", chain, Secret(std::string("K"))) == i);
   auto loaded = store.load_certificate("www");
@@ -207,7 +207,7 @@ TEST_CASE("StateStore counts versions past 9", "[store][cert]") {
 
 TEST_CASE("StateStore refuses to store something that is not a certificate chain", "[store][cert]") {
   TempDir dir;
-  StateStore store(dir.path());
+  FileStateStore store(dir.path());
   auto r = store.save_certificate("www", "<html>oops</html>", Secret(std::string("K")));
   REQUIRE_FALSE(r);
   CHECK_THAT(r.error().message, Catch::Contains("refusing to store certificate"));
@@ -230,7 +230,7 @@ namespace {
 
 TEST_CASE("StateStore finishes a live/ switch interrupted between its renames", "[store][cert]") {
   test::TempDir dir;
-  StateStore store(dir.path());
+  FileStateStore store(dir.path());
   REQUIRE(store.save_certificate("www", test::make_chain_pem({"www.example.com"}, "Root 1"), Secret(std::string("K1"))));
   REQUIRE(store.save_certificate("www", test::make_chain_pem({"www.example.com"}, "Root 2"), Secret(std::string("K2"))));
   const std::string live = dir.path() + "/live/www";
@@ -252,7 +252,7 @@ TEST_CASE("StateStore finishes a live/ switch interrupted between its renames", 
 
 TEST_CASE("StateStore keeps the CA's dns-persist facts and the account's earlier key thumbprints", "[store][account]") {
   TempDir dir;
-  StateStore store(dir.path());
+  FileStateStore store(dir.path());
   CHECK(store.load_ca_facts("ca")->revision.empty());
   CaFacts f;
   f.revision = "02";
@@ -282,7 +282,7 @@ TEST_CASE("StateStore keeps the CA's dns-persist facts and the account's earlier
 
 TEST_CASE("StateStore retires an account without deleting anything", "[store][account]") {
   TempDir dir;
-  StateStore store(dir.path());
+  FileStateStore store(dir.path());
   CHECK(store.retire_account("ca")->empty());  // nothing stored: nothing to move
   REQUIRE(store.save_account_key("ca", Secret(std::string("KEY"))));
   REQUIRE(store.save_account_url("ca", "https://ca.example/acct/1"));
