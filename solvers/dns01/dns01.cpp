@@ -236,7 +236,8 @@ class Dns01Factory final : public SolverFactory {
   std::string_view name() const override { return "dns-01"; }
   std::string_view challenge_type() const override { return "dns-01"; }
   Capabilities capabilities() const override {
-    return {.wildcard = true, .ip_identifiers = false, .needs_inbound_port = false, .writes_dns = true};
+    return {.wildcard = true, .ip_identifiers = false, .needs_inbound_port = false, .writes_dns = true,
+            .dns_lookups = true};
   }
 
   Result<void> validate(const SolverConfig& config) const override {

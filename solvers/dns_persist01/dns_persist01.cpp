@@ -156,7 +156,8 @@ class DnsPersistFactory final : public SolverFactory {
   std::string_view name() const override { return solver_name; }
   std::string_view challenge_type() const override { return solver_name; }
   Capabilities capabilities() const override {
-    return {.wildcard = true, .ip_identifiers = false, .needs_inbound_port = false, .writes_dns = false};
+    return {.wildcard = true, .ip_identifiers = false, .needs_inbound_port = false, .writes_dns = false,
+            .dns_lookups = true};
   }
   Result<void> validate(const SolverConfig& c) const override {
     auto s = read_persist_settings(c.settings, std::chrono::system_clock::now());
@@ -166,6 +167,7 @@ class DnsPersistFactory final : public SolverFactory {
   Result<std::unique_ptr<ChallengeSolver>> create(const SolverConfig& c, const SolverDeps& deps) const override {
     auto s = read_persist_settings(c.settings, std::chrono::system_clock::now());
     if (!s) return fail(s.error());
+    s->force |= c.force;
     if (!deps.resolver) return fail(Errc::config, "dns-persist-01 needs a DNS resolver for its read-only checks");
     return std::unique_ptr<ChallengeSolver>(std::make_unique<DnsPersistSolver>(
         *deps.resolver, std::move(*s), deps.certificate_identifiers, deps.earlier_account_thumbprints));

@@ -42,8 +42,8 @@ Result<Obtained> obtain(Session& s, const GlobalOptions& g, const config::Certif
     }
     solver::SolverConfig sc{entry.type, entry.settings};
     if (auto v = f->validate(sc); !v) return fail(v.error());
+    sc.force = o.force_persist;
     if (entry.type == "dns-persist-01") {
-      if (o.force_persist) sc.settings.map["force"] = ConfigValue::make_scalar("true", "--force");
       // The record to suggest carries the anchored persistUntil, not one recomputed today.
       auto settings = solver::read_persist_settings(entry.settings, std::chrono::system_clock::now());
       if (!settings) return fail(settings.error());
@@ -69,13 +69,14 @@ Result<Obtained> obtain(Session& s, const GlobalOptions& g, const config::Certif
   }
   for (std::size_t i = 0; i < configs.size(); ++i) {
     const auto& [f, sc] = configs[i];
-    // Only DNS-based solvers get a resolver; nobody gets DNS write access from here.
-    if (sc.type.rfind("dns-", 0) == 0 && !deps.resolver) {
+    // A resolver only for solvers that declare DNS lookups; nobody gets DNS write access from here.
+    solver::SolverDeps own = deps;
+    if (f->capabilities().dns_lookups) {
       auto resolver = s.resolver();
       if (!resolver) return fail(resolver.error());
-      deps.resolver = *resolver;
+      own.resolver = *resolver;
     }
-    auto inst = f->create(sc, deps);
+    auto inst = f->create(sc, own);
     if (!inst) return fail(inst.error());
     req.solvers.push_back({f->challenge_type_for(sc), cert.solvers[i].domains, inst->get()});
     instances.push_back(std::move(*inst));

@@ -29,6 +29,7 @@ struct Capabilities {
   bool ip_identifiers = false;      ///< can validate RFC 8738 IP identifiers
   bool needs_inbound_port = false;  ///< the CA must reach this host
   bool writes_dns = false;          ///< holds DNS write credentials (dns-01 only)
+  bool dns_lookups = false;         ///< reads DNS: SolverDeps::resolver is given only then
 };
 
 /// One challenge of one authorization, as the CA described it, plus derived values.
@@ -67,12 +68,14 @@ class ChallengeSolver {
 struct SolverConfig {
   std::string type;      ///< challenge type / factory name, e.g. "http-01"
   ConfigValue settings;  ///< the whole section (a map), origins included
+  /// The operator's --force: answer even when the solver's own pre-check fails.
+  bool force = false;
 };
 
 /// What a solver may use. Read-only services only: DNS writers are wired inside the
 /// dns-01 target and appear nowhere in this type.
 struct SolverDeps {
-  dns::Resolver* resolver = nullptr;  ///< read-only DNS (may be null for solvers that need none)
+  dns::Resolver* resolver = nullptr;  ///< read-only DNS; set only for factories declaring dns_lookups
   std::string work_dir;               ///< private directory for journals; "" = none
   std::vector<Identifier> certificate_identifiers;  ///< every name of the certificate being issued
   /// Thumbprints of keys the account had before rollovers (dns-persist-01 draft -02

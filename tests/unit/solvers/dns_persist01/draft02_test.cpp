@@ -228,6 +228,26 @@ TEST_CASE("preflight on a -02 CA: hashed records pass, plain URLs and malformed 
   }
 }
 
+TEST_CASE("--force reaches the solver as an explicit option, not as a configuration key", "[persist][draft02]") {
+  test::FakeResolver dns;
+  dns.add_zone("example.com", {{"192.0.2.1", 53, "ns1.example.com"}});
+  auto factory = solver::make_dns_persist01_factory();
+  CHECK(factory->capabilities().dns_lookups);
+  solver::SolverDeps deps;
+  deps.resolver = &dns;
+  for (bool force : {false, true}) {
+    solver::SolverConfig cfg{"dns-persist-01", ConfigValue::make_map("t.yaml:1:1"), force};
+    auto made = factory->create(cfg, deps);
+    REQUIRE(made);
+    solver::ChallengeContext ctx;
+    ctx.identifier = *Identifier::parse("example.com");
+    ctx.account_uri = vector_account;
+    ctx.issuer_domain_names = {"ca.example"};
+    // No record at all: refused, unless forced.
+    CHECK(static_cast<bool>((*made)->present(ctx)) == force);
+  }
+}
+
 TEST_CASE("bind setting: name (default) or any; anything else is a config error", "[persist][draft02]") {
   auto now = system_clock::time_point(seconds(1'800'000'000));
   ConfigValue s = ConfigValue::make_map("c.yaml:3:5");
