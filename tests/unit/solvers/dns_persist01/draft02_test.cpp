@@ -64,7 +64,7 @@ TEST_CASE("revision is chosen by meta.accountHashPrefix", "[persist][draft02]") 
   CHECK(to_string(Revision::draft02) == "-02");
 }
 
-TEST_CASE("-02 records: hash of the record's own name, or of * with bind: any", "[persist][draft02]") {
+TEST_CASE("draft -02 records: hash of the record's own name, or of * with bind: any", "[persist][draft02]") {
   std::vector<Identifier> ids{*Identifier::parse("example.com"), *Identifier::parse("*.example.com"),
                               *Identifier::parse("www.example.com")};
   auto recs = required_records(ids, "ca.example", b02(), PolicyMode::automatic, std::nullopt);
@@ -92,7 +92,7 @@ TEST_CASE("-02 records: hash of the record's own name, or of * with bind: any", 
   CHECK(validation_domain("_validation-persist.WWW.Example.com.") == "www.example.com");
 }
 
-TEST_CASE("-02 evaluation: current key, *, earlier keys, stale format and other accounts", "[persist][draft02]") {
+TEST_CASE("draft -02 evaluation: current key, *, earlier keys, stale format and other accounts", "[persist][draft02]") {
   const std::string issuer = "ca.example; accounturi=";
   auto name = evaluate({issuer + hashed("example.com")}, expect02());
   CHECK(name.status == Status::ok);
@@ -147,7 +147,7 @@ TEST_CASE("-02 evaluation: current key, *, earlier keys, stale format and other 
   CHECK(evaluate({issuer + vector_account, issuer + hashed("*")}, expect02()).status == Status::ok);
 }
 
-TEST_CASE("-02 challenge checks: D within C, C within I", "[persist][draft02]") {
+TEST_CASE("draft -02 challenge checks: D within C, C within I", "[persist][draft02]") {
   const std::vector<std::string> d{"ca.example"};
   const std::vector<std::string> i{"ca.example", "ca2.example"};
   CHECK(check_challenge_issuers({"ca.example"}, d, i));
@@ -228,7 +228,7 @@ TEST_CASE("preflight on a -02 CA: hashed records pass, plain URLs and malformed 
   }
 }
 
-TEST_CASE("--force reaches the solver as an explicit option, not as a configuration key", "[persist][draft02]") {
+TEST_CASE("The --force option reaches the solver as an explicit option, not as a configuration key", "[persist][draft02]") {
   test::FakeResolver dns;
   dns.add_zone("example.com", {{"192.0.2.1", 53, "ns1.example.com"}});
   auto factory = solver::make_dns_persist01_factory();
