@@ -83,6 +83,7 @@ Result<void> Session::ensure_account(bool allow_register) {
     account_key_.emplace(std::move(*key));
     if ((*stored)->url) {
       client_->set_account(&*account_key_, (*stored)->url);
+      note_thumbprint();
       return {};
     }
     // A key without a URL: an earlier registration was interrupted. Ask the CA.
@@ -132,7 +133,20 @@ Result<void> Session::register_account() {
     return fail(std::move(e));
   }
   spdlog::info("account registered: {}", acct->url);
-  return store_.save_account_url(ca_id_, acct->url);
+  if (auto r = store_.save_account_url(ca_id_, acct->url); !r) return r;
+  note_thumbprint();
+  return {};
+}
+
+void Session::note_thumbprint() {
+  if (!account_key_) return;
+  const std::string tp = account_key_->thumbprint();
+  auto stored = store_.load_account_thumbprint(ca_id_);
+  if (stored && *stored == tp) return;
+  if (auto r = store_.save_account_thumbprint(ca_id_, tp); !r)
+    spdlog::warn("cannot record the account key's thumbprint ({}); acmed serve will load the key to show "
+                 "draft -02 records",
+                 r.error().describe());
 }
 
 Result<PrivateKey> Session::load_token_key(const std::string& uri) const {
@@ -170,6 +184,7 @@ Result<void> Session::rollover_to_token(const std::string& uri) {
   client_->set_account(&*account_key_, client_->account_url());
   if (auto c = store_.commit_token_key(ca_id_, uri); !c)
     return fail(c.error().with_context("the CA switched to the token key " + uri + "; record it in key_uri by hand"));
+  note_thumbprint();
   return {};
 }
 
@@ -190,6 +205,7 @@ Result<void> Session::rollover_account_key(KeyType type) {
   client_->set_account(&*account_key_, client_->account_url());
   if (auto c = store_.commit_pending_account_key(ca_id_); !c)
     return fail(c.error().with_context("the CA switched to the new key, which is in private_key.next.pem"));
+  note_thumbprint();
   return {};
 }
 

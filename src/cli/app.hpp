@@ -61,6 +61,8 @@ class Session {
  private:
   Session(config::GlobalConfig cfg, std::string state_dir) : config_(std::move(cfg)), store_(std::move(state_dir)) {}
   [[nodiscard]] Result<void> register_account();
+  /// Keeps the current key's thumbprint beside the account (views read it without the key).
+  void note_thumbprint();
   [[nodiscard]] Result<PrivateKey> load_token_key(const std::string& uri) const;
 
   config::GlobalConfig config_;

@@ -57,6 +57,19 @@ Result<void> require_valid_account(Session& s) {
 
 }  // namespace
 
+namespace {
+
+/// The account as the store describes it, when URL and key thumbprint are both known.
+std::optional<app::PersistAccount> stored_account(Session& session) {
+  auto url = session.store().load_account_url(session.ca());
+  auto tp = session.store().load_account_thumbprint(session.ca());
+  auto earlier = session.store().load_earlier_thumbprints(session.ca());
+  if (!url || !*url || !tp || tp->empty() || !earlier) return std::nullopt;
+  return app::PersistAccount{**url, *tp, *earlier};
+}
+
+}  // namespace
+
 Result<PersistContext> plan_in_session(Session& session, const config::CertificateConfig& cert,
                                        const PersistRequest& req) {
   auto names = app::persist_names(cert);
@@ -86,6 +99,8 @@ Result<PersistContext> plan_in_session(Session& session, const config::Certifica
   if (!req.account_uri.empty()) {
     in.account.url = req.account_uri;
     in.account.thumbprint = req.thumbprint;
+  } else if (auto stored = stored_account(session); req.without_key && stored) {
+    in.account = *stored;
   } else {
     if (auto r = session.ensure_account(false); !r)
       return fail(r.error().with_context("the record names the ACME account, so it must exist first "
@@ -199,7 +214,9 @@ json plan_json(const PersistContext& ctx) {
 /// `verify_account`: the -02 rule for values handed to another party (persist record).
 int run_record(const GlobalOptions& g, const PersistOptions& o, std::ostream& out_stream = std::cout,
                bool verify_account = true) {
-  auto ctx = open_persist(g, request_of(o));
+  auto req = request_of(o);
+  req.without_key = !verify_account;  // views show values without loading the key
+  auto ctx = open_persist(g, req);
   if (!ctx) return report(ctx.error());
   const app::PersistPlan* plan = &ctx->plan;
   if (verify_account && o.account_uri.empty())
@@ -367,6 +384,7 @@ int run_roll(const GlobalOptions& g, const PersistOptions& o) {
 json persist_health(const GlobalOptions& g, const std::string& name, bool& failed, bool& warned) {
   PersistRequest req;
   req.name = name;
+  req.without_key = true;
   auto ctx = open_persist(g, req);
   if (!ctx) {
     failed = true;
@@ -389,6 +407,7 @@ json persist_health(const GlobalOptions& g, const std::string& name, bool& faile
 json persist_records_json(const GlobalOptions& g, const std::string& name, std::string& error) {
   PersistRequest req;
   req.name = name;
+  req.without_key = true;
   auto ctx = open_persist(g, req);
   if (!ctx) {
     error = ctx.error().describe();

@@ -21,6 +21,10 @@ struct PersistRequest {
   std::string issuer;        ///< issuer override
   /// The CA's directory may be unreachable: fall back to remembered facts.
   bool allow_cached_ca = true;
+  /// Views (status, serve, metrics): use the stored account URL and key thumbprint,
+  /// without loading the key (which may sit in a PKCS#11 token). Falls back to
+  /// loading it when the thumbprint was never recorded.
+  bool without_key = false;
 };
 
 struct PersistContext {

@@ -66,15 +66,22 @@ Result<std::optional<StoredAccount>> FileStateStore::load_account(const std::str
     }
     acct.key_pem = Secret(std::move(*key));
   }
+  auto url = load_account_url(ca);
+  if (!url) return fail(url.error());
+  acct.url = *url;
+  return std::optional<StoredAccount>(std::move(acct));
+}
+
+Result<std::optional<std::string>> FileStateStore::load_account_url(const std::string& ca) const {
   auto url = read_file(account_dir(ca) + "/account_url", 4096);
-  if (url) {
-    std::string u = *url;
-    while (!u.empty() && (u.back() == '\n' || u.back() == '\r' || u.back() == ' ')) u.pop_back();
-    if (!u.empty()) acct.url = u;
-  } else if (url.error().code != Errc::not_found) {
+  if (!url) {
+    if (url.error().code == Errc::not_found) return std::optional<std::string>{};
     return fail(url.error());
   }
-  return std::optional<StoredAccount>(std::move(acct));
+  std::string u = *url;
+  while (!u.empty() && (u.back() == '\n' || u.back() == '\r' || u.back() == ' ')) u.pop_back();
+  if (u.empty()) return std::optional<std::string>{};
+  return std::optional<std::string>(u);
 }
 
 Result<void> FileStateStore::save_account_key(const std::string& ca, const Secret& key_pem) const {
@@ -226,6 +233,25 @@ Result<void> FileStateStore::retire_earlier_thumbprints(const std::string& ca) c
   return {};
 }
 
+Result<void> FileStateStore::save_account_thumbprint(const std::string& ca, const std::string& thumbprint) const {
+  if (auto r = ensure_dir(account_dir(ca), 0700); !r) return r;
+  return write_file_atomic(account_dir(ca) + "/thumbprint", thumbprint + "\n", 0644);
+}
+
+Result<std::string> FileStateStore::load_account_thumbprint(const std::string& ca) const {
+  auto data = read_file(account_dir(ca) + "/thumbprint", 4096);
+  if (!data) {
+    if (data.error().code == Errc::not_found) return std::string();
+    return fail(data.error());
+  }
+  std::string t = *data;
+  while (!t.empty() && (t.back() == '\n' || t.back() == ' ')) t.pop_back();
+  // Anything but a 43-character base64url thumbprint is not ours: treat it as unknown.
+  if (t.size() != 43 || !std::all_of(t.begin(), t.end(), [](unsigned char c) { return std::isalnum(c) || c == '-' || c == '_'; }))
+    return std::string();
+  return t;
+}
+
 Result<std::string> FileStateStore::retire_account(const std::string& ca) const {
   const std::string dir = account_dir(ca);
   if (has_pending_account_key(ca))
@@ -235,7 +261,7 @@ Result<std::string> FileStateStore::retire_account(const std::string& ca) const 
   const std::string target = dir + "/retired-" + stamp;
   bool moved_any = false;
   for (const char* f : {"private_key.pem", "account_url", "key_uri", "private_key.old.pem", "earlier-thumbprints",
-                        "key_uri.old"}) {
+                        "key_uri.old", "thumbprint"}) {
     const std::string from = dir + "/" + f;
     if (!fs::exists(from)) continue;
     if (!moved_any) {

@@ -14,6 +14,7 @@ struct MemoryStateStore::State {
     std::optional<std::string> key_uri, url, seen;
     CaFacts facts;
     std::vector<std::string> earlier;
+    std::string thumbprint;
     int retired = 0;
   };
   struct Certificate {
@@ -69,6 +70,12 @@ Result<void> MemoryStateStore::save_account_url(const std::string& ca, const std
   std::lock_guard g(state_->mu);
   state_->accounts[ca].url = url;
   return {};
+}
+
+Result<std::optional<std::string>> MemoryStateStore::load_account_url(const std::string& ca) const {
+  std::lock_guard g(state_->mu);
+  auto it = state_->accounts.find(ca);
+  return it == state_->accounts.end() ? std::optional<std::string>{} : it->second.url;
 }
 
 Result<void> MemoryStateStore::forget_account_url(const std::string& ca) const {
@@ -128,6 +135,18 @@ Result<void> MemoryStateStore::retire_earlier_thumbprints(const std::string& ca)
   return {};
 }
 
+Result<void> MemoryStateStore::save_account_thumbprint(const std::string& ca, const std::string& thumbprint) const {
+  std::lock_guard g(state_->mu);
+  state_->accounts[ca].thumbprint = thumbprint;
+  return {};
+}
+
+Result<std::string> MemoryStateStore::load_account_thumbprint(const std::string& ca) const {
+  std::lock_guard g(state_->mu);
+  auto it = state_->accounts.find(ca);
+  return it == state_->accounts.end() ? std::string() : it->second.thumbprint;
+}
+
 Result<std::string> MemoryStateStore::retire_account(const std::string& ca) const {
   std::lock_guard g(state_->mu);
   auto& a = state_->accounts[ca];
@@ -139,6 +158,8 @@ Result<std::string> MemoryStateStore::retire_account(const std::string& ca) cons
   retired.key_uri = std::move(a.key_uri);
   retired.url = std::move(a.url);
   retired.earlier = std::move(a.earlier);
+  retired.thumbprint = std::move(a.thumbprint);
+  a.thumbprint.clear();
   const std::string slot = ca + "/retired-" + std::to_string(++a.retired);
   a.key_pem.clear();
   a.key_uri.reset();

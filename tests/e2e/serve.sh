@@ -50,6 +50,16 @@ check /api/v1/certificates/web/verification Verification
   || fail "zone format"
 pass "API: health, account, certificates, records, live verification validate against docs/openapi.json"
 
+# A page view never needs the account key: with the key file moved away, records,
+# verification and the page still answer (from the stored URL and key thumbprint).
+keyfile=$(ls "$STATE_DIR"/accounts/*/private_key.pem)
+mv "$keyfile" "$keyfile.away"
+[ "$(get "$base/api/v1/certificates/web/records")" = 200 ] && grep -q '"value"' "$FIXTURE_DIR/body" || fail "records need the key: $(cat "$FIXTURE_DIR/body")"
+[ "$(get "$base/api/v1/certificates/web/verification")" = 200 ] || fail "verification needs the key: $(cat "$FIXTURE_DIR/body")"
+[ "$(get "$base/")" = 200 ] && grep -q "_validation-persist.web.persist.test" "$FIXTURE_DIR/body" || fail "the page needs the key"
+mv "$keyfile.away" "$keyfile"
+pass "records, verification and the page are served without loading the account key"
+
 [ "$(get "$base/api/v1/certificates/nope")" = 404 ] || fail "unknown certificate"
 [ "$(get "$base/api/v1/nothing")" = 404 ] || fail "bad path"
 [ "$(get "$base/api/v1/certificates/web/records?format=xml")" = 400 ] || fail "bad format"

@@ -20,6 +20,7 @@ class FileStateStore final : public StateStore {
   [[nodiscard]] Result<std::optional<StoredAccount>> load_account(const std::string& ca) const override;
   [[nodiscard]] Result<void> save_account_key(const std::string& ca, const Secret& key_pem) const override;
   [[nodiscard]] Result<void> save_account_url(const std::string& ca, const std::string& url) const override;
+  [[nodiscard]] Result<std::optional<std::string>> load_account_url(const std::string& ca) const override;
   [[nodiscard]] Result<void> forget_account_url(const std::string& ca) const override;
   /// Removes an account key the CA never accepted. Refuses when an account URL is stored.
   [[nodiscard]] Result<void> discard_unregistered_account_key(const std::string& ca) const override;
@@ -38,6 +39,8 @@ class FileStateStore final : public StateStore {
   /// A new account (new URL): earlier keys of the old one no longer matter. The file is
   /// kept as earlier-thumbprints.old.
   [[nodiscard]] Result<void> retire_earlier_thumbprints(const std::string& ca) const override;
+  [[nodiscard]] Result<void> save_account_thumbprint(const std::string& ca, const std::string& thumbprint) const override;
+  [[nodiscard]] Result<std::string> load_account_thumbprint(const std::string& ca) const override;
   /// Moves the account's key, URL and key history into accounts/<ca>/retired-<time>/
   /// (nothing is deleted) so a new account can be registered. Returns that directory,
   /// or "" when no account was stored.

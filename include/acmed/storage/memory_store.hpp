@@ -27,6 +27,7 @@ class MemoryStateStore final : public StateStore {
   [[nodiscard]] Result<std::optional<StoredAccount>> load_account(const std::string& ca) const override;
   [[nodiscard]] Result<void> save_account_key(const std::string& ca, const Secret& key_pem) const override;
   [[nodiscard]] Result<void> save_account_url(const std::string& ca, const std::string& url) const override;
+  [[nodiscard]] Result<std::optional<std::string>> load_account_url(const std::string& ca) const override;
   [[nodiscard]] Result<void> forget_account_url(const std::string& ca) const override;
   [[nodiscard]] Result<void> discard_unregistered_account_key(const std::string& ca) const override;
   std::string account_dir(const std::string& ca) const override { return "memory:accounts/" + ca; }
@@ -38,6 +39,8 @@ class MemoryStateStore final : public StateStore {
   [[nodiscard]] Result<void> add_earlier_thumbprint(const std::string& ca, const std::string& thumbprint) const override;
   [[nodiscard]] Result<std::vector<std::string>> load_earlier_thumbprints(const std::string& ca) const override;
   [[nodiscard]] Result<void> retire_earlier_thumbprints(const std::string& ca) const override;
+  [[nodiscard]] Result<void> save_account_thumbprint(const std::string& ca, const std::string& thumbprint) const override;
+  [[nodiscard]] Result<std::string> load_account_thumbprint(const std::string& ca) const override;
   [[nodiscard]] Result<std::string> retire_account(const std::string& ca) const override;
 
   [[nodiscard]] Result<void> save_pending_account_key(const std::string& ca, const Secret& key_pem) const override;

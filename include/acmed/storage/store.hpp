@@ -105,6 +105,8 @@ class StateStore {
   [[nodiscard]] virtual Result<std::optional<StoredAccount>> load_account(const std::string& ca) const = 0;
   [[nodiscard]] virtual Result<void> save_account_key(const std::string& ca, const Secret& key_pem) const = 0;
   [[nodiscard]] virtual Result<void> save_account_url(const std::string& ca, const std::string& url) const = 0;
+  /// The account URL alone, without reading the key.
+  [[nodiscard]] virtual Result<std::optional<std::string>> load_account_url(const std::string& ca) const = 0;
   [[nodiscard]] virtual Result<void> forget_account_url(const std::string& ca) const = 0;
   /// Removes an account key the CA never accepted. Refuses when an account URL is stored.
   [[nodiscard]] virtual Result<void> discard_unregistered_account_key(const std::string& ca) const = 0;
@@ -123,6 +125,10 @@ class StateStore {
   /// A new account (new URL): earlier keys of the old one no longer matter. The file is
   /// kept as earlier-thumbprints.old.
   [[nodiscard]] virtual Result<void> retire_earlier_thumbprints(const std::string& ca) const = 0;
+  /// The RFC 7638 thumbprint of the account's current key, kept beside it so views
+  /// (acmed serve) can show draft -02 records without loading the key ("" = unknown).
+  [[nodiscard]] virtual Result<void> save_account_thumbprint(const std::string& ca, const std::string& thumbprint) const = 0;
+  [[nodiscard]] virtual Result<std::string> load_account_thumbprint(const std::string& ca) const = 0;
   /// Moves the account's key, URL and key history into accounts/<ca>/retired-<time>/
   /// (nothing is deleted) so a new account can be registered. Returns that directory,
   /// or "" when no account was stored.

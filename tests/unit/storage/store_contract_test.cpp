@@ -30,6 +30,8 @@ TEMPLATE_TEST_CASE("StateStore contract: accounts, keys and rollover", "[store][
   CHECK_FALSE((*s.load_account("ca"))->url);
   REQUIRE(s.save_account_url("ca", "https://ca.example/acct/1"));
   CHECK(*(*s.load_account("ca"))->url == "https://ca.example/acct/1");
+  CHECK(**s.load_account_url("ca") == "https://ca.example/acct/1");
+  CHECK_FALSE(*s.load_account_url("other"));
   CHECK_FALSE(s.discard_unregistered_account_key("ca"));  // registered: the key stays
 
   REQUIRE(s.save_pending_account_key("ca", Secret(std::string("KEY2"))));
@@ -43,6 +45,10 @@ TEMPLATE_TEST_CASE("StateStore contract: accounts, keys and rollover", "[store][
   REQUIRE(s.add_earlier_thumbprint("ca", std::string(43, 'a')));
   CHECK(s.load_earlier_thumbprints("ca")->size() == 1);
 
+  CHECK(s.load_account_thumbprint("ca")->empty());
+  REQUIRE(s.save_account_thumbprint("ca", std::string(43, 'b')));
+  CHECK(*s.load_account_thumbprint("ca") == std::string(43, 'b'));
+
   CaFacts facts;
   facts.revision = "02";
   facts.hash_prefix = "https://ca.example/h/";
@@ -52,6 +58,7 @@ TEMPLATE_TEST_CASE("StateStore contract: accounts, keys and rollover", "[store][
   CHECK_FALSE(kept->empty());
   CHECK_FALSE(*s.load_account("ca"));
   CHECK(s.load_earlier_thumbprints("ca")->empty());
+  CHECK(s.load_account_thumbprint("ca")->empty());
   CHECK(s.load_ca_facts("ca")->hash_prefix == "https://ca.example/h/");
 }
 
