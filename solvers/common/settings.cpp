@@ -114,6 +114,11 @@ Result<ListenAddress> parse_listen_address(const std::string& text) {
   return ListenAddress{host, static_cast<unsigned short>(p)};
 }
 
+std::string setting_origin(const ConfigValue& section, const std::string& key) {
+  const ConfigValue* v = section.find(key);
+  return v ? v->origin : section.origin;
+}
+
 ConfigValue sub_section(const ConfigValue& section, const std::string& key) {
   if (const ConfigValue* v = section.find(key)) return *v;
   return ConfigValue::make_map(section.origin);

@@ -1,20 +1,18 @@
 #include "acmed/solvers/http01.hpp"
 
-#include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <set>
 #include <mutex>
-#include <thread>
+#include <optional>
+#include <set>
 
-#include "acmed/solvers/endpoint_share.hpp"
+#include "acmed/solvers/listener.hpp"
 #include "acmed/solvers/settings.hpp"
 #include "acmed/solvers/solver_base.hpp"
 #include "acmed_detail/asio.hpp"
-#include "acmed_detail/listen.hpp"
 
 namespace acmed::solver {
 namespace {
@@ -27,31 +25,11 @@ namespace fs = std::filesystem;
 
 constexpr std::string_view challenge_prefix = "/.well-known/acme-challenge/";
 
-Result<tcp::endpoint> parse_listen(const std::string& text) {
-  auto l = parse_listen_address(text);
-  if (!l) return fail(l.error());
-  return tcp::endpoint(net::ip::make_address(l->address), l->port);
-}
-
-/// A minimal HTTP/1.1 responder for /.well-known/acme-challenge/<token>, on its own thread.
-class Listener {
+/// The tokens the http-01 listener answers for: a minimal HTTP/1.1 responder for
+/// /.well-known/acme-challenge/<token>.
+class TokenTable {
  public:
-  explicit Listener(tcp::endpoint ep) : endpoint_(ep), acceptor_(ioc_) {}
-  ~Listener() { stop(); }
-
-  Result<void> start() {
-    if (auto r = detail::open_acceptor(acceptor_, endpoint_); !r) return r;
-    net::co_spawn(ioc_, accept_loop(), net::detached);
-    thread_ = std::thread([this] { ioc_.run(); });
-    spdlog::info("http-01 listener on {}:{}", endpoint_.address().to_string(), endpoint_.port());
-    return {};
-  }
-
-  void stop() {
-    if (!thread_.joinable()) return;
-    ioc_.stop();
-    thread_.join();
-  }
+  Result<void> init() { return {}; }
 
   // Two certificates renewed in parallel can share one pending authorization, hence
   // one token: it is served until the last of them cleans up.
@@ -65,23 +43,6 @@ class Listener {
     std::lock_guard lock(mu_);
     auto it = tokens_.find(token);
     if (it != tokens_.end() && --it->second.second <= 0) tokens_.erase(it);
-  }
-  bool empty() const {
-    std::lock_guard lock(mu_);
-    return tokens_.empty();
-  }
-
- private:
-  net::awaitable<void> accept_loop() {
-    for (;;) {
-      beast::error_code ec;
-      tcp::socket sock = co_await acceptor_.async_accept(net::redirect_error(net::use_awaitable, ec));
-      if (ec) {
-        if (ec == net::error::operation_aborted) co_return;
-        continue;
-      }
-      net::co_spawn(ioc_, serve(std::move(sock)), net::detached);
-    }
   }
 
   net::awaitable<void> serve(tcp::socket sock) {
@@ -118,6 +79,7 @@ class Listener {
     stream.socket().shutdown(tcp::socket::shutdown_both, ec);
   }
 
+ private:
   std::optional<std::string> lookup(std::string_view target) const {
     if (target.rfind(challenge_prefix, 0) != 0) return std::nullopt;
     std::string token(target.substr(challenge_prefix.size()));
@@ -127,49 +89,34 @@ class Listener {
     return it->second.first;
   }
 
-  tcp::endpoint endpoint_;
-  net::io_context ioc_;
-  tcp::acceptor acceptor_;
-  std::thread thread_;
   mutable std::mutex mu_;
   std::map<std::string, std::pair<std::string, int>> tokens_;  ///< token -> (key authorization, users)
 };
 
 class StandaloneSolver final : public SolverBase {
  public:
-  explicit StandaloneSolver(tcp::endpoint ep) : SolverBase("http-01"), endpoint_(ep) {}
-  ~StandaloneSolver() override {
-    if (listener_) EndpointShare<Listener>::release(key(), listener_);
-  }
+  explicit StandaloneSolver(tcp::endpoint ep) : SolverBase("http-01"), lease_({.name = "http-01 listener"}, ep) {}
 
  protected:
   Result<void> do_present(const ChallengeContext& ctx) override {
     if (!is_safe_token(ctx.token)) return fail(Errc::bad_response, "challenge token is missing or not base64url");
-    if (!listener_) {
-      // Shared with every other http-01 solver of this process on the same address.
-      auto l = EndpointShare<Listener>::acquire(key(), [&]() -> Result<std::shared_ptr<Listener>> {
-        auto made = std::make_shared<Listener>(endpoint_);
-        if (auto r = made->start(); !r) return fail(r.error());
-        return made;
-      });
-      if (!l) return fail(l.error());
-      listener_ = *l;
-    }
-    listener_->set(ctx.token, ctx.key_authorization);
+    // Shared with every other http-01 solver of this process on the same address.
+    auto table = lease_.acquire();
+    if (!table) return fail(table.error());
+    (*table)->set(ctx.token, ctx.key_authorization);
     tokens_.insert(ctx.token);
     return {};
   }
   void do_cleanup(const ChallengeContext& ctx) override {
-    if (!listener_ || tokens_.erase(ctx.token) == 0) return;
-    listener_->erase(ctx.token);
+    TokenTable* table = lease_.get();
+    if (!table || tokens_.erase(ctx.token) == 0) return;
+    table->erase(ctx.token);
     // Free the port as soon as nobody in this process serves anything on it.
-    if (tokens_.empty()) EndpointShare<Listener>::release(key(), listener_);
+    if (tokens_.empty()) lease_.release();
   }
 
  private:
-  std::string key() const { return endpoint_.address().to_string() + "|" + std::to_string(endpoint_.port()); }
-  tcp::endpoint endpoint_;
-  std::shared_ptr<Listener> listener_;
+  ListenerLease<TokenTable> lease_;
   std::set<std::string> tokens_;  ///< served by this solver (the listener may serve others' too)
 };
 
@@ -223,19 +170,19 @@ class Http01Factory final : public SolverFactory {
     auto mode = get_string(config.settings, "mode", "standalone", "http-01");
     if (!mode) return fail(mode.error());
     if (*mode == "standalone") {
-      auto listen = get_string(config.settings, "listen", "0.0.0.0:80", "http-01");
-      if (!listen) return fail(listen.error());
-      if (auto ep = parse_listen(*listen); !ep) return fail(ep.error().with_context(origin(config, "listen")));
+      if (auto ep = listen_endpoint(config.settings, "0.0.0.0:80", "http-01"); !ep) return fail(ep.error());
       return {};
     }
     if (*mode == "webroot") {
       auto root = get_string(config.settings, "webroot", "", "http-01");
       if (!root) return fail(root.error());
       if (root->empty() || (*root)[0] != '/')
-        return fail(Errc::config, origin(config, "webroot") + ": http-01 webroot mode needs an absolute 'webroot' path");
+        return fail(Errc::config,
+                    setting_origin(config.settings, "webroot") + ": http-01 webroot mode needs an absolute 'webroot' path");
       return {};
     }
-    return fail(Errc::config, origin(config, "mode") + ": http-01 mode must be 'standalone' or 'webroot', not '" + *mode + "'");
+    return fail(Errc::config, setting_origin(config.settings, "mode") +
+                                  ": http-01 mode must be 'standalone' or 'webroot', not '" + *mode + "'");
   }
 
   Result<std::unique_ptr<ChallengeSolver>> create(const SolverConfig& config, const SolverDeps&) const override {
@@ -244,14 +191,8 @@ class Http01Factory final : public SolverFactory {
     if (*mode == "webroot")
       return std::unique_ptr<ChallengeSolver>(
           std::make_unique<WebrootSolver>(*get_string(config.settings, "webroot", "", "http-01")));
-    auto ep = parse_listen(*get_string(config.settings, "listen", "0.0.0.0:80", "http-01"));
+    auto ep = listen_endpoint(config.settings, "0.0.0.0:80", "http-01");
     return std::unique_ptr<ChallengeSolver>(std::make_unique<StandaloneSolver>(*ep));
-  }
-
- private:
-  static std::string origin(const SolverConfig& c, const std::string& key) {
-    const ConfigValue* v = c.settings.find(key);
-    return v ? v->origin : c.settings.origin;
   }
 };
 

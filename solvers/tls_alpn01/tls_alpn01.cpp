@@ -17,14 +17,12 @@
 #include <optional>
 #include <set>
 #include <string>
-#include <thread>
 #include <vector>
 
-#include "acmed/solvers/endpoint_share.hpp"
+#include "acmed/solvers/listener.hpp"
 #include "acmed/solvers/settings.hpp"
 #include "acmed/solvers/solver_base.hpp"
 #include "acmed_detail/asio.hpp"
-#include "acmed_detail/listen.hpp"
 #include "acmed_detail/openssl.hpp"
 
 namespace acmed::solver {
@@ -41,15 +39,9 @@ constexpr std::string_view acme_tls_protocol = "acme-tls/1";
 constexpr const char* acme_identifier_oid = "1.3.6.1.5.5.7.1.31";
 constexpr auto io_deadline = std::chrono::seconds(10);
 // Validators open a handful of connections per challenge; anything beyond this is noise.
-constexpr int max_connections = 64;
+constexpr std::size_t max_connections = 64;
 
 using namespace acmed::detail;  // OpenSSL RAII aliases and openssl_error()
-
-Result<tcp::endpoint> parse_listen(const std::string& text) {
-  auto l = parse_listen_address(text);
-  if (!l) return fail(l.error());
-  return tcp::endpoint(net::ip::make_address(l->address), l->port);
-}
 
 /// Lowercase, without one trailing dot: how SNI values and identifiers are compared.
 std::string normalise_name(std::string_view name) {
@@ -205,16 +197,15 @@ Result<std::shared_ptr<const ChallengeCert>> make_challenge_cert(const Identifie
   return std::shared_ptr<const ChallengeCert>(std::move(out));
 }
 
-/// The acme-tls/1 responder, on its own thread: answers TLS handshakes with the
-/// validation certificate for the SNI the client sent, and nothing else.
+/// The acme-tls/1 responder: answers TLS handshakes on the listener with the validation
+/// certificate for the SNI the client sent, and nothing else.
 class Responder {
  public:
-  explicit Responder(tcp::endpoint ep) : endpoint_(ep), tls_(ssl::context::tls_server), acceptor_(ioc_) {}
-  ~Responder() { stop(); }
+  Responder() : tls_(ssl::context::tls_server) {}
   Responder(const Responder&) = delete;
   Responder& operator=(const Responder&) = delete;
 
-  Result<void> start() {
+  Result<void> init() {
     SSL_CTX* ctx = tls_.native_handle();
     // RFC 8737 §4: TLS 1.2 or later only. No session reuse: every handshake must pass
     // through the client hello callback, which is where a removed certificate stops being served.
@@ -224,18 +215,7 @@ class Responder {
     SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET | SSL_OP_NO_RENEGOTIATION);
     SSL_CTX_set_client_hello_cb(ctx, &Responder::on_client_hello, this);
     SSL_CTX_set_alpn_select_cb(ctx, &Responder::on_alpn_select, nullptr);
-
-    if (auto r = detail::open_acceptor(acceptor_, endpoint_); !r) return r;
-    net::co_spawn(ioc_, accept_loop(), net::detached);
-    thread_ = std::thread([this] { ioc_.run(); });
-    spdlog::info("tls-alpn-01 responder on {}:{}", endpoint_.address().to_string(), endpoint_.port());
     return {};
-  }
-
-  void stop() {
-    if (!thread_.joinable()) return;
-    ioc_.stop();
-    thread_.join();
   }
 
   /// Serves `cert` for `sni` on behalf of the challenge `owner` (its URL).
@@ -249,9 +229,27 @@ class Responder {
     auto it = certs_.find(sni);
     if (it != certs_.end() && it->second.owner == owner) certs_.erase(it);
   }
-  bool empty() const {
-    std::lock_guard lock(mu_);
-    return certs_.empty();
+
+  net::awaitable<void> serve(tcp::socket sock) {
+    beast::ssl_stream<beast::tcp_stream> stream(beast::tcp_stream(std::move(sock)), tls_);
+    beast::error_code ec;
+    beast::get_lowest_layer(stream).expires_after(io_deadline);
+    co_await stream.async_handshake(ssl::stream_base::server, net::redirect_error(net::use_awaitable, ec));
+    if (ec) {
+      spdlog::debug("tls-alpn-01: handshake failed: {}", ec.message());
+      co_return;  // the socket closes with the stream
+    }
+    const unsigned char* alpn = nullptr;
+    unsigned int alpn_len = 0;
+    SSL_get0_alpn_selected(stream.native_handle(), &alpn, &alpn_len);
+    if (alpn_len != acme_tls_protocol.size()) co_return;  // cannot happen: the callbacks refuse first
+    const char* sni = SSL_get_servername(stream.native_handle(), TLSEXT_NAMETYPE_host_name);
+    spdlog::debug("tls-alpn-01: served the validation certificate for '{}'", sni ? sni : "");
+    // RFC 8737 §4: the validator closes right after the handshake and sends no data. Answer
+    // with close_notify and wait for its close, bounded; a bare TCP close (stream_truncated)
+    // is the usual ending and not an error here.
+    beast::get_lowest_layer(stream).expires_after(io_deadline);
+    co_await stream.async_shutdown(net::redirect_error(net::use_awaitable, ec));
   }
 
  private:
@@ -306,64 +304,16 @@ class Responder {
     return SSL_TLSEXT_ERR_OK;
   }
 
-  net::awaitable<void> accept_loop() {
-    for (;;) {
-      beast::error_code ec;
-      tcp::socket sock = co_await acceptor_.async_accept(net::redirect_error(net::use_awaitable, ec));
-      if (ec) {
-        if (ec == net::error::operation_aborted) co_return;
-        continue;
-      }
-      if (connections_ >= max_connections) continue;  // `sock` closes here
-      ++connections_;  // serve() gives it back
-      net::co_spawn(ioc_, serve(std::move(sock)), net::detached);
-    }
-  }
-
-  net::awaitable<void> serve(tcp::socket sock) {
-    struct Release {
-      int& n;
-      ~Release() { --n; }
-    } release{connections_};
-    beast::ssl_stream<beast::tcp_stream> stream(beast::tcp_stream(std::move(sock)), tls_);
-    beast::error_code ec;
-    beast::get_lowest_layer(stream).expires_after(io_deadline);
-    co_await stream.async_handshake(ssl::stream_base::server, net::redirect_error(net::use_awaitable, ec));
-    if (ec) {
-      spdlog::debug("tls-alpn-01: handshake failed: {}", ec.message());
-      co_return;  // the socket closes with the stream
-    }
-    const unsigned char* alpn = nullptr;
-    unsigned int alpn_len = 0;
-    SSL_get0_alpn_selected(stream.native_handle(), &alpn, &alpn_len);
-    if (alpn_len != acme_tls_protocol.size()) co_return;  // cannot happen: the callbacks refuse first
-    const char* sni = SSL_get_servername(stream.native_handle(), TLSEXT_NAMETYPE_host_name);
-    spdlog::debug("tls-alpn-01: served the validation certificate for '{}'", sni ? sni : "");
-    // RFC 8737 §4: the validator closes right after the handshake and sends no data. Answer
-    // with close_notify and wait for its close, bounded; a bare TCP close (stream_truncated)
-    // is the usual ending and not an error here.
-    beast::get_lowest_layer(stream).expires_after(io_deadline);
-    co_await stream.async_shutdown(net::redirect_error(net::use_awaitable, ec));
-  }
-
-  // Declaration order matters for destruction: the io_context (and with it any in-flight
-  // connection) goes before the map, the counter and the TLS context it refers to.
-  tcp::endpoint endpoint_;
   ssl::context tls_;
-  int connections_ = 0;  ///< touched on the responder thread only
   mutable std::mutex mu_;
   std::map<std::string, Entry> certs_;  ///< SNI -> validation certificate
-  net::io_context ioc_;
-  tcp::acceptor acceptor_;
-  std::thread thread_;
 };
 
 class TlsAlpn01Solver final : public SolverBase {
  public:
-  explicit TlsAlpn01Solver(tcp::endpoint ep) : SolverBase("tls-alpn-01"), endpoint_(ep) {}
-  ~TlsAlpn01Solver() override {
-    if (responder_) EndpointShare<Responder>::release(key(), responder_);
-  }
+  explicit TlsAlpn01Solver(tcp::endpoint ep)
+      : SolverBase("tls-alpn-01"),
+        lease_({.name = "tls-alpn-01 responder", .max_connections = max_connections}, ep) {}
 
  protected:
   Result<void> do_present(const ChallengeContext& ctx) override {
@@ -375,32 +325,24 @@ class TlsAlpn01Solver final : public SolverBase {
     if (!sni) return fail(sni.error());
     auto cert = make_challenge_cert(ctx.identifier, ctx.key_authorization);
     if (!cert) return fail(cert.error());
-    if (!responder_) {
-      // Shared with every other tls-alpn-01 solver of this process on the same address.
-      auto r = EndpointShare<Responder>::acquire(key(), [&]() -> Result<std::shared_ptr<Responder>> {
-        auto made = std::make_shared<Responder>(endpoint_);
-        if (auto started = made->start(); !started) return fail(started.error());
-        return made;
-      });
-      if (!r) return fail(r.error());
-      responder_ = *r;
-    }
-    responder_->set(*sni, ctx.challenge_url, std::move(*cert));
+    // Shared with every other tls-alpn-01 solver of this process on the same address.
+    auto responder = lease_.acquire();
+    if (!responder) return fail(responder.error());
+    (*responder)->set(*sni, ctx.challenge_url, std::move(*cert));
     urls_.insert(ctx.challenge_url);
     return {};
   }
 
   void do_cleanup(const ChallengeContext& ctx) override {
-    if (!responder_ || urls_.erase(ctx.challenge_url) == 0) return;
-    if (auto sni = sni_for(ctx.identifier)) responder_->erase(*sni, ctx.challenge_url);
+    Responder* responder = lease_.get();
+    if (!responder || urls_.erase(ctx.challenge_url) == 0) return;
+    if (auto sni = sni_for(ctx.identifier)) responder->erase(*sni, ctx.challenge_url);
     // Free the port as soon as nobody in this process serves anything on it.
-    if (urls_.empty()) EndpointShare<Responder>::release(key(), responder_);
+    if (urls_.empty()) lease_.release();
   }
 
  private:
-  std::string key() const { return endpoint_.address().to_string() + "|" + std::to_string(endpoint_.port()); }
-  tcp::endpoint endpoint_;
-  std::shared_ptr<Responder> responder_;
+  ListenerLease<Responder> lease_;
   std::set<std::string> urls_;  ///< challenges served by this solver
 };
 
@@ -414,22 +356,14 @@ class TlsAlpn01Factory final : public SolverFactory {
 
   Result<void> validate(const SolverConfig& config) const override {
     if (auto r = check_keys(config.settings, {"listen"}, "tls-alpn-01"); !r) return r;
-    auto listen = get_string(config.settings, "listen", "0.0.0.0:443", "tls-alpn-01");
-    if (!listen) return fail(listen.error());
-    if (auto ep = parse_listen(*listen); !ep) return fail(ep.error().with_context(origin(config, "listen")));
+    if (auto ep = listen_endpoint(config.settings, "0.0.0.0:443", "tls-alpn-01"); !ep) return fail(ep.error());
     return {};
   }
 
   Result<std::unique_ptr<ChallengeSolver>> create(const SolverConfig& config, const SolverDeps&) const override {
     if (auto r = validate(config); !r) return fail(r.error());
-    auto ep = parse_listen(*get_string(config.settings, "listen", "0.0.0.0:443", "tls-alpn-01"));
+    auto ep = listen_endpoint(config.settings, "0.0.0.0:443", "tls-alpn-01");
     return std::unique_ptr<ChallengeSolver>(std::make_unique<TlsAlpn01Solver>(*ep));
-  }
-
- private:
-  static std::string origin(const SolverConfig& c, const std::string& key) {
-    const ConfigValue* v = c.settings.find(key);
-    return v ? v->origin : c.settings.origin;
   }
 };
 

@@ -3,10 +3,11 @@
 // One listener per address:port for the whole process. `acmed renew -j 4` runs
 // several certificates at once; their standalone http-01 (or tls-alpn-01) solvers
 // must share the one port the CA validates on instead of failing with EADDRINUSE.
-// Tokens are unique per challenge, so sharing is safe.
+// Tokens are unique per challenge, so sharing is safe. ListenerLease
+// (acmed/solvers/listener.hpp) is how the solvers use it.
 //
-//   auto l = EndpointShare<Listener>::acquire("0.0.0.0:80", [&] { return start_listener(); });
-//   ... EndpointShare<Listener>::release("0.0.0.0:80", l);   // last owner stops it
+//   auto l = EndpointShare<Running>::acquire("0.0.0.0|80", [&] { return start_listener(); });
+//   ... EndpointShare<Running>::release("0.0.0.0|80", l);   // last owner stops it
 #pragma once
 
 #include <map>

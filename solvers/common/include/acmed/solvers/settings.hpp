@@ -43,6 +43,10 @@ struct ListenAddress {
 /// Parses "HOST:PORT", ":PORT" or "[V6]:PORT" where HOST is an IP literal.
 [[nodiscard]] Result<ListenAddress> parse_listen_address(const std::string& text);
 
+/// Where setting `key` is written (file:line:col) for error messages; the section's own
+/// origin when the key is absent.
+std::string setting_origin(const ConfigValue& section, const std::string& key);
+
 /// The section's sub-mapping `key`, or an empty mapping located at the section.
 ConfigValue sub_section(const ConfigValue& section, const std::string& key);
 
