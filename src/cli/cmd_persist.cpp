@@ -2,6 +2,7 @@
 // generated before any order, and their read-only verification.
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
@@ -84,13 +85,14 @@ Result<PersistContext> plan_in_session(Session& session, const config::Certifica
   auto ca = app::note_ca_facts(session.store(), session.ca(), session.config().ca.directory_url,
                                dir ? &dir->meta : nullptr, std::chrono::system_clock::now());
   if (!ca) return fail(ca.error());
-  if (!dir) spdlog::warn("the CA's directory could not be read ({}); using what it said last", dir.error().describe());
+  // A CA outage is reported once per process, not once per certificate.
+  static std::atomic<bool> outage_shown{false};
+  if (!dir && !outage_shown.exchange(true))
+    spdlog::warn("the CA's directory could not be read ({}); using what it said last", dir.error().describe());
   ctx.ca = *ca;
-  static bool notice_shown = false;
-  if (ctx.ca.revision_notice && !notice_shown) {
-    notice_shown = true;
-    spdlog::warn("{}", *ctx.ca.revision_notice);
-  }
+  // Once per process, also with parallel renewal workers.
+  static std::atomic<bool> notice_shown{false};
+  if (ctx.ca.revision_notice && !notice_shown.exchange(true)) spdlog::warn("{}", *ctx.ca.revision_notice);
 
   app::PlanInput in;
   in.cert = &cert;
