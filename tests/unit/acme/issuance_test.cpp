@@ -221,7 +221,7 @@ class FakeCa {
       if (std::find(directory_issuers.begin(), directory_issuers.end(), issuer) == directory_issuers.end()) continue;
       if (wildcard && v.find("; policy=wildcard") == std::string::npos) continue;
       for (const auto& tp : account_thumbprints)
-        for (const std::string d : {base_name(i), std::string("*")}) {
+        for (const std::string& d : {base_name(i), std::string("*")}) {
           const std::string want = "; accounturi=" + *hash_prefix + "sha-256/" + hash_02(d, tp);
           auto at = v.find(want);
           if (at != std::string::npos && (at + want.size() == v.size() || v[at + want.size()] == ';')) return true;

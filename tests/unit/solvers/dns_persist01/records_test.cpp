@@ -13,7 +13,13 @@ namespace {
 
 using namespace std::chrono;
 const std::string acct = "https://acme-v02.api.letsencrypt.org/acme/acct/1234567890";
-const AccountBinding b01{Revision::draft01, acct};
+AccountBinding binding01() {
+  AccountBinding b;
+  b.revision = Revision::draft01;
+  b.account_url = acct;
+  return b;
+}
+const AccountBinding b01 = binding01();
 
 std::vector<Identifier> ids(std::initializer_list<const char*> names) {
   std::vector<Identifier> out;
