@@ -17,7 +17,7 @@ bool is_wildcard(const std::string& name) { return name.rfind("*.", 0) == 0; }
 /// The key under which an anchored persistUntil is kept: the configured text.
 std::string spec_key(const solver::PersistSettings& s) { return s.persist_until_spec.empty() ? "-" : s.persist_until_spec; }
 
-std::int64_t unix_seconds(Clock::time_point t) {
+std::int64_t unix_seconds(TimePoint t) {
   return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
 }
 
@@ -25,7 +25,7 @@ std::int64_t unix_seconds(Clock::time_point t) {
 
 Result<CaPersistInfo> note_ca_facts(const storage::StateStore& store, const std::string& ca,
                                     const std::string& directory_url, const acme::DirectoryMeta* live,
-                                    Clock::time_point now) {
+                                    TimePoint now) {
   auto saved = store.load_ca_facts(ca);
   if (!saved) return fail(saved.error());
   storage::CaFacts facts = *saved;
@@ -64,7 +64,7 @@ Result<CaPersistInfo> note_ca_facts(const storage::StateStore& store, const std:
                            : "the plain account URL; hashed records no longer validate";
     info.revision_notice = "the CA " + directory_url + " switched from dns-persist-01 draft " +
                            persist::to_string(before) + " to draft " + persist::to_string(info.revision) + " on " +
-                           format_rfc3339(Clock::time_point(std::chrono::seconds(*facts.changed_at))) +
+                           format_rfc3339(TimePoint(std::chrono::seconds(*facts.changed_at))) +
                            ": it now expects " + what + "; republish every record ('acmed persist record NAME')";
   }
   return info;
@@ -158,7 +158,7 @@ Result<PersistPlan> plan_persist(const PlanInput& in) {
   return plan;
 }
 
-PersistHealth check_persist(dns::Resolver& resolver, const PersistPlan& plan, Clock::time_point now) {
+PersistHealth check_persist(dns::Resolver& resolver, const PersistPlan& plan, TimePoint now) {
   PersistHealth out;
   for (const auto& r : plan.records) {
     RecordHealth h;

@@ -30,7 +30,7 @@ std::string joined(const std::vector<std::string>& v) {
 
 int with_session(const GlobalOptions& g, bool allow_register,
                  const std::function<Result<void>(Session&)>& action) {
-  auto session = Session::open(g);
+  auto session = open_session(g);
   if (!session) return report(session.error());
   if (auto r = (*session)->ensure_account(allow_register); !r) return report(r.error());
   if (auto r = action(**session); !r) return report(r.error());
@@ -52,7 +52,7 @@ void add_account_command(CLI::App& app, GlobalOptions& g, int& rc) {
                 "DNS-PERSIST-01 record must then be republished, and the records are printed");
   reg->callback([&g, &rc, reg_uri, reg_new] {
         if (*reg_new) {
-          auto session = Session::open(g);
+          auto session = open_session(g);
           if (!session) {
             rc = report(session.error());
             return;
@@ -86,7 +86,7 @@ void add_account_command(CLI::App& app, GlobalOptions& g, int& rc) {
           return;
         }
         if (!reg_uri->empty()) {
-          auto session = Session::open(g);
+          auto session = open_session(g);
           if (!session) {
             rc = report(session.error());
             return;

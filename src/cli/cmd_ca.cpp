@@ -11,7 +11,7 @@ namespace acmed::cli {
 namespace {
 
 int run_info(const GlobalOptions& g, bool json_out) {
-  auto session = Session::open(g);
+  auto session = open_session(g);
   if (!session) return report(session.error());
   auto& s = **session;
   auto dir = s.client().directory();

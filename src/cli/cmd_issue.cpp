@@ -1,10 +1,9 @@
 #include <spdlog/spdlog.h>
 
-#include <filesystem>
 #include <iostream>
 
+#include "acmed/app/issuance.hpp"
 #include "commands.hpp"
-#include "obtain.hpp"
 
 namespace acmed::cli {
 namespace {
@@ -67,28 +66,20 @@ int run_issue(const GlobalOptions& g, const IssueOptions& o) {
   }
   if (!cert) return report(cert.error());
 
-  auto session = Session::open(g);
+  auto session = open_session(g);
   if (!session) return report(session.error());
-  auto& s = **session;
-  auto lock = s.store().lock_certificate(cert->name, false);
-  if (!lock) return report(lock.error());
-  ObtainOptions opts;
-  opts.force_persist = o.force;
-  auto got = obtain(s, g, *cert, opts);
-  if (!got) return report(got.error());
-  // A fresh issuance starts a clean renewal record.
-  storage::RenewalState fresh;
-  fresh.last_success = std::chrono::duration_cast<std::chrono::seconds>(
-                           std::chrono::system_clock::now().time_since_epoch()).count();
-  (void)s.store().save_renewal_state(cert->name, fresh);
-  auto hooks = run_deploy_hooks(s.config(), *cert, *got);
+  auto done = app::issue_now(**session, *cert, {.force_persist = o.force});
+  if (!done) return report(done.error());
+  const app::Obtained& got = done->got;
+  const auto& hooks = done->hooks;
   if (g.json)
-    std::cout << nlohmann::json{{"name", cert->name}, {"version", got->version}, {"live_dir", got->live_dir},
-                                {"not_after", format_rfc3339(got->info.not_after)}, {"serial", got->info.serial_hex},
+    std::cout << nlohmann::json{{"name", cert->name}, {"version", got.version}, {"live_dir", got.live_dir},
+                                {"not_after", format_rfc3339(got.info.not_after)}, {"serial", got.info.serial_hex},
                                 {"hook_error", hooks ? "" : hooks.error().message}}
                      .dump(2)
               << "\n";
   if (!hooks) return report(hooks.error());
+  if ((*session)->state_save_failures() > 0) return exit_failure;
   return exit_ok;
 }
 

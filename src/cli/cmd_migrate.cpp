@@ -16,7 +16,7 @@
 #include "acmed/solvers/dns_persist01.hpp"
 #include "commands.hpp"
 #include "persist_view.hpp"
-#include "obtain.hpp"
+#include "acmed/app/issuance.hpp"
 
 namespace acmed::cli {
 
@@ -159,7 +159,7 @@ int to_persist(const GlobalOptions& g, const std::string& name, const std::strin
   // 4. Credentials: no longer used by this certificate; say who still uses them.
   if (!creds.empty()) {
     std::vector<std::string> users;
-    for (const auto& other : configured_certificates(g.config_dir)) {
+    for (const auto& other : app::configured_certificates(g.config_dir)) {
       if (other == name) continue;
       auto oc = config::load_certificate(g.config_dir + "/certs.d/" + other + ".yaml");
       if (!oc) continue;

@@ -32,141 +32,24 @@ std::string utc(std::int64_t t) {
   return format_rfc3339(std::chrono::system_clock::time_point(std::chrono::seconds(t)));
 }
 
-PersistRequest request_of(const PersistOptions& o) {
-  PersistRequest r;
-  r.name = o.name;
+app::PersistRequest request_of(const PersistOptions& o) {
+  app::PersistRequest r;
   r.account_uri = o.account_uri;
   r.thumbprint = o.thumbprint;
   r.issuer = o.issuer;
   return r;
 }
 
-/// Draft -02 §5: before record values go to anyone else, the account must be known to
-/// the CA and valid (POST-as-GET, no redirects followed). A value naming a deactivated
-/// or unknown account would never validate.
-Result<void> require_valid_account(Session& s) {
-  auto acct = s.client().fetch_account();
-  if (!acct)
-    return fail(acct.error().with_context("checking the account " + s.client().account_url().value_or("") +
-                                          " before printing records that name it"));
-  if (acct->status != "valid")
-    return fail(Errc::acme_problem, "the CA reports the account " + s.client().account_url().value_or("") + " as '" +
-                                        acct->status + "': records naming it would never validate. No record was "
-                                        "printed; see 'acmed account register --new'");
-  return {};
-}
-
 }  // namespace
 
-namespace {
-
-/// The account as the store describes it, when URL and key thumbprint are both known.
-std::optional<app::PersistAccount> stored_account(Session& session) {
-  auto url = session.store().load_account_url(session.ca());
-  auto tp = session.store().load_account_thumbprint(session.ca());
-  auto earlier = session.store().load_earlier_thumbprints(session.ca());
-  if (!url || !*url || !tp || tp->empty() || !earlier) return std::nullopt;
-  return app::PersistAccount{**url, *tp, *earlier};
-}
-
-}  // namespace
-
-Result<PersistContext> plan_in_session(Session& session, const config::CertificateConfig& cert,
-                                       const PersistRequest& req) {
-  auto names = app::persist_names(cert);
-  if (!names) return fail(names.error());
-  auto settings = solver::read_persist_settings(names->entry->settings, std::chrono::system_clock::now());
-  if (!settings) return fail(settings.error());
-
-  PersistContext ctx;
-  // The directory says which draft the CA speaks; when it cannot be read, what it said last.
-  auto dir = session.client().directory();
-  if (!dir && !req.allow_cached_ca) return fail(dir.error());
-  auto ca = app::note_ca_facts(session.store(), session.ca(), session.config().ca.directory_url,
-                               dir ? &dir->meta : nullptr, std::chrono::system_clock::now());
-  if (!ca) return fail(ca.error());
-  // A CA outage is reported once per process, not once per certificate.
-  static std::atomic<bool> outage_shown{false};
-  if (!dir && !outage_shown.exchange(true))
-    spdlog::warn("the CA's directory could not be read ({}); using what it said last", dir.error().describe());
-  ctx.ca = *ca;
-  // Once per process, also with parallel renewal workers.
-  static std::atomic<bool> notice_shown{false};
-  if (ctx.ca.revision_notice && !notice_shown.exchange(true)) spdlog::warn("{}", *ctx.ca.revision_notice);
-
-  app::PlanInput in;
-  in.cert = &cert;
-  in.ca = ctx.ca;
-  in.issuer = req.issuer;
-  if (!req.account_uri.empty()) {
-    in.account.url = req.account_uri;
-    in.account.thumbprint = req.thumbprint;
-  } else if (auto stored = stored_account(session); req.without_key && stored) {
-    in.account = *stored;
-  } else {
-    if (auto r = session.ensure_account(false); !r)
-      return fail(r.error().with_context("the record names the ACME account, so it must exist first "
-                                         "(acmed account register), or pass --account-uri"));
-    in.account.url = *session.client().account_url();
-    in.account.thumbprint = session.account_thumbprint();
-    auto earlier = session.store().load_earlier_thumbprints(session.ca());
-    if (!earlier) return fail(earlier.error());
-    in.account.earlier_thumbprints = *earlier;
-  }
-  auto until = app::anchored_persist_until(session.store(), cert.name, *settings);
-  if (!until) return fail(until.error());
-  in.persist_until = *until;
-  auto plan = app::plan_persist(in);
-  if (!plan) return fail(plan.error());
-  ctx.plan = std::move(*plan);
-  return ctx;
-}
-
-Result<PersistContext> open_persist(const GlobalOptions& g, const PersistRequest& req) {
-  auto cert = config::load_certificate(g.config_dir + "/certs.d/" + req.name + ".yaml");
+Result<PersistContext> open_persist(const GlobalOptions& g, const std::string& name, const app::PersistRequest& req) {
+  auto cert = config::load_certificate(g.config_dir + "/certs.d/" + name + ".yaml");
   if (!cert) return fail(cert.error());
-  auto s = Session::open(g);
+  auto s = open_session(g);
   if (!s) return fail(s.error());
-  auto ctx = plan_in_session(**s, *cert, req);
-  if (!ctx) return fail(ctx.error());
-  ctx->session = std::move(*s);
-  return ctx;
-}
-
-Result<void> persist_preorder_check(Session& session, const config::CertificateConfig& cert, bool force) {
-  PersistRequest req;
-  req.name = cert.name;
-  req.allow_cached_ca = false;  // issuing needs the CA anyway
-  auto ctx = plan_in_session(session, cert, req);
-  if (!ctx) return fail(ctx.error());
-  auto resolver = session.resolver();
-  if (!resolver) return fail(resolver.error());
-  const auto now = std::chrono::system_clock::now();
-  const auto soon = std::chrono::duration_cast<std::chrono::seconds>((now + std::chrono::minutes(10)).time_since_epoch()).count();
-  auto health = app::check_persist(**resolver, ctx->plan, now);
-  std::string problems;
-  for (const auto& h : health.records) {
-    auto st = h.check.status;
-    bool too_close = st == persist::Status::expiring &&
-                     std::all_of(h.check.servers.begin(), h.check.servers.end(), [&](const persist::ServerResult& s) {
-                       return s.evaluation.persist_until && *s.evaluation.persist_until < soon;
-                     });
-    if (st == persist::Status::expired || st == persist::Status::stale_format || too_close) {
-      problems += "\n  - " + h.record.name + ": " + (too_close ? std::string("expired") : persist::to_string(st)) + ": " +
-                  h.check.summary + (too_close ? " (less than 10 minutes left)" : "") +
-                  "\n    Publish (through your DNS change process): " +
-                  persist::zone_file_line(h.record.name, h.record.value, 3600);
-    } else if (h.check.status == persist::Status::expiring) {
-      spdlog::warn("[dns-persist-01] {}: {}", h.record.name, h.check.summary);
-    }
-  }
-  if (problems.empty()) return {};
-  std::string msg = "no order was placed for '" + cert.name + "': the CA would refuse these records" + problems;
-  if (force) {
-    spdlog::warn("{} (--force: ordering anyway)", msg);
-    return {};
-  }
-  return fail(Errc::solver, msg);
+  auto planned = app::plan_in_session(**s, *cert, req);
+  if (!planned) return fail(planned.error());
+  return PersistContext{std::move(*s), std::move(planned->ca), std::move(planned->plan)};
 }
 
 namespace {
@@ -218,11 +101,11 @@ int run_record(const GlobalOptions& g, const PersistOptions& o, std::ostream& ou
                bool verify_account = true) {
   auto req = request_of(o);
   req.without_key = !verify_account;  // views show values without loading the key
-  auto ctx = open_persist(g, req);
+  auto ctx = open_persist(g, o.name, req);
   if (!ctx) return report(ctx.error());
   const app::PersistPlan* plan = &ctx->plan;
   if (verify_account && o.account_uri.empty())
-    if (auto r = require_valid_account(*ctx->session); !r) return report(r.error());
+    if (auto r = app::require_valid_account(*ctx->session); !r) return report(r.error());
   std::ostream& cout_ = out_stream;
   if (o.format == "json" || o.json_out) {
     cout_ << plan_json(*ctx).dump(2) << "\n";
@@ -315,12 +198,12 @@ json health_json(const app::PersistHealth& health) {
 }
 
 int run_check(const GlobalOptions& g, const PersistOptions& o) {
-  auto ctx = open_persist(g, request_of(o));
+  auto ctx = open_persist(g, o.name, request_of(o));
   if (!ctx) return report(ctx.error());
-  auto resolver = ctx->session->resolver();
-  if (!resolver) return report(resolver.error());
   const auto& plan = ctx->plan;
-  auto health = app::check_persist(**resolver, plan, std::chrono::system_clock::now());
+  auto checked = app::check_in_session(*ctx->session, plan);
+  if (!checked) return report(checked.error());
+  const app::PersistHealth& health = *checked;
   if (o.json_out) {
     json out = {{"certificate", plan.certificate}, {"issuer", plan.issuer}, {"account_uri", plan.binding.account_url},
                 {"revision", persist::revision_id(plan.revision)}, {"records", health_json(health)}};
@@ -349,7 +232,7 @@ int run_check(const GlobalOptions& g, const PersistOptions& o) {
 /// acmed persist roll NAME --until DATE: moves the anchored persistUntil and prints the
 /// roll-forward (publish the new value next to the old one, check, remove the old one).
 int run_roll(const GlobalOptions& g, const PersistOptions& o) {
-  auto old_ctx = open_persist(g, request_of(o));
+  auto old_ctx = open_persist(g, o.name, request_of(o));
   if (!old_ctx) return report(old_ctx.error());
   ConfigValue v = ConfigValue::make_scalar(o.until, "--until");
   ConfigValue section = ConfigValue::make_map("--until");
@@ -359,11 +242,11 @@ int run_roll(const GlobalOptions& g, const PersistOptions& o) {
   const std::int64_t until = *parsed->persist_until;
   const auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   if (until <= now) return report(Error(Errc::config, "--until " + o.until + " is in the past"));
-  if (auto r = require_valid_account(*old_ctx->session); !r) return report(r.error());
+  if (auto r = app::require_valid_account(*old_ctx->session); !r) return report(r.error());
   if (auto r = app::roll_persist_until(old_ctx->session->store(), old_ctx->plan.certificate, old_ctx->plan.settings, until);
       !r)
     return report(r.error());
-  auto new_ctx = open_persist(g, request_of(o));
+  auto new_ctx = open_persist(g, o.name, request_of(o));
   if (!new_ctx) return report(new_ctx.error());
   std::cout << "; persistUntil for '" << o.name << "' moves to " << until << " (" << utc(until) << ")\n"
             << "; acmed keeps this value (state/renewal/" << o.name << ") until the configured persist_until changes.\n"
@@ -384,33 +267,30 @@ int run_roll(const GlobalOptions& g, const PersistOptions& o) {
 }  // namespace
 
 json persist_health(const GlobalOptions& g, const std::string& name, bool& failed, bool& warned) {
-  PersistRequest req;
-  req.name = name;
+  app::PersistRequest req;
   req.without_key = true;
-  auto ctx = open_persist(g, req);
+  auto ctx = open_persist(g, name, req);
   if (!ctx) {
     failed = true;
     return json::array({{{"name", "(all)"}, {"status", "error"}, {"summary", ctx.error().describe()}}});
   }
-  auto resolver = ctx->session->resolver();
-  if (!resolver) {
+  auto health = app::check_in_session(*ctx->session, ctx->plan);
+  if (!health) {
     failed = true;
     json out = json::array();
     for (const auto& r : ctx->plan.records)
-      out.push_back({{"name", r.name}, {"status", "lookup-failed"}, {"summary", resolver.error().describe()}});
+      out.push_back({{"name", r.name}, {"status", "lookup-failed"}, {"summary", health.error().describe()}});
     return out;
   }
-  auto health = app::check_persist(**resolver, ctx->plan, std::chrono::system_clock::now());
-  failed |= health.failed;
-  warned |= health.warned;
-  return health_json(health);
+  failed |= health->failed;
+  warned |= health->warned;
+  return health_json(*health);
 }
 
 json persist_records_json(const GlobalOptions& g, const std::string& name, std::string& error) {
-  PersistRequest req;
-  req.name = name;
+  app::PersistRequest req;
   req.without_key = true;
-  auto ctx = open_persist(g, req);
+  auto ctx = open_persist(g, name, req);
   if (!ctx) {
     error = ctx.error().describe();
     return nullptr;

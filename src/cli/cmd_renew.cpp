@@ -4,21 +4,15 @@
 
 #include <atomic>
 #include <iostream>
-#include <mutex>
 #include <nlohmann/json.hpp>
-#include <random>
 #include <thread>
 
-#include "acmed/app/renewal.hpp"
+#include "acmed/app/issuance.hpp"
 #include "acmed/core/cancel.hpp"
-#include "acmed/core/clock.hpp"
 #include "acmed/core/files.hpp"
 #include "commands.hpp"
-#include "obtain.hpp"
 
 namespace acmed::cli {
-
-
 namespace {
 
 using namespace std::chrono;
@@ -42,9 +36,6 @@ struct Outcome {
   int code = exit_ok;
 };
 
-/// Renewal-state saves that failed in this run (reported in the summary).
-std::atomic<int> state_save_failures{0};
-
 /// The dry-run CA: ca.dry_run_directory, else Let's Encrypt staging when production is configured.
 Result<std::string> dry_run_directory(const config::GlobalConfig& cfg) {
   if (!cfg.ca.dry_run_directory.empty()) return cfg.ca.dry_run_directory;
@@ -53,114 +44,36 @@ Result<std::string> dry_run_directory(const config::GlobalConfig& cfg) {
   return fail(Errc::config, "--dry-run needs a staging CA: set 'ca.dry_run_directory' in acmed.yaml");
 }
 
-/// Refreshes the stored ARI window for `info` when it is missing or stale. Network only then.
-void refresh_ari(Session& s, const CertificateInfo& info, storage::RenewalState& st, const Clock& clock) {
-  if (!app::ari_refresh_needed(info, st, clock.now())) return;
-  auto ri = s.client().renewal_info(info.ari_cert_id);
-  if (!ri) {
-    // No ARI (or none for this certificate): fall back to the lifetime rule, ask again tomorrow.
-    spdlog::debug("no ARI for {}: {}", info.ari_cert_id, ri.error().describe());
-    app::record_ari_missing(st, info.ari_cert_id, clock.now());
-    return;
-  }
-  static thread_local std::mt19937_64 rng{std::random_device{}()};
-  app::record_ari_window(st, info.ari_cert_id, ri->window_start, ri->window_end, ri->retry_after, clock.now(), rng);
-}
-
-/// A failed save of the renewal state is not fatal to the run, but never silent.
-void save_state(Session& s, const std::string& name, const storage::RenewalState& st) {
-  if (auto r = s.store().save_renewal_state(name, st); !r) {
-    state_save_failures.fetch_add(1);
-    spdlog::error("'{}': the renewal state could not be saved ({}); the next run may repeat work or back off "
-                  "differently",
-                  name, r.error().describe());
-  }
-}
-
 /// `cached` is this worker's session: one HTTPS connection, one directory fetch and
 /// one account load serve every certificate the worker handles.
 Outcome renew_one(const GlobalOptions& g, const std::string& name, const RenewOptions& o,
                   std::unique_ptr<Session>& cached) {
-  Outcome out{name, "", "", std::nullopt, exit_ok};
   auto cert = config::load_certificate(g.config_dir + "/certs.d/" + name + ".yaml");
   if (!cert) return {name, "config-error", cert.error().describe(), std::nullopt, exit_config};
 
   GlobalOptions eff = g;
   if (o.dry_run) {
-    auto base = Session::open(g);
+    auto base = open_session(g);
     if (!base) return {name, "config-error", base.error().describe(), std::nullopt, exit_config};
     auto dir = dry_run_directory((*base)->config());
     if (!dir) return {name, "config-error", dir.error().describe(), std::nullopt, exit_config};
     eff.server = *dir;
   }
   if (!cached) {
-    auto session = Session::open(eff);
+    auto session = open_session(eff);
     if (!session) return {name, "config-error", session.error().describe(), std::nullopt, exit_config};
     cached = std::move(*session);
   }
-  Session& s = *cached;
-
-  auto lock = s.store().lock_certificate(name, false);
-  if (!lock) return {name, "locked", lock.error().message, std::nullopt, exit_ok};
-
-  auto st = s.store().load_renewal_state(name);
-  if (!st) return {name, "failed", st.error().describe(), std::nullopt, exit_failure};
-  auto stored = s.store().load_certificate(name);
-  if (!stored) return {name, "failed", stored.error().describe(), std::nullopt, exit_failure};
-
-  std::optional<CertificateInfo> current;
-  if (*stored) {
-    auto chain = parse_pem_chain((*stored)->fullchain_pem);
-    auto info = chain ? inspect_certificate(chain->front()) : Result<CertificateInfo>(fail(chain.error()));
-    if (info) current = *info;
-    else spdlog::warn("'{}': stored certificate unreadable ({}); renewing", name, info.error().describe());
-  }
-
-  const Clock& clock = system_clock_instance();
-  if (current && !o.force) {
-    refresh_ari(s, *current, *st, clock);
-    if (!o.dry_run) save_state(s, name, *st);
-  }
-  auto decision = app::decide(current, *st, cert->renew_before, clock.now(), {.force = o.force, .dry_run = o.dry_run});
-  if (decision.verdict == app::Verdict::not_due) return {name, "not-due", decision.why, decision.next, exit_ok};
-  if (decision.verdict == app::Verdict::backoff) return {name, "backoff", decision.why, decision.next, exit_ok};
-
-  ObtainOptions opts;
-  opts.store = !o.dry_run;
-  // No `replaces` on a dry run: the staging CA never issued the stored certificate.
-  if (current && !current->ari_cert_id.empty() && !o.dry_run) opts.replaces = current->ari_cert_id;
-  auto got = obtain(s, eff, *cert, opts);
-  if (o.dry_run) {
-    if (!got) return {name, "failed", "dry run: " + got.error().describe(), std::nullopt, exit_code_for(got.error())};
-    return {name, "dry-run-ok", "the whole flow succeeded against " + eff.server + "; nothing stored", std::nullopt, exit_ok};
-  }
-  if (!got && got.error().code == Errc::cancelled)
-    return {name, "cancelled", got.error().describe(), std::nullopt, exit_failure};
-  if (!got) {
-    // The state is read again: issuance may have anchored a persistUntil in it.
-    auto latest = s.store().load_renewal_state(name);
-    auto failed = app::after_failure(latest ? *latest : *st, got.error().describe(), clock.now());
-    save_state(s, name, failed);
-    return {name, "failed", got.error().describe(), system_clock::time_point(seconds(*failed.next_attempt)),
-            exit_code_for(got.error())};
-  }
-  auto latest = s.store().load_renewal_state(name);
-  storage::RenewalState fresh = app::after_success(latest ? *latest : *st, clock.now());
-  save_state(s, name, fresh);
-  app::Due next = app::compute_due(got->info, fresh, cert->renew_before);
-  out = {name, "renewed", "version " + std::to_string(got->version) + ", expires " + format_rfc3339(got->info.not_after),
-         next.when, exit_ok};
-  if (auto h = run_deploy_hooks(s.config(), *cert, *got); !h) {
-    out.action = "hook-failed";
-    out.detail += "; " + h.error().message;
-    out.code = exit_failure;
-  }
-  return out;
+  auto r = app::renew_certificate(*cached, *cert, {.force = o.force, .dry_run = o.dry_run});
+  return {name, app::to_string(r.action), r.detail, r.next_due,
+          r.action == app::RenewAction::failed ? exit_code_for(*r.error)
+          : r.action == app::RenewAction::cancelled || r.action == app::RenewAction::hook_failed ? exit_failure
+                                                                                                : exit_ok};
 }
 
 int run_renew(const GlobalOptions& g, const RenewOptions& o) {
   std::vector<std::string> names = o.names;
-  if (names.empty()) names = configured_certificates(g.config_dir);
+  if (names.empty()) names = app::configured_certificates(g.config_dir);
   if (names.empty()) {
     spdlog::info("no certificates configured in {}/certs.d", g.config_dir);
     if (o.json_out) std::cout << json{{"certificates", json::array()}}.dump(2) << "\n";
@@ -168,6 +81,7 @@ int run_renew(const GlobalOptions& g, const RenewOptions& o) {
   }
   std::vector<Outcome> outcomes(names.size());
   std::atomic<std::size_t> next{0};
+  std::atomic<int> state_save_failures{0};
   auto worker = [&] {
     std::unique_ptr<Session> session;
     for (std::size_t i; (i = next.fetch_add(1)) < names.size();) {
@@ -188,6 +102,7 @@ int run_renew(const GlobalOptions& g, const RenewOptions& o) {
       else
         spdlog::info("{}: {}: {}", r.name, r.action, r.detail);
     }
+    if (session) state_save_failures.fetch_add(session->state_save_failures());
   };
   int jobs = std::clamp(o.jobs, 1, 64);
   std::vector<std::thread> pool;

@@ -26,7 +26,7 @@ int run_revoke(const GlobalOptions& g, const RevokeOptions& o) {
   if (reason == reasons.end())
     return report(Error(Errc::config, "unknown revocation reason '" + o.reason +
                                           "' (unspecified, keyCompromise, affiliationChanged, superseded, cessationOfOperation)"));
-  auto session = Session::open(g);
+  auto session = open_session(g);
   if (!session) return report(session.error());
   auto& s = **session;
   auto stored = s.store().load_certificate(o.name);

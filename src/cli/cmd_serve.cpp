@@ -10,12 +10,12 @@
 #include <sstream>
 #include <thread>
 
+#include "acmed/app/issuance.hpp"
 #include "acmed/core/cancel.hpp"
 #include "acmed/core/version.hpp"
 #include "acmed/status/http_server.hpp"
 #include "commands.hpp"
 #include "persist_view.hpp"
-#include "obtain.hpp"
 
 namespace acmed::cli {
 
@@ -31,7 +31,7 @@ Response as_json(int code, const json& j) { return {code, "application/json", j.
 Response not_found(const std::string& what) { return as_json(404, {{"error", what}}); }
 
 bool known(const GlobalOptions& g, const std::string& name) {
-  auto names = configured_certificates(g.config_dir);
+  auto names = app::configured_certificates(g.config_dir);
   return std::find(names.begin(), names.end(), name) != names.end();
 }
 
@@ -129,7 +129,7 @@ std::string render_page(const GlobalOptions& g) {
     << "<link rel=\"stylesheet\" href=\"/static/style.css\"></head><body><h1>acmed status</h1>";
   std::vector<json> certs;
   json all_warnings = json::array();
-  for (const auto& n : configured_certificates(g.config_dir)) {
+  for (const auto& n : app::configured_certificates(g.config_dir)) {
     json c = certificate_detail(g, n, true);
     for (const auto& w : c["warnings"]) all_warnings.push_back(n + ": " + w.get<std::string>());
     certs.push_back(std::move(c));
@@ -195,7 +195,7 @@ Response route(const GlobalOptions& g, const Request& r) {
   if (p == "/metrics") return {200, "text/plain; version=0.0.4", metrics_text(g, true)};
   if (p == "/api/v1/health") return as_json(200, {{"status", "ok"}, {"version", version}});
   if (p == "/api/v1/account") {
-    auto session = Session::open(g);
+    auto session = open_session(g);
     if (!session) return as_json(500, {{"error", session.error().describe()}});
     auto stored = (*session)->store().load_account((*session)->ca());
     json a = {{"ca", (*session)->config().ca.directory_url}, {"url", nullptr}, {"key_storage", nullptr}, {"key_location", nullptr}};
@@ -209,7 +209,7 @@ Response route(const GlobalOptions& g, const Request& r) {
   }
   if (p == "/api/v1/certificates") {
     json list = json::array();
-    for (const auto& n : configured_certificates(g.config_dir)) list.push_back(certificate_detail(g, n, false));
+    for (const auto& n : app::configured_certificates(g.config_dir)) list.push_back(certificate_detail(g, n, false));
     return as_json(200, {{"certificates", list}});
   }
   const std::string prefix = "/api/v1/certificates/";

@@ -7,13 +7,13 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "acmed/app/issuance.hpp"
 #include "acmed/app/renewal.hpp"
 #include "acmed/storage/file_store.hpp"
 #include "acmed/solver/registry.hpp"
 #include "builtin_solvers.hpp"
 #include "commands.hpp"
 #include "persist_view.hpp"
-#include "obtain.hpp"
 
 namespace acmed::cli {
 
@@ -102,7 +102,7 @@ void print(const CertView& v) {
 int run_list(const GlobalOptions& g, const std::vector<std::string>& only, bool json_out, bool check_persist,
              bool warn_exit) {
   storage::FileStateStore store(g.state_dir);
-  auto names = only.empty() ? configured_certificates(g.config_dir) : only;
+  auto names = only.empty() ? app::configured_certificates(g.config_dir) : only;
   json out = json::array();
   bool any_config_error = false, failed = false, warned = false;
   for (const auto& n : names) {
@@ -134,7 +134,7 @@ int run_next_due(const GlobalOptions& g, bool json_out) {
   storage::FileStateStore store(g.state_dir);
   std::optional<system_clock::time_point> earliest;
   std::string who, why;
-  for (const auto& n : configured_certificates(g.config_dir)) {
+  for (const auto& n : app::configured_certificates(g.config_dir)) {
     CertView v = view(g, store, n);
     if (!v.config_error.empty()) continue;
     auto when = v.due ? v.due->when : system_clock::now();
@@ -188,7 +188,7 @@ int run_config_check(const GlobalOptions& g, const std::vector<std::string>& fil
   if (files.empty()) {
     std::string global = g.config_dir + "/acmed.yaml";
     if (std::filesystem::exists(global)) check_global(global);
-    for (const auto& n : configured_certificates(g.config_dir)) check_cert(g.config_dir + "/certs.d/" + n + ".yaml");
+    for (const auto& n : app::configured_certificates(g.config_dir)) check_cert(g.config_dir + "/certs.d/" + n + ".yaml");
   } else {
     for (const auto& f : files) {
       if (!std::filesystem::exists(f)) {
@@ -234,7 +234,7 @@ std::string metrics_text(const GlobalOptions& g, bool live_persist) {
     return o;
   };
   std::vector<CertView> views;
-  for (const auto& n : configured_certificates(g.config_dir)) views.push_back(view(g, store, n));
+  for (const auto& n : app::configured_certificates(g.config_dir)) views.push_back(view(g, store, n));
   auto secs = [](system_clock::time_point t) { return std::to_string(duration_cast<seconds>(t.time_since_epoch()).count()); };
   metric("acmed_certificate_not_after_seconds", "Expiry of the live certificate (Unix time).", "gauge");
   for (const auto& v : views)

@@ -36,15 +36,6 @@ Result<void> replace_symlink(const std::string& target, const std::string& link)
 
 }  // namespace
 
-std::string ca_id(const std::string& directory_url) {
-  std::string s = directory_url;
-  if (auto p = s.find("://"); p != std::string::npos) s = s.substr(p + 3);
-  std::string out;
-  for (char c : s) out += (std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-') ? c : '_';
-  while (!out.empty() && out.back() == '_') out.pop_back();
-  return out.empty() ? "default" : out;
-}
-
 std::string FileStateStore::account_dir(const std::string& ca) const { return root_ + "/accounts/" + ca; }
 std::string FileStateStore::live_dir(const std::string& name) const { return root_ + "/live/" + name; }
 

@@ -26,7 +26,7 @@
 
 namespace acmed::app {
 
-using Clock = std::chrono::system_clock;
+using TimePoint = std::chrono::system_clock::time_point;
 
 /// What a CA says about dns-persist-01: live from its directory, or as last remembered.
 struct CaPersistInfo {
@@ -44,7 +44,7 @@ struct CaPersistInfo {
 /// remembered for `ca`, remembers the new ones, and says when the revision changed.
 [[nodiscard]] Result<CaPersistInfo> note_ca_facts(const storage::StateStore& store, const std::string& ca,
                                                   const std::string& directory_url, const acme::DirectoryMeta* live,
-                                                  Clock::time_point now);
+                                                  TimePoint now);
 
 /// The account a record names.
 struct PersistAccount {
@@ -76,7 +76,7 @@ struct PlanInput {
   std::string issuer;  ///< overrides the configured issuer and the CA's list
   /// persistUntil to publish instead of the configured one (the anchored value).
   std::optional<std::int64_t> persist_until;
-  Clock::time_point now = Clock::now();
+  TimePoint now{};  ///< the caller's clock (a Session's, a test's FixedClock)
 };
 
 struct PersistPlan {
@@ -106,7 +106,7 @@ struct PersistHealth {
   bool stale_format = false;  ///< some record is in the other revision's format
 };
 /// Checks every record of `plan` on every authoritative server and the resolver (read-only).
-PersistHealth check_persist(dns::Resolver& resolver, const PersistPlan& plan, Clock::time_point now);
+PersistHealth check_persist(dns::Resolver& resolver, const PersistPlan& plan, TimePoint now);
 
 /// The persistUntil to publish for `cert`. A duration in the configuration is computed
 /// once and kept in the renewal state, so the printed value (and the IaC that holds

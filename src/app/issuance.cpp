@@ -1,27 +1,27 @@
-#include "obtain.hpp"
+#include "acmed/app/issuance.hpp"
 
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <filesystem>
+#include <map>
+#include <random>
 
 #include "acmed/acme/issuance.hpp"
 #include "acmed/app/account.hpp"
 #include "acmed/app/persist.hpp"
+#include "acmed/app/persist_session.hpp"
+#include "acmed/app/renewal.hpp"
 #include "acmed/core/files.hpp"
-#include "acmed/solver/registry.hpp"
 #include "acmed/solvers/process.hpp"
-#include "builtin_solvers.hpp"
-#include "persist_view.hpp"
 
-namespace acmed::cli {
+namespace acmed::app {
 
-Result<Obtained> obtain(Session& s, const GlobalOptions& g, const config::CertificateConfig& cert,
-                        const ObtainOptions& o) {
-  solver::SolverRegistry registry;
-  if (auto r = register_builtin_solvers(registry); !r) return fail(r.error());
+Result<Obtained> obtain(Session& s, const config::CertificateConfig& cert, const ObtainOptions& o) {
+  if (!s.solvers()) return fail(Errc::config, "this session has no challenge solvers");
+  const solver::SolverRegistry& registry = *s.solvers();
   solver::SolverDeps deps;
-  deps.work_dir = g.state_dir + "/solvers/" + cert.name;
+  deps.work_dir = s.work_dir() + "/" + cert.name;
   deps.certificate_identifiers = cert.identifiers;
   if (auto r = ensure_dir(deps.work_dir, 0700); !r) return fail(r.error());
   std::vector<std::unique_ptr<solver::ChallengeSolver>> instances;
@@ -45,9 +45,9 @@ Result<Obtained> obtain(Session& s, const GlobalOptions& g, const config::Certif
     sc.force = o.force_persist;
     if (entry.type == "dns-persist-01") {
       // The record to suggest carries the anchored persistUntil, not one recomputed today.
-      auto settings = solver::read_persist_settings(entry.settings, std::chrono::system_clock::now());
+      auto settings = solver::read_persist_settings(entry.settings, s.clock().now());
       if (!settings) return fail(settings.error());
-      auto until = app::anchored_persist_until(s.store(), cert.name, *settings);
+      auto until = anchored_persist_until(s.store(), cert.name, *settings);
       if (!until) return fail(until.error());
       if (*until) sc.settings.map["persist_until"] = ConfigValue::make_scalar(std::to_string(**until), "state");
     }
@@ -60,7 +60,7 @@ Result<Obtained> obtain(Session& s, const GlobalOptions& g, const config::Certif
     if (!lock) return fail(lock.error());
     if (auto r = s.ensure_account(); !r) return fail(r.error());
   }
-  const bool persist = app::uses_persist(cert);
+  const bool persist = uses_persist(cert);
   if (persist) {
     // Draft -02 CAs accept records hashed with the account's earlier keys.
     auto earlier = s.store().load_earlier_thumbprints(s.ca());
@@ -84,8 +84,8 @@ Result<Obtained> obtain(Session& s, const GlobalOptions& g, const config::Certif
   if (persist) {
     // 'force: true' in the solver section means what --force means.
     bool force = o.force_persist;
-    if (auto names = app::persist_names(cert); names)
-      if (auto st = solver::read_persist_settings(names->entry->settings, std::chrono::system_clock::now()); st)
+    if (auto names = persist_names(cert); names)
+      if (auto st = solver::read_persist_settings(names->entry->settings, s.clock().now()); st)
         force |= st->force;
     if (auto r = persist_preorder_check(s, cert, force); !r) return fail(r.error());
   }
@@ -95,7 +95,8 @@ Result<Obtained> obtain(Session& s, const GlobalOptions& g, const config::Certif
   req.observe_authorization = [&s](const acme::Authorization& a) {
     std::string types;
     for (const auto& c : a.challenges) types += (types.empty() ? "" : " ") + c.type;
-    (void)s.store().save_seen_challenges(s.ca(), types);
+    if (auto r = s.store().save_seen_challenges(s.ca(), types); !r)
+      spdlog::warn("cannot remember the challenge types the CA offers: {}", r.error().describe());
   };
 
   auto key = PrivateKey::generate(cert.key_type);
@@ -120,8 +121,8 @@ Result<Obtained> obtain(Session& s, const GlobalOptions& g, const config::Certif
   if (!issued && issued.error().is_acme("accountDoesNotExist")) {
     // A new registration means a new account URL: every published _validation-persist
     // record (and any CAA accounturi pin) would name the old account.
-    if (auto ok = app::may_reregister(app::persist_certificates(g.config_dir), s.client().account_url().value_or("?"),
-                                      s.store().account_dir(s.ca()) + "/private_key.pem");
+    if (auto ok = may_reregister(persist_certificates(s.config_dir()), s.client().account_url().value_or("?"),
+                                 s.account_key_location());
         !ok)
       return fail(ok.error());
     auto lock = s.store().lock_accounts();
@@ -190,6 +191,123 @@ Result<void> run_deploy_hooks(const config::GlobalConfig& global, const config::
   return fail(Errc::solver, msg);
 }
 
+Completed complete(Session& s, const config::CertificateConfig& cert, Obtained got) {
+  // Read again: issuance may have anchored a persistUntil in the state.
+  auto latest = s.store().load_renewal_state(cert.name);
+  s.save_renewal_state(cert.name, after_success(latest ? *latest : storage::RenewalState{}, s.clock().now()));
+  auto hooks = run_deploy_hooks(s.config(), cert, got);
+  return {std::move(got), std::move(hooks)};
+}
+
+Result<Completed> issue_now(Session& s, const config::CertificateConfig& cert, const ObtainOptions& o) {
+  auto lock = s.store().lock_certificate(cert.name, false);
+  if (!lock) return fail(lock.error());
+  auto got = obtain(s, cert, o);
+  if (!got) return fail(got.error());
+  return complete(s, cert, std::move(*got));
+}
+
+std::string to_string(RenewAction a) {
+  switch (a) {
+    case RenewAction::renewed: return "renewed";
+    case RenewAction::not_due: return "not-due";
+    case RenewAction::backoff: return "backoff";
+    case RenewAction::locked: return "locked";
+    case RenewAction::failed: return "failed";
+    case RenewAction::cancelled: return "cancelled";
+    case RenewAction::hook_failed: return "hook-failed";
+    case RenewAction::dry_run_ok: return "dry-run-ok";
+  }
+  return "failed";
+}
+
+namespace {
+
+/// Refreshes the stored ARI window for `info` when it is missing or stale. Network only then.
+void refresh_ari(Session& s, const CertificateInfo& info, storage::RenewalState& st) {
+  if (!ari_refresh_needed(info, st, s.clock().now())) return;
+  auto ri = s.client().renewal_info(info.ari_cert_id);
+  if (!ri) {
+    // No ARI (or none for this certificate): fall back to the lifetime rule, ask again tomorrow.
+    spdlog::debug("no ARI for {}: {}", info.ari_cert_id, ri.error().describe());
+    record_ari_missing(st, info.ari_cert_id, s.clock().now());
+    return;
+  }
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  record_ari_window(st, info.ari_cert_id, ri->window_start, ri->window_end, ri->retry_after, s.clock().now(), rng);
+}
+
+RenewOutcome failed_with(Error e, RenewAction action = RenewAction::failed) {
+  RenewOutcome out;
+  out.action = action;
+  out.detail = e.describe();
+  out.error = std::move(e);
+  return out;
+}
+
+}  // namespace
+
+RenewOutcome renew_certificate(Session& s, const config::CertificateConfig& cert, const RenewOptions& o) {
+  const std::string& name = cert.name;
+  auto lock = s.store().lock_certificate(name, false);
+  if (!lock) return {RenewAction::locked, lock.error().message, std::nullopt, std::nullopt};
+
+  auto st = s.store().load_renewal_state(name);
+  if (!st) return failed_with(st.error());
+  auto stored = s.store().load_certificate(name);
+  if (!stored) return failed_with(stored.error());
+
+  std::optional<CertificateInfo> current;
+  if (*stored) {
+    auto chain = parse_pem_chain((*stored)->fullchain_pem);
+    auto info = chain ? inspect_certificate(chain->front()) : Result<CertificateInfo>(fail(chain.error()));
+    if (info) current = *info;
+    else spdlog::warn("'{}': stored certificate unreadable ({}); renewing", name, info.error().describe());
+  }
+
+  if (current && !o.force) {
+    refresh_ari(s, *current, *st);
+    if (!o.dry_run) s.save_renewal_state(name, *st);
+  }
+  auto decision = decide(current, *st, cert.renew_before, s.clock().now(), {.force = o.force, .dry_run = o.dry_run});
+  if (decision.verdict == Verdict::not_due) return {RenewAction::not_due, decision.why, decision.next, std::nullopt};
+  if (decision.verdict == Verdict::backoff) return {RenewAction::backoff, decision.why, decision.next, std::nullopt};
+
+  ObtainOptions opts;
+  opts.store = !o.dry_run;
+  // No `replaces` on a dry run: the staging CA never issued the stored certificate.
+  if (current && !current->ari_cert_id.empty() && !o.dry_run) opts.replaces = current->ari_cert_id;
+  auto got = obtain(s, cert, opts);
+  if (o.dry_run) {
+    if (!got) return failed_with(got.error().with_context("dry run"));
+    return {RenewAction::dry_run_ok,
+            "the whole flow succeeded against " + s.config().ca.directory_url + "; nothing stored", std::nullopt,
+            std::nullopt};
+  }
+  if (!got && got.error().code == Errc::cancelled) return failed_with(got.error(), RenewAction::cancelled);
+  if (!got) {
+    // The state is read again: issuance may have anchored a persistUntil in it.
+    auto latest = s.store().load_renewal_state(name);
+    auto failed = after_failure(latest ? *latest : *st, got.error().describe(), s.clock().now());
+    s.save_renewal_state(name, failed);
+    auto out = failed_with(got.error());
+    out.next_due = std::chrono::system_clock::time_point(std::chrono::seconds(*failed.next_attempt));
+    return out;
+  }
+  auto done = complete(s, cert, std::move(*got));
+  auto fresh = s.store().load_renewal_state(name);
+  Due next = compute_due(done.got.info, fresh ? *fresh : storage::RenewalState{}, cert.renew_before);
+  RenewOutcome out{RenewAction::renewed,
+                   "version " + std::to_string(done.got.version) + ", expires " + format_rfc3339(done.got.info.not_after),
+                   next.when, std::nullopt};
+  if (!done.hooks) {
+    out.action = RenewAction::hook_failed;
+    out.detail += "; " + done.hooks.error().message;
+    out.error = done.hooks.error();
+  }
+  return out;
+}
+
 std::vector<std::string> configured_certificates(const std::string& config_dir) {
   std::vector<std::string> names;
   std::error_code ec;
@@ -202,4 +320,4 @@ std::vector<std::string> configured_certificates(const std::string& config_dir) 
   return names;
 }
 
-}  // namespace acmed::cli
+}  // namespace acmed::app

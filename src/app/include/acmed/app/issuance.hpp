@@ -1,0 +1,76 @@
+// File: acmed/app/issuance.hpp
+//
+// Issuing and renewing one certificate: build its solvers, make sure the account
+// exists, order, store, record the renewal state and run the deploy hooks. `acmed
+// issue` and `acmed renew` both go through here, so the follow-up steps after a new
+// certificate (state, hooks) exist once.
+//
+//   auto done = app::issue_now(session, cert, {.force_persist = force});
+//   if (!done) return report(done.error());
+//   if (!done->hooks) ...   // the certificate is stored either way
+//
+//   auto outcome = app::renew_certificate(session, cert, {.dry_run = false});
+//   switch (outcome.action) { case app::RenewAction::renewed: ... }
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "acmed/app/session.hpp"
+#include "acmed/core/crypto.hpp"
+
+namespace acmed::app {
+
+struct ObtainOptions {
+  bool force_persist = false;           ///< --force: answer dns-persist-01 even when the record check fails
+  std::optional<std::string> replaces;  ///< ARI certID of the certificate being renewed
+  bool store = true;                    ///< false for --dry-run: nothing is written to live/ or archive/
+};
+
+struct Obtained {
+  int version = 0;  ///< archive version written (0 when not stored)
+  CertificateInfo info;
+  std::string live_dir;
+};
+
+/// Builds the solvers of `cert`, makes sure the account exists, runs the order and
+/// stores the result. Does not take the certificate's lock: callers hold it.
+[[nodiscard]] Result<Obtained> obtain(Session& s, const config::CertificateConfig& cert, const ObtainOptions& o);
+
+/// Runs the global then the certificate's deploy hooks; failures are returned, never rolled back.
+[[nodiscard]] Result<void> run_deploy_hooks(const config::GlobalConfig& global, const config::CertificateConfig& cert,
+                                            const Obtained& got);
+
+/// What follows every stored certificate: a clean renewal record (failures and the old
+/// ARI window gone, the anchored persistUntil kept) and the deploy hooks.
+struct Completed {
+  Obtained got;
+  Result<void> hooks;  ///< a failed hook leaves the new certificate in place
+};
+[[nodiscard]] Completed complete(Session& s, const config::CertificateConfig& cert, Obtained got);
+
+/// `acmed issue`: now, whatever the schedule; holds the certificate's lock.
+[[nodiscard]] Result<Completed> issue_now(Session& s, const config::CertificateConfig& cert, const ObtainOptions& o);
+
+enum class RenewAction { renewed, not_due, backoff, locked, failed, cancelled, hook_failed, dry_run_ok };
+std::string to_string(RenewAction a);  ///< "renewed", "not-due", "backoff", ...
+
+struct RenewOptions {
+  bool force = false;    ///< renew now, even when not due or backing off
+  bool dry_run = false;  ///< the session talks to a staging CA: store nothing, never back off
+};
+struct RenewOutcome {
+  RenewAction action = RenewAction::failed;
+  std::string detail;
+  std::optional<std::chrono::system_clock::time_point> next_due;
+  std::optional<Error> error;  ///< set for failed, cancelled and hook_failed
+};
+/// One certificate's renewal run: lock, ARI refresh, decision, obtain, state, hooks.
+[[nodiscard]] RenewOutcome renew_certificate(Session& s, const config::CertificateConfig& cert, const RenewOptions& o);
+
+/// All certificate names in <config_dir>/certs.d, sorted.
+std::vector<std::string> configured_certificates(const std::string& config_dir);
+
+}  // namespace acmed::app
