@@ -21,9 +21,10 @@ Result<Obtained> obtain(Session& s, const config::CertificateConfig& cert, const
   if (!s.solvers()) return fail(Errc::config, "this session has no challenge solvers");
   const solver::SolverRegistry& registry = *s.solvers();
   solver::SolverDeps deps;
-  deps.work_dir = s.work_dir() + "/" + cert.name;
+  if (!s.work_dir().empty()) deps.work_dir = s.work_dir() + "/" + cert.name;
   deps.certificate_identifiers = cert.identifiers;
-  if (auto r = ensure_dir(deps.work_dir, 0700); !r) return fail(r.error());
+  if (!deps.work_dir.empty())
+    if (auto r = ensure_dir(deps.work_dir, 0700); !r) return fail(r.error());
   std::vector<std::unique_ptr<solver::ChallengeSolver>> instances;
   acme::IssueRequest req;
   req.identifiers = cert.identifiers;

@@ -35,7 +35,7 @@ using ResolverMaker = std::function<Result<std::unique_ptr<dns::Resolver>>(const
 struct SessionParts {
   config::GlobalConfig config;  ///< acmed.yaml with command-line overrides applied
   std::string config_dir;       ///< where certs.d/ lives
-  std::string work_dir;         ///< solvers' scratch space: <work_dir>/<certificate>
+  std::string work_dir;         ///< solvers' scratch space: <work_dir>/<certificate> (empty: none)
   std::unique_ptr<transport::HttpClient> http;
   std::unique_ptr<storage::StateStore> store;
   const Clock* clock = &system_clock_instance();

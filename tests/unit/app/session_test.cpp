@@ -1,0 +1,324 @@
+// acmed::app::Session and renew_certificate with every part faked: an in-memory store,
+// a FixedClock and a scripted CA behind the fake HTTP client. Covers the account
+// lifecycle (first registration, an interrupted registration, recovery after the CA
+// forgot the account, key rollover, refusals) and the renewal run across several runs
+// (back-off schedule, --force, not due). No network, no disk, no sleeps.
+#include "acmed/app/session.hpp"
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <map>
+
+#include "acmed/app/issuance.hpp"
+#include "acmed/core/base64.hpp"
+#include "acmed/storage/memory_store.hpp"
+#include "fake_http_client.hpp"
+#include "fake_solver.hpp"
+#include "test_certs.hpp"
+
+namespace acmed::app {
+namespace {
+
+using json = nlohmann::json;
+using transport::HttpRequest;
+using transport::HttpResponse;
+using namespace std::chrono;
+
+constexpr const char* dir_url = "https://ca.test/dir";
+const std::string ca = storage::ca_id(dir_url);
+
+json decode_part(const std::string& b64) {
+  auto raw = base64url_decode(b64);
+  REQUIRE(raw);
+  return raw->empty() ? json() : json::parse(*raw);
+}
+
+/// Just enough of an ACME CA for account work: accounts are keyed by their JWK, and
+/// `forget()` makes it lose every account (as after a CA-side reset).
+class MiniCa {
+ public:
+  bool tos_required = true;
+  bool refuse_keys = false;     ///< newAccount answers badPublicKey
+  bool order_fails = false;     ///< newOrder answers serverInternal
+  int new_account_posts = 0, key_changes = 0, orders = 0;
+
+  void forget() { accounts_.clear(); }
+  std::size_t accounts() const { return accounts_.size(); }
+
+  Result<HttpResponse> operator()(const HttpRequest& r) {
+    if (r.url == dir_url) {
+      json d = {{"newNonce", "https://ca.test/nonce"},
+                {"newAccount", "https://ca.test/new-acct"},
+                {"newOrder", "https://ca.test/new-order"},
+                {"revokeCert", "https://ca.test/revoke"},
+                {"keyChange", "https://ca.test/key-change"}};
+      if (tos_required) d["meta"] = {{"termsOfService", "https://ca.test/tos"}};
+      return ok(200, d.dump());
+    }
+    if (r.url == "https://ca.test/nonce") return ok(200, "");
+    json outer = json::parse(r.body);
+    json header = decode_part(outer["protected"]);
+    json payload = decode_part(outer["payload"]);
+    if (r.url == "https://ca.test/new-acct") {
+      ++new_account_posts;
+      const std::string jwk = header["jwk"].dump();
+      if (auto it = accounts_.find(jwk); it != accounts_.end()) return ok(200, R"({"status":"valid"})", it->second);
+      if (payload.value("onlyReturnExisting", false)) return problem(400, "accountDoesNotExist", "no such account");
+      if (refuse_keys) return problem(400, "badPublicKey", "key type not accepted");
+      const std::string url = "https://ca.test/acct/" + std::to_string(++next_);
+      accounts_[jwk] = url;
+      return ok(201, R"({"status":"valid"})", url);
+    }
+    if (r.url == "https://ca.test/key-change") {
+      ++key_changes;
+      json inner = json::parse(payload.dump());
+      json inner_header = decode_part(inner["protected"]);
+      for (auto it = accounts_.begin(); it != accounts_.end(); ++it)
+        if (it->second == header["kid"]) {
+          std::string url = it->second;
+          accounts_.erase(it);
+          accounts_[inner_header["jwk"].dump()] = url;
+          return ok(200, R"({"status":"valid"})");
+        }
+      return problem(400, "accountDoesNotExist", "no such account");
+    }
+    if (r.url == "https://ca.test/new-order") {
+      ++orders;
+      bool known = false;
+      for (const auto& [k, url] : accounts_) known |= url == header["kid"];
+      if (!known) return problem(400, "accountDoesNotExist", "no such account");
+      if (order_fails) return problem(500, "serverInternal", "the CA is having a bad day");
+    }
+    return problem(404, "malformed", "not here: " + r.url);
+  }
+
+ private:
+  HttpResponse ok(int status, std::string body, const std::string& location = "") {
+    HttpResponse resp;
+    resp.status = status;
+    resp.headers = {{"Content-Type", "application/json"}, {"Replay-Nonce", "n" + std::to_string(++nonce_)}};
+    if (!location.empty()) resp.headers.push_back({"Location", location});
+    resp.body = std::move(body);
+    return resp;
+  }
+  HttpResponse problem(int status, const std::string& type, const std::string& detail) {
+    HttpResponse resp = ok(status, json{{"type", "urn:ietf:params:acme:error:" + type}, {"detail", detail}}.dump());
+    resp.headers[0].value = "application/problem+json";
+    return resp;
+  }
+
+  std::map<std::string, std::string> accounts_;  ///< JWK -> account URL
+  int next_ = 0, nonce_ = 0;
+};
+
+/// A session over fakes; the test keeps pointers to look inside.
+struct Rig {
+  MiniCa ca_server;
+  test::FakeHttpClient* http = nullptr;
+  FixedClock clock{system_clock::time_point(seconds(1'800'000'000))};
+  solver::SolverRegistry solvers;
+  std::unique_ptr<Session> session;
+
+  explicit Rig(bool agree_tos = true, std::unique_ptr<storage::StateStore> store = std::make_unique<storage::MemoryStateStore>()) {
+    REQUIRE(solvers.add(std::make_unique<test::FakeSolverFactory>("fake-01", "http-01")));
+    auto fake = std::make_unique<test::FakeHttpClient>();
+    fake->set_handler([this](const HttpRequest& r) { return ca_server(r); });
+    http = fake.get();
+    SessionParts parts;
+    parts.config.ca.directory_url = dir_url;
+    parts.config.account.agree_tos = agree_tos;
+    parts.config_dir = "memory:config";
+    parts.http = std::move(fake);
+    parts.store = std::move(store);
+    parts.clock = &clock;
+    parts.solvers = &solvers;
+    session = std::make_unique<Session>(std::move(parts));
+  }
+  const storage::StateStore& store() const { return session->store(); }
+  std::optional<std::string> stored_url() const {
+    auto u = store().load_account_url(ca);
+    REQUIRE(u);
+    return *u;
+  }
+};
+
+TEST_CASE("Session registers once, stores key and URL first, and reuses them without a request", "[app][session]") {
+  Rig rig;
+  REQUIRE(rig.session->ensure_account());
+  CHECK(rig.ca_server.new_account_posts == 1);
+  CHECK(rig.stored_url() == "https://ca.test/acct/1");
+  auto tp = rig.store().load_account_thumbprint(ca);
+  REQUIRE(tp);
+  CHECK(*tp == rig.session->account_thumbprint());
+  CHECK_FALSE(tp->empty());
+
+  // A second session on the same store: the stored URL means no request at all.
+  auto sent = rig.http->requests_sent();
+  REQUIRE(rig.session->ensure_account());
+  CHECK(rig.http->requests_sent() == sent);
+}
+
+TEST_CASE("Session refuses to register without agreeing to the terms, and says how to agree", "[app][session]") {
+  Rig rig(false);
+  auto r = rig.session->ensure_account();
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == Errc::config);
+  CHECK_THAT(r.error().message, Catch::Contains("https://ca.test/tos") && Catch::Contains("--agree-tos"));
+  CHECK(rig.ca_server.new_account_posts == 0);
+}
+
+TEST_CASE("Session with allow_register=false never creates an account", "[app][session]") {
+  Rig rig;
+  auto r = rig.session->ensure_account(false);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == Errc::not_found);
+  CHECK_THAT(r.error().message, Catch::Contains("acmed account register"));
+  CHECK(rig.http->requests_sent() == 0);
+}
+
+TEST_CASE("Session finishes an interrupted registration by asking the CA for the stored key's account", "[app][session]") {
+  Rig first;
+  REQUIRE(first.session->ensure_account());
+  // The same key, but the URL was never written (a crash between the two writes).
+  auto acct = first.store().load_account(ca);
+  REQUIRE(acct);
+  REQUIRE(*acct);
+  auto store = std::make_unique<storage::MemoryStateStore>();
+  REQUIRE(store->save_account_key(ca, (*acct)->key_pem));
+  Rig rig(true, std::move(store));
+  rig.ca_server = first.ca_server;  // the CA knows the key
+  REQUIRE(rig.session->ensure_account());
+  CHECK(rig.stored_url() == "https://ca.test/acct/1");
+  CHECK(rig.ca_server.accounts() == 1);  // found, not registered anew
+}
+
+TEST_CASE("Session recovers after the CA forgot the account: same key, new URL, recorded", "[app][session]") {
+  Rig rig;
+  REQUIRE(rig.session->ensure_account());
+  const std::string tp = rig.session->account_thumbprint();
+  rig.ca_server.forget();
+  REQUIRE(rig.session->recover_account());
+  CHECK(rig.stored_url() == "https://ca.test/acct/2");
+  CHECK(rig.session->client().account_url() == "https://ca.test/acct/2");
+  CHECK(rig.session->account_thumbprint() == tp);  // the stored key was kept
+}
+
+TEST_CASE("Session key rollover keeps the old thumbprint for draft -02 and signs with the new key", "[app][session]") {
+  Rig rig;
+  REQUIRE(rig.session->ensure_account());
+  const std::string old_tp = rig.session->account_thumbprint();
+  REQUIRE(rig.session->rollover_account_key(KeyType::ec_p384));
+  CHECK(rig.ca_server.key_changes == 1);
+  CHECK(rig.session->account_thumbprint() != old_tp);
+  auto earlier = rig.store().load_earlier_thumbprints(ca);
+  REQUIRE(earlier);
+  CHECK(*earlier == std::vector<std::string>{old_tp});
+  CHECK_FALSE(rig.store().has_pending_account_key(ca));
+  auto tp = rig.store().load_account_thumbprint(ca);
+  REQUIRE(tp);
+  CHECK(*tp == rig.session->account_thumbprint());
+  CHECK(rig.stored_url() == "https://ca.test/acct/1");  // same account
+}
+
+TEST_CASE("Session key rollover refused by the CA discards the unused key and keeps the old one", "[app][session]") {
+  Rig rig;
+  REQUIRE(rig.session->ensure_account());
+  const std::string old_tp = rig.session->account_thumbprint();
+  rig.ca_server.forget();  // keyChange now fails
+  auto r = rig.session->rollover_account_key(KeyType::ec_p256);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().is_acme("accountDoesNotExist"));
+  CHECK_FALSE(rig.store().has_pending_account_key(ca));
+  CHECK(rig.session->account_thumbprint() == old_tp);
+}
+
+TEST_CASE("Session drops a fresh key the CA refuses, so the next run generates the configured type", "[app][session]") {
+  Rig rig;
+  rig.ca_server.refuse_keys = true;
+  auto r = rig.session->ensure_account();
+  REQUIRE_FALSE(r);
+  CHECK_THAT(r.error().describe(), Catch::Contains("account.key_type"));
+  auto acct = rig.store().load_account(ca);
+  REQUIRE(acct);
+  CHECK_FALSE(acct->has_value());  // nothing left behind
+}
+
+// --- the renewal run ---
+
+config::CertificateConfig certificate(const std::string& name) {
+  config::CertificateConfig c;
+  c.name = name;
+  c.identifiers = {*Identifier::parse("www.example")};
+  c.solvers.push_back({"fake-01", {}, ConfigValue::make_map("test")});
+  return c;
+}
+
+TEST_CASE("renew_certificate: failures back off 1 min, 10 min, 100 min across runs; --force ignores it", "[app][renew]") {
+  Rig rig;
+  rig.ca_server.order_fails = true;
+  const auto cert = certificate("www");
+  const auto t0 = rig.clock.now();
+
+  auto first = renew_certificate(*rig.session, cert, {});
+  CHECK(first.action == RenewAction::failed);
+  REQUIRE(first.error);
+  CHECK(first.error->is_acme("serverInternal"));
+  REQUIRE(first.next_due);
+  CHECK(*first.next_due == t0 + minutes(1));
+
+  rig.clock.advance(seconds(30));  // the next timer run, too early
+  auto waiting = renew_certificate(*rig.session, cert, {});
+  CHECK(waiting.action == RenewAction::backoff);
+  CHECK(rig.ca_server.orders == 1);
+
+  rig.clock.advance(seconds(31));
+  auto second = renew_certificate(*rig.session, cert, {});
+  CHECK(second.action == RenewAction::failed);
+  CHECK(*second.next_due == rig.clock.now() + minutes(10));
+  auto third = renew_certificate(*rig.session, cert, {});
+  CHECK(third.action == RenewAction::backoff);
+
+  // --force runs at once whatever the back-off, and a failure still counts.
+  auto forced = renew_certificate(*rig.session, cert, {.force = true});
+  CHECK(forced.action == RenewAction::failed);
+  CHECK(*forced.next_due == rig.clock.now() + minutes(100));
+  auto st = rig.store().load_renewal_state("www");
+  REQUIRE(st);
+  CHECK(st->failures == 3);
+  CHECK_THAT(st->last_error, Catch::Contains("bad day"));
+  CHECK(rig.session->state_save_failures() == 0);
+}
+
+TEST_CASE("renew_certificate: a stored certificate far from expiry is not due, and costs no order", "[app][renew]") {
+  Rig rig;
+  auto pem = test::make_chain_pem({"www.example"}, "Root A");
+  auto key = PrivateKey::generate(KeyType::ec_p256);
+  REQUIRE(key);
+  REQUIRE(rig.store().save_certificate("www", pem, key->to_pem()));
+  auto chain = parse_pem_chain(pem);
+  REQUIRE(chain);
+  auto info = inspect_certificate(chain->front());
+  REQUIRE(info);
+  rig.clock.set(info->not_before + hours(1));
+
+  auto r = renew_certificate(*rig.session, certificate("www"), {});
+  CHECK(r.action == RenewAction::not_due);
+  REQUIRE(r.next_due);
+  CHECK(*r.next_due > rig.clock.now());
+  CHECK(rig.ca_server.orders == 0);
+  CHECK(rig.ca_server.new_account_posts == 0);
+}
+
+TEST_CASE("renew_certificate: a certificate another run holds is skipped as locked", "[app][renew]") {
+  Rig rig;
+  auto held = rig.store().lock_certificate("www", false);
+  REQUIRE(held);
+  auto r = renew_certificate(*rig.session, certificate("www"), {});
+  CHECK(r.action == RenewAction::locked);
+  CHECK(to_string(r.action) == "locked");
+  CHECK(rig.http->requests_sent() == 0);
+}
+
+}  // namespace
+}  // namespace acmed::app
