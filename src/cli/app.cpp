@@ -5,6 +5,7 @@
 
 #include <filesystem>
 
+#include "acmed/app/account.hpp"
 #include "acmed/core/version.hpp"
 #include "acmed/dns/ldns_resolver.hpp"
 #include "acmed/storage/file_store.hpp"
@@ -65,7 +66,7 @@ Result<std::unique_ptr<Session>> open_session(const GlobalOptions& opts) {
   if (!opts.ca_bundle.empty()) cfg.ca.trust_bundle = opts.ca_bundle;
   if (!opts.dns_resolvers.empty()) cfg.dns.resolvers = opts.dns_resolvers;
   if (opts.agree_tos) cfg.account.agree_tos = true;
-  for (const auto& c : opts.contact) cfg.account.contact.push_back(c.find(':') == std::string::npos ? "mailto:" + c : c);
+  for (const auto& c : app::contact_uris(opts.contact)) cfg.account.contact.push_back(c);
   if (cfg.ca.directory_url.empty())
     return fail(Errc::config, "no CA configured: set 'ca.directory' in " + path + " or pass --server URL");
 

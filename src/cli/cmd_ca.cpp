@@ -4,7 +4,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
-#include "acmed/app/persist.hpp"
+#include "acmed/app/account.hpp"
 #include "commands.hpp"
 
 namespace acmed::cli {
@@ -13,25 +13,23 @@ namespace {
 int run_info(const GlobalOptions& g, bool json_out) {
   auto session = open_session(g);
   if (!session) return report(session.error());
-  auto& s = **session;
-  auto dir = s.client().directory();
-  if (!dir) return report(dir.error());
-  auto seen = s.store().load_seen_challenges(s.ca());
-  std::optional<std::string> last = seen ? *seen : std::nullopt;
-  const auto& m = dir->meta;
-  // Which dns-persist-01 draft this CA speaks, remembered per CA like its challenges.
-  auto facts = app::note_ca_facts(s.store(), s.ca(), s.config().ca.directory_url, &m, std::chrono::system_clock::now());
-  if (!facts) return report(facts.error());
+  auto info = app::ca_info(**session);
+  if (!info) return report(info.error());
+  const auto& dir = info->directory;
+  const auto& m = dir.meta;
+  const auto* facts = &info->persist;
+  const auto& last = info->last_offered;
+  const std::string& directory_url = (*session)->config().ca.directory_url;
   const std::string revision = persist::revision_id(facts->revision);
   if (facts->revision_notice) spdlog::warn("{}", *facts->revision_notice);
   if (json_out) {
-    nlohmann::json j = {{"directory", s.config().ca.directory_url},
+    nlohmann::json j = {{"directory", directory_url},
                         {"terms_of_service", m.terms_of_service.value_or("")},
                         {"website", m.website.value_or("")},
                         {"caa_identities", m.caa_identities},
                         {"external_account_required", m.external_account_required},
                         {"profiles", m.profiles},
-                        {"renewal_info", dir->renewal_info.value_or("")},
+                        {"renewal_info", dir.renewal_info.value_or("")},
                         {"issuer_domain_names", m.issuer_domain_names},
                         {"account_hash_prefix", m.account_hash_prefix.value_or("")},
                         {"dns_persist_revision", revision},
@@ -45,11 +43,11 @@ int run_info(const GlobalOptions& g, bool json_out) {
     for (const auto& x : v) out += (out.empty() ? "" : ", ") + x;
     return out.empty() ? std::string("(none)") : out;
   };
-  std::cout << "directory: " << s.config().ca.directory_url << "\n"
+  std::cout << "directory: " << directory_url << "\n"
             << "terms of service: " << m.terms_of_service.value_or("(none)") << "\n"
             << "website: " << m.website.value_or("(none)") << "\n"
             << "external account binding required: " << (m.external_account_required ? "yes" : "no") << "\n"
-            << "ARI (renewalInfo): " << dir->renewal_info.value_or("(not offered)") << "\n"
+            << "ARI (renewalInfo): " << dir.renewal_info.value_or("(not offered)") << "\n"
             << "caaIdentities (dns-persist-01 issuer names, a hint): " << list(m.caa_identities) << "\n";
   for (const auto& [name, desc] : m.profiles) std::cout << "profile " << name << ": " << desc << "\n";
   std::cout << "dns-persist-01 record format: draft " << persist::to_string(facts->revision)
@@ -60,14 +58,11 @@ int run_info(const GlobalOptions& g, bool json_out) {
   if (!m.issuer_domain_names.empty() || m.account_hash_prefix)
     std::cout << "dns-persist draft -02 meta: issuerDomainNames " << list(m.issuer_domain_names)
               << ", accountHashPrefix " << m.account_hash_prefix.value_or("(none)") << "\n";
-  // Only an authorization's challenge list says whether dns-persist-01 is offered.
-  if (last) {
-    bool persist = last->find(" dns-persist-01") != std::string::npos;
+  if (info->persist_offered)
     std::cout << "challenges last offered: " << *last << "\n"
-              << "dns-persist-01: " << (persist ? "offered" : "NOT offered") << " (as of the last order)\n";
-  } else {
+              << "dns-persist-01: " << (*info->persist_offered ? "offered" : "NOT offered") << " (as of the last order)\n";
+  else
     std::cout << "dns-persist-01: unknown until the first order (the directory has no flag for it)\n";
-  }
   return exit_ok;
 }
 

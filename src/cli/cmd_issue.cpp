@@ -68,7 +68,9 @@ int run_issue(const GlobalOptions& g, const IssueOptions& o) {
 
   auto session = open_session(g);
   if (!session) return report(session.error());
-  auto done = app::issue_now(**session, *cert, {.force_persist = o.force});
+  app::ObtainOptions opts;
+  opts.force_persist = o.force;
+  auto done = app::issue_now(**session, *cert, opts);
   if (!done) return report(done.error());
   const app::Obtained& got = done->got;
   const auto& hooks = done->hooks;
