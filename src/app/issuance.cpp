@@ -3,15 +3,18 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <atomic>
 #include <filesystem>
 #include <map>
 #include <random>
+#include <thread>
 
 #include "acmed/acme/issuance.hpp"
 #include "acmed/app/account.hpp"
 #include "acmed/app/persist.hpp"
 #include "acmed/app/persist_session.hpp"
 #include "acmed/app/renewal.hpp"
+#include "acmed/core/cancel.hpp"
 #include "acmed/core/files.hpp"
 #include "acmed/solvers/process.hpp"
 
@@ -218,6 +221,7 @@ std::string to_string(RenewAction a) {
     case RenewAction::cancelled: return "cancelled";
     case RenewAction::hook_failed: return "hook-failed";
     case RenewAction::dry_run_ok: return "dry-run-ok";
+    case RenewAction::config_error: return "config-error";
   }
   return "failed";
 }
@@ -307,6 +311,62 @@ RenewOutcome renew_certificate(Session& s, const config::CertificateConfig& cert
     out.error = done.hooks.error();
   }
   return out;
+}
+
+Result<std::string> dry_run_directory(const config::GlobalConfig& cfg) {
+  if (!cfg.ca.dry_run_directory.empty()) return cfg.ca.dry_run_directory;
+  if (cfg.ca.directory_url == "https://acme-v02.api.letsencrypt.org/directory")
+    return std::string("https://acme-staging-v02.api.letsencrypt.org/directory");
+  return fail(Errc::config, "--dry-run needs a staging CA: set 'ca.dry_run_directory' in acmed.yaml");
+}
+
+RenewSummary renew_all(const std::vector<std::string>& names, const std::string& config_dir,
+                       const SessionMaker& make_session, const RenewAllOptions& o,
+                       const std::function<void(const NamedOutcome&)>& on_done) {
+  RenewSummary sum;
+  sum.outcomes.resize(names.size());
+  std::atomic<std::size_t> next{0};
+  std::atomic<int> save_failures{0};
+  auto one = [&](std::unique_ptr<Session>& session, const std::string& name) -> RenewOutcome {
+    if (cancel_requested()) return failed_with(Error(Errc::cancelled, "SIGINT/SIGTERM: not started"), RenewAction::cancelled);
+    auto cert = config::load_certificate(config_dir + "/certs.d/" + name + ".yaml");
+    if (!cert) return failed_with(cert.error(), RenewAction::config_error);
+    // One session per worker: one HTTPS connection, one directory fetch and one account
+    // load serve every certificate the worker handles.
+    if (!session) {
+      auto made = make_session();
+      if (!made) return failed_with(made.error(), RenewAction::config_error);
+      session = std::move(*made);
+    }
+    return renew_certificate(*session, *cert, o.each);
+  };
+  auto worker = [&] {
+    std::unique_ptr<Session> session;
+    for (std::size_t i; (i = next.fetch_add(1)) < names.size();) {
+      auto& slot = sum.outcomes[i];
+      slot.name = names[i];
+      try {
+        slot.outcome = one(session, names[i]);
+      } catch (const std::exception& e) {
+        slot.outcome = failed_with(Error(Errc::invalid_argument, std::string("internal error: ") + e.what()));
+      }
+      if (on_done) on_done(slot);
+    }
+    if (session) save_failures.fetch_add(session->state_save_failures());
+  };
+  const int jobs = std::clamp(o.jobs, 1, 64);
+  std::vector<std::thread> pool;
+  for (int j = 0; j < std::min<int>(jobs, static_cast<int>(names.size())); ++j) pool.emplace_back(worker);
+  for (auto& t : pool) t.join();
+  for (const auto& n : sum.outcomes) {
+    const auto a = n.outcome.action;
+    sum.renewed += a == RenewAction::renewed || a == RenewAction::dry_run_ok;
+    sum.not_due += a == RenewAction::not_due;
+    sum.failed += a == RenewAction::failed || a == RenewAction::cancelled || a == RenewAction::hook_failed ||
+                  a == RenewAction::config_error;
+  }
+  sum.state_save_failures = save_failures.load();
+  return sum;
 }
 
 std::vector<std::string> configured_certificates(const std::string& config_dir) {

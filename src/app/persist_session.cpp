@@ -128,4 +128,26 @@ Result<void> persist_preorder_check(Session& session, const config::CertificateC
   return fail(Errc::solver, msg);
 }
 
+Result<PersistRoll> roll_persist(Session& session, const config::CertificateConfig& cert, const std::string& until,
+                                 const PersistRequest& request) {
+  auto before = plan_in_session(session, cert, request);
+  if (!before) return fail(before.error());
+  ConfigValue section = ConfigValue::make_map("--until");
+  section.map["persist_until"] = ConfigValue::make_scalar(until, "--until");
+  const auto now = session.clock().now();
+  auto parsed = solver::read_persist_settings(section, now);
+  if (!parsed) return fail(parsed.error());
+  PersistRoll out;
+  out.until = *parsed->persist_until;
+  if (out.until <= std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count())
+    return fail(Errc::config, "--until " + until + " is in the past");
+  if (auto r = require_valid_account(session); !r) return fail(r.error());
+  if (auto r = roll_persist_until(session.store(), cert.name, before->plan.settings, out.until); !r) return fail(r.error());
+  auto after = plan_in_session(session, cert, request);
+  if (!after) return fail(after.error());
+  out.before = std::move(before->plan);
+  out.after = std::move(after->plan);
+  return out;
+}
+
 }  // namespace acmed::app

@@ -232,34 +232,25 @@ int run_check(const GlobalOptions& g, const PersistOptions& o) {
 /// acmed persist roll NAME --until DATE: moves the anchored persistUntil and prints the
 /// roll-forward (publish the new value next to the old one, check, remove the old one).
 int run_roll(const GlobalOptions& g, const PersistOptions& o) {
-  auto old_ctx = open_persist(g, o.name, request_of(o));
-  if (!old_ctx) return report(old_ctx.error());
-  ConfigValue v = ConfigValue::make_scalar(o.until, "--until");
-  ConfigValue section = ConfigValue::make_map("--until");
-  section.map["persist_until"] = v;
-  auto parsed = solver::read_persist_settings(section, std::chrono::system_clock::now());
-  if (!parsed) return report(parsed.error());
-  const std::int64_t until = *parsed->persist_until;
-  const auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-  if (until <= now) return report(Error(Errc::config, "--until " + o.until + " is in the past"));
-  if (auto r = app::require_valid_account(*old_ctx->session); !r) return report(r.error());
-  if (auto r = app::roll_persist_until(old_ctx->session->store(), old_ctx->plan.certificate, old_ctx->plan.settings, until);
-      !r)
-    return report(r.error());
-  auto new_ctx = open_persist(g, o.name, request_of(o));
-  if (!new_ctx) return report(new_ctx.error());
+  auto cert = config::load_certificate(g.config_dir + "/certs.d/" + o.name + ".yaml");
+  if (!cert) return report(cert.error());
+  auto session = open_session(g);
+  if (!session) return report(session.error());
+  auto rolled = app::roll_persist(**session, *cert, o.until, request_of(o));
+  if (!rolled) return report(rolled.error());
+  const std::int64_t until = rolled->until;
   std::cout << "; persistUntil for '" << o.name << "' moves to " << until << " (" << utc(until) << ")\n"
             << "; acmed keeps this value (state/renewal/" << o.name << ") until the configured persist_until changes.\n"
             << "; Roll forward without a gap:\n"
             << ";  1. publish each NEW record next to the old one (both may exist at once);\n"
             << ";  2. run 'acmed persist check " << o.name << "' until every record is ok;\n"
             << ";  3. remove the OLD record.\n";
-  for (std::size_t i = 0; i < new_ctx->plan.records.size(); ++i) {
-    const auto& n = new_ctx->plan.records[i];
+  const auto& before = rolled->before.records;
+  for (std::size_t i = 0; i < rolled->after.records.size(); ++i) {
+    const auto& n = rolled->after.records[i];
     std::cout << ";\n; NEW: " << persist::zone_file_line(n.name, n.value, o.ttl) << "\n";
-    if (i < old_ctx->plan.records.size() && old_ctx->plan.records[i].value != n.value)
-      std::cout << "; OLD (remove after step 2): " << persist::zone_file_line(n.name, old_ctx->plan.records[i].value, o.ttl)
-                << "\n";
+    if (i < before.size() && before[i].value != n.value)
+      std::cout << "; OLD (remove after step 2): " << persist::zone_file_line(n.name, before[i].value, o.ttl) << "\n";
   }
   return exit_ok;
 }

@@ -1,14 +1,11 @@
-// acmed renew: renew what is due, in parallel, with per-certificate locks, ARI,
-// back-off across runs, deploy hooks and a machine-readable summary.
+// acmed renew: prints what app::renew_all did (renewal decision, ARI, back-off, locks,
+// deploy hooks and the parallel run all live in acmed::app), as log lines or JSON.
 #include <spdlog/spdlog.h>
 
-#include <atomic>
 #include <iostream>
 #include <nlohmann/json.hpp>
-#include <thread>
 
 #include "acmed/app/issuance.hpp"
-#include "acmed/core/cancel.hpp"
 #include "acmed/core/files.hpp"
 #include "commands.hpp"
 
@@ -28,47 +25,36 @@ struct RenewOptions {
   std::string metrics_file;
 };
 
-struct Outcome {
-  std::string name;
-  std::string action;  ///< renewed, not-due, backoff, locked, failed, config-error, hook-failed, dry-run-ok
-  std::string detail;
-  std::optional<system_clock::time_point> next_due;
-  int code = exit_ok;
-};
-
-/// The dry-run CA: ca.dry_run_directory, else Let's Encrypt staging when production is configured.
-Result<std::string> dry_run_directory(const config::GlobalConfig& cfg) {
-  if (!cfg.ca.dry_run_directory.empty()) return cfg.ca.dry_run_directory;
-  if (cfg.ca.directory_url == "https://acme-v02.api.letsencrypt.org/directory")
-    return std::string("https://acme-staging-v02.api.letsencrypt.org/directory");
-  return fail(Errc::config, "--dry-run needs a staging CA: set 'ca.dry_run_directory' in acmed.yaml");
+int exit_code_of(const app::RenewOutcome& r) {
+  switch (r.action) {
+    case app::RenewAction::config_error: return exit_config;
+    case app::RenewAction::failed: return exit_code_for(*r.error);
+    case app::RenewAction::cancelled:
+    case app::RenewAction::hook_failed: return exit_failure;
+    default: return exit_ok;
+  }
 }
 
-/// `cached` is this worker's session: one HTTPS connection, one directory fetch and
-/// one account load serve every certificate the worker handles.
-Outcome renew_one(const GlobalOptions& g, const std::string& name, const RenewOptions& o,
-                  std::unique_ptr<Session>& cached) {
-  auto cert = config::load_certificate(g.config_dir + "/certs.d/" + name + ".yaml");
-  if (!cert) return {name, "config-error", cert.error().describe(), std::nullopt, exit_config};
-
-  GlobalOptions eff = g;
-  if (o.dry_run) {
+/// Each worker's session; a dry run talks to the staging CA instead.
+app::SessionMaker session_maker(const GlobalOptions& g, bool dry_run) {
+  return [g, dry_run]() -> Result<std::unique_ptr<Session>> {
+    if (!dry_run) return open_session(g);
     auto base = open_session(g);
-    if (!base) return {name, "config-error", base.error().describe(), std::nullopt, exit_config};
-    auto dir = dry_run_directory((*base)->config());
-    if (!dir) return {name, "config-error", dir.error().describe(), std::nullopt, exit_config};
-    eff.server = *dir;
-  }
-  if (!cached) {
-    auto session = open_session(eff);
-    if (!session) return {name, "config-error", session.error().describe(), std::nullopt, exit_config};
-    cached = std::move(*session);
-  }
-  auto r = app::renew_certificate(*cached, *cert, {.force = o.force, .dry_run = o.dry_run});
-  return {name, app::to_string(r.action), r.detail, r.next_due,
-          r.action == app::RenewAction::failed ? exit_code_for(*r.error)
-          : r.action == app::RenewAction::cancelled || r.action == app::RenewAction::hook_failed ? exit_failure
-                                                                                                : exit_ok};
+    if (!base) return fail(base.error());
+    auto dir = app::dry_run_directory((*base)->config());
+    if (!dir) return fail(dir.error());
+    GlobalOptions staging = g;
+    staging.server = *dir;
+    return open_session(staging);
+  };
+}
+
+void log_outcome(const app::NamedOutcome& n) {
+  const auto& r = n.outcome;
+  const std::string action = app::to_string(r.action);
+  if (exit_code_of(r) != exit_ok) spdlog::error("{}: {}: {}", n.name, action, r.detail);
+  else if (r.action == app::RenewAction::not_due) spdlog::debug("{}: not due ({})", n.name, r.detail);
+  else spdlog::info("{}: {}: {}", n.name, action, r.detail);
 }
 
 int run_renew(const GlobalOptions& g, const RenewOptions& o) {
@@ -79,47 +65,16 @@ int run_renew(const GlobalOptions& g, const RenewOptions& o) {
     if (o.json_out) std::cout << json{{"certificates", json::array()}}.dump(2) << "\n";
     return exit_ok;
   }
-  std::vector<Outcome> outcomes(names.size());
-  std::atomic<std::size_t> next{0};
-  std::atomic<int> state_save_failures{0};
-  auto worker = [&] {
-    std::unique_ptr<Session> session;
-    for (std::size_t i; (i = next.fetch_add(1)) < names.size();) {
-      if (cancel_requested()) {
-        outcomes[i] = {names[i], "cancelled", "SIGINT/SIGTERM: not started", std::nullopt, exit_failure};
-        continue;
-      }
-      try {
-        outcomes[i] = renew_one(g, names[i], o, session);
-      } catch (const std::exception& e) {
-        outcomes[i] = {names[i], "failed", std::string("internal error: ") + e.what(), std::nullopt, exit_failure};
-      }
-      const auto& r = outcomes[i];
-      if (r.action == "failed" || r.action == "config-error" || r.action == "hook-failed")
-        spdlog::error("{}: {}: {}", r.name, r.action, r.detail);
-      else if (r.action == "not-due")
-        spdlog::debug("{}: not due ({})", r.name, r.detail);
-      else
-        spdlog::info("{}: {}: {}", r.name, r.action, r.detail);
-    }
-    if (session) state_save_failures.fetch_add(session->state_save_failures());
-  };
-  int jobs = std::clamp(o.jobs, 1, 64);
-  std::vector<std::thread> pool;
-  for (int j = 0; j < std::min<int>(jobs, static_cast<int>(names.size())); ++j) pool.emplace_back(worker);
-  for (auto& t : pool) t.join();
-
+  auto sum = app::renew_all(names, g.config_dir, session_maker(g, o.dry_run),
+                            {{.force = o.force, .dry_run = o.dry_run}, o.jobs}, log_outcome);
   int code = exit_ok;
-  std::size_t renewed = 0, not_due = 0, failed = 0;
   json list = json::array();
-  for (const auto& r : outcomes) {
-    if (r.code == exit_config) code = exit_config;
-    else if (r.code != exit_ok && code == exit_ok) code = r.code;
-    renewed += r.action == "renewed" || r.action == "dry-run-ok";
-    not_due += r.action == "not-due";
-    failed += r.code != exit_ok;
-    json j = {{"name", r.name}, {"action", r.action}, {"detail", r.detail}};
-    if (r.next_due) j["next_due"] = format_rfc3339(*r.next_due);
+  for (const auto& n : sum.outcomes) {
+    const int c = exit_code_of(n.outcome);
+    if (c == exit_config) code = exit_config;
+    else if (c != exit_ok && code == exit_ok) code = c;
+    json j = {{"name", n.name}, {"action", app::to_string(n.outcome.action)}, {"detail", n.outcome.detail}};
+    if (n.outcome.next_due) j["next_due"] = format_rfc3339(*n.outcome.next_due);
     list.push_back(j);
   }
   if (!o.metrics_file.empty()) {
@@ -129,16 +84,17 @@ int run_renew(const GlobalOptions& g, const RenewOptions& o) {
       if (code == exit_ok) code = exit_failure;
     }
   }
-  if (o.json_out) {
-    std::cout << json{{"certificates", list}, {"renewed", renewed}, {"not_due", not_due}, {"failed", failed},
-                      {"state_save_failures", state_save_failures.load()}, {"exit_code", code}}
+  if (o.json_out)
+    std::cout << json{{"certificates", list},   {"renewed", sum.renewed},
+                      {"not_due", sum.not_due}, {"failed", sum.failed},
+                      {"state_save_failures", sum.state_save_failures}, {"exit_code", code}}
                      .dump(2)
               << "\n";
-  } else {
-    spdlog::info("{} certificate(s): {} renewed, {} not due, {} failed", names.size(), renewed, not_due, failed);
-  }
-  if (state_save_failures.load() > 0) {
-    spdlog::error("{} renewal-state save(s) failed in this run (see above)", state_save_failures.load());
+  else
+    spdlog::info("{} certificate(s): {} renewed, {} not due, {} failed", names.size(), sum.renewed, sum.not_due,
+                 sum.failed);
+  if (sum.state_save_failures > 0) {
+    spdlog::error("{} renewal-state save(s) failed in this run (see above)", sum.state_save_failures);
     if (code == exit_ok) code = exit_failure;
   }
   return code;

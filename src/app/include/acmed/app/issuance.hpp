@@ -14,6 +14,8 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -54,7 +56,7 @@ struct Completed {
 /// `acmed issue`: now, whatever the schedule; holds the certificate's lock.
 [[nodiscard]] Result<Completed> issue_now(Session& s, const config::CertificateConfig& cert, const ObtainOptions& o);
 
-enum class RenewAction { renewed, not_due, backoff, locked, failed, cancelled, hook_failed, dry_run_ok };
+enum class RenewAction { renewed, not_due, backoff, locked, failed, cancelled, hook_failed, dry_run_ok, config_error };
 std::string to_string(RenewAction a);  ///< "renewed", "not-due", "backoff", ...
 
 struct RenewOptions {
@@ -65,10 +67,37 @@ struct RenewOutcome {
   RenewAction action = RenewAction::failed;
   std::string detail;
   std::optional<std::chrono::system_clock::time_point> next_due;
-  std::optional<Error> error;  ///< set for failed, cancelled and hook_failed
+  std::optional<Error> error;  ///< set for failed, cancelled, hook_failed and config_error
 };
 /// One certificate's renewal run: lock, ARI refresh, decision, obtain, state, hooks.
 [[nodiscard]] RenewOutcome renew_certificate(Session& s, const config::CertificateConfig& cert, const RenewOptions& o);
+
+/// The CA a --dry-run talks to: ca.dry_run_directory, else Let's Encrypt staging when
+/// production is configured; any other CA needs the setting.
+[[nodiscard]] Result<std::string> dry_run_directory(const config::GlobalConfig& cfg);
+
+/// Makes a session for one renewal worker (each worker keeps its own).
+using SessionMaker = std::function<Result<std::unique_ptr<Session>>()>;
+
+struct RenewAllOptions {
+  RenewOptions each;
+  int jobs = 4;  ///< certificates renewed in parallel (clamped to 1..64)
+};
+struct NamedOutcome {
+  std::string name;
+  RenewOutcome outcome;
+};
+struct RenewSummary {
+  std::vector<NamedOutcome> outcomes;  ///< in the order of the names given
+  std::size_t renewed = 0, not_due = 0, failed = 0;
+  int state_save_failures = 0;  ///< renewal-state saves that failed: the run must not end "ok"
+};
+/// `renew`: every named certificate (certs.d/NAME.yaml under `config_dir`) through
+/// renew_certificate, `jobs` at a time. SIGINT/SIGTERM stops starting new ones.
+/// `on_done` sees each outcome as it happens (for logging), from the worker's thread.
+[[nodiscard]] RenewSummary renew_all(const std::vector<std::string>& names, const std::string& config_dir,
+                                     const SessionMaker& make_session, const RenewAllOptions& o,
+                                     const std::function<void(const NamedOutcome&)>& on_done = {});
 
 /// All certificate names in <config_dir>/certs.d, sorted.
 std::vector<std::string> configured_certificates(const std::string& config_dir);

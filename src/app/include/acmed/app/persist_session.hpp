@@ -53,4 +53,14 @@ struct SessionPlan {
 /// `force` (issue --force, or 'force: true') turns refusals into warnings.
 [[nodiscard]] Result<void> persist_preorder_check(Session& session, const config::CertificateConfig& cert, bool force);
 
+struct PersistRoll {
+  std::int64_t until = 0;
+  PersistPlan before, after;  ///< the records before and after the move, in the same order
+};
+/// `persist roll --until WHEN`: moves the anchored persistUntil of `cert` to `until`
+/// (a date, RFC 3339 time, Unix time or duration from now; must be in the future) after
+/// checking that the account is valid, and returns the records before and after.
+[[nodiscard]] Result<PersistRoll> roll_persist(Session& session, const config::CertificateConfig& cert,
+                                               const std::string& until, const PersistRequest& request);
+
 }  // namespace acmed::app
