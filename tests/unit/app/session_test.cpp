@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include <map>
+#include <mutex>
 
 #include "acmed/app/issuance.hpp"
 #include "acmed/core/base64.hpp"
@@ -318,6 +319,35 @@ TEST_CASE("renew_certificate: a certificate another run holds is skipped as lock
   CHECK(r.action == RenewAction::locked);
   CHECK(to_string(r.action) == "locked");
   CHECK(rig.http->requests_sent() == 0);
+}
+
+TEST_CASE("renew_all: outcomes in the order given; an unreadable file is a config error and opens no session",
+          "[app][renew]") {
+  int sessions = 0;
+  std::vector<std::string> seen;
+  std::mutex m;
+  auto sum = renew_all({"b", "a", "c"}, "/nonexistent/acmed-config",
+                       [&]() -> Result<std::unique_ptr<Session>> {
+                         ++sessions;
+                         return fail(Errc::config, "unused");
+                       },
+                       {{}, 2},
+                       [&](const NamedOutcome& n) {
+                         std::lock_guard<std::mutex> lock(m);
+                         seen.push_back(n.name);
+                       });
+  REQUIRE(sum.outcomes.size() == 3);
+  CHECK(sum.outcomes[0].name == "b");
+  CHECK(sum.outcomes[1].name == "a");
+  CHECK(sum.outcomes[2].name == "c");
+  for (const auto& n : sum.outcomes) {
+    CHECK(n.outcome.action == RenewAction::config_error);
+    CHECK_THAT(n.outcome.detail, Catch::Contains(n.name + ".yaml"));
+  }
+  CHECK(sum.failed == 3);
+  CHECK(sum.renewed == 0);
+  CHECK(sessions == 0);
+  CHECK(seen.size() == 3);
 }
 
 }  // namespace
