@@ -7,7 +7,7 @@
 
 namespace acmed::solver {
 
-Result<void> check_keys(const ConfigValue& section, std::initializer_list<std::string_view> allowed,
+Result<void> check_keys(const ConfigValue& section, std::span<const std::string_view> allowed,
                         std::string_view solver) {
   if (section.kind == ConfigValue::Kind::null) return {};
   if (!section.is_map()) return fail(Errc::config, section.origin + ": " + std::string(solver) + " settings must be a mapping");
@@ -22,6 +22,18 @@ Result<void> check_keys(const ConfigValue& section, std::initializer_list<std::s
     }
   }
   return {};
+}
+
+Result<void> check_keys(const ConfigValue& section, std::initializer_list<std::string_view> allowed,
+                        std::string_view solver) {
+  return check_keys(section, std::span<const std::string_view>(allowed.begin(), allowed.size()), solver);
+}
+
+Result<void> check_declared_keys(const ConfigValue& section, std::span<const SettingSpec> declared,
+                                 std::string_view solver) {
+  std::vector<std::string_view> names;
+  for (const auto& d : declared) names.push_back(d.name);
+  return check_keys(section, names, solver);
 }
 
 Result<std::string> get_string(const ConfigValue& section, const std::string& key, std::string fallback,

@@ -14,9 +14,26 @@ namespace {
 
 constexpr std::string_view solver_name = "dns-persist-01";
 
-/// Keys that would give this mode DNS write access; named so the error can say why.
-constexpr std::string_view credential_keys[] = {"provider", "rfc2136", "pdns", "exec", "credential", "key_file",
-                                                "secret_file", "key_name", "api_key_file", "tsig", "server"};
+constexpr std::string_view own_keys[] = {"issuer", "policy", "persist_until", "warn_before", "force", "bind"};
+
+/// Why `key` would give this mode DNS write access, or "" when it would not. The
+/// providers' keys come from their declarations (passed in by the composition root:
+/// this target links no provider); 'provider' is the one dns-01 word no provider declares.
+std::string write_key_reason(const std::string& key, std::span<const DeclaredSettings> dns_providers) {
+  if (key == "provider") return "it chooses a dns-01 DNS write provider";
+  std::string owners;
+  bool credential = false;
+  for (const auto& p : dns_providers) {
+    if (p.owner == key) return "it is the section of the dns-01 provider '" + p.owner + "'";
+    for (const auto& s : p.settings)
+      if (s.name == key) {
+        owners += (owners.empty() ? "'" : ", '") + p.owner + "'";
+        credential |= s.credential;
+      }
+  }
+  if (owners.empty()) return "";
+  return std::string(credential ? "it names a credential of" : "it is a setting of") + " the dns-01 provider " + owners;
+}
 
 /// The Unix time, and whether it was given relative to now (a duration).
 Result<std::pair<std::int64_t, bool>> parse_persist_until(const ConfigValue& v, std::chrono::system_clock::time_point now) {
@@ -153,6 +170,8 @@ class DnsPersistSolver final : public SolverBase {
 
 class DnsPersistFactory final : public SolverFactory {
  public:
+  explicit DnsPersistFactory(std::vector<DeclaredSettings> dns_providers) : dns_providers_(std::move(dns_providers)) {}
+
   std::string_view name() const override { return solver_name; }
   std::string_view challenge_type() const override { return solver_name; }
   Capabilities capabilities() const override {
@@ -160,32 +179,39 @@ class DnsPersistFactory final : public SolverFactory {
             .dns_lookups = true};
   }
   Result<void> validate(const SolverConfig& c) const override {
-    auto s = read_persist_settings(c.settings, std::chrono::system_clock::now());
+    auto s = read_persist_settings(c.settings, std::chrono::system_clock::now(), dns_providers_);
     if (!s) return fail(s.error());
     return {};
   }
   Result<std::unique_ptr<ChallengeSolver>> create(const SolverConfig& c, const SolverDeps& deps) const override {
-    auto s = read_persist_settings(c.settings, std::chrono::system_clock::now());
+    auto s = read_persist_settings(c.settings, std::chrono::system_clock::now(), dns_providers_);
     if (!s) return fail(s.error());
     s->force |= c.force;
     if (!deps.resolver) return fail(Errc::config, "dns-persist-01 needs a DNS resolver for its read-only checks");
     return std::unique_ptr<ChallengeSolver>(std::make_unique<DnsPersistSolver>(
         *deps.resolver, std::move(*s), deps.certificate_identifiers, deps.earlier_account_thumbprints));
   }
+
+ private:
+  std::vector<DeclaredSettings> dns_providers_;
 };
 
 }  // namespace
 
-Result<PersistSettings> read_persist_settings(const ConfigValue& section, std::chrono::system_clock::time_point now) {
-  for (auto key : credential_keys) {
-    if (const ConfigValue* v = section.find(std::string(key)))
-      return fail(Errc::config, v->origin + ": '" + std::string(key) +
+Result<PersistSettings> read_persist_settings(const ConfigValue& section, std::chrono::system_clock::time_point now,
+                                              std::span<const DeclaredSettings> dns_providers) {
+  for (const auto& [key, v] : section.map) {
+    if (std::find(std::begin(own_keys), std::end(own_keys), key) != std::end(own_keys) ||
+        std::find(std::begin(common_solver_keys), std::end(common_solver_keys), key) != std::end(common_solver_keys))
+      continue;
+    if (auto why = write_key_reason(key, dns_providers); !why.empty())
+      return fail(Errc::config, v.origin + ": '" + key +
                                     "' does not belong in a dns-persist-01 solver: this mode never writes DNS and "
-                                    "takes no DNS credentials. The _validation-persist record is published once "
-                                    "through your DNS change process (see 'acmed persist record'); remove this key");
+                                    "takes no DNS credentials (" + why + "). The _validation-persist record is "
+                                    "published once through your DNS change process (see 'acmed persist record'); "
+                                    "remove this key");
   }
-  if (auto r = check_keys(section, {"issuer", "policy", "persist_until", "warn_before", "force", "bind"}, "dns-persist-01"); !r)
-    return fail(r.error());
+  if (auto r = check_keys(section, own_keys, "dns-persist-01"); !r) return fail(r.error());
   PersistSettings out;
   auto issuer = get_string(section, "issuer", "", "dns-persist-01");
   if (!issuer) return fail(issuer.error());
@@ -222,6 +248,8 @@ Result<PersistSettings> read_persist_settings(const ConfigValue& section, std::c
   return out;
 }
 
-std::unique_ptr<SolverFactory> make_dns_persist01_factory() { return std::make_unique<DnsPersistFactory>(); }
+std::unique_ptr<SolverFactory> make_dns_persist01_factory(std::vector<DeclaredSettings> dns_providers) {
+  return std::make_unique<DnsPersistFactory>(std::move(dns_providers));
+}
 
 }  // namespace acmed::solver

@@ -14,6 +14,7 @@
 #include "acmed/core/files.hpp"
 #include "acmed/persist/records.hpp"
 #include "acmed/solvers/dns_persist01.hpp"
+#include "builtin_solvers.hpp"
 #include "commands.hpp"
 #include "persist_view.hpp"
 #include "acmed/app/issuance.hpp"
@@ -56,13 +57,16 @@ std::size_t item_end(const std::vector<std::string>& lines, std::size_t first, s
   return i;
 }
 
-/// Collects credential files and systemd credential names a dns-01 entry refers to.
+/// Collects credential files and systemd credential names a dns-01 entry refers to: the
+/// settings its providers declare as credentials.
 std::vector<std::string> credentials_of(const config::SolverEntry& e) {
   std::vector<std::string> out;
-  for (const auto& [provider, section] : e.settings.map) {
-    if (!section.is_map()) continue;
-    for (const char* k : {"key_file", "secret_file", "api_key_file", "credential"})
-      if (const ConfigValue* v = section.find(k); v && v->is_scalar()) out.push_back(provider + "." + k + "=" + v->scalar);
+  for (const auto& provider : builtin_dns_provider_settings()) {
+    const ConfigValue* section = e.settings.find(provider.owner);
+    if (!section || !section->is_map()) continue;
+    for (const auto& s : provider.settings)
+      if (const ConfigValue* v = s.credential ? section->find(std::string(s.name)) : nullptr; v && v->is_scalar())
+        out.push_back(provider.owner + "." + std::string(s.name) + "=" + v->scalar);
   }
   return out;
 }

@@ -6,9 +6,15 @@
 //   HttpRequest req{"HEAD", dir.new_nonce};
 //   Result<HttpResponse> r = http.send(req);
 //   auto nonce = r->header("Replay-Nonce");
+//
+// A component that opens its own connections takes an HttpClientMaker instead of
+// building a client: the composition root passes transport::make_beast_client, a
+// test passes a maker returning a fake.
 #pragma once
 
 #include <chrono>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -55,6 +61,9 @@ class HttpClient {
   /// Requests sent so far (for diagnostics and the request-count report).
   virtual std::size_t requests_sent() const = 0;
 };
+
+/// Builds a client for the given options (transport::make_beast_client in production).
+using HttpClientMaker = std::function<Result<std::unique_ptr<HttpClient>>(const HttpClientOptions&)>;
 
 /// Splits "https://host:port/path?q" into parts; rejects anything that is not http(s).
 struct Url {

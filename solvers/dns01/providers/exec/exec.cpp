@@ -6,6 +6,12 @@
 namespace acmed::dns01 {
 namespace {
 
+constexpr solver::SettingSpec exec_settings[] = {
+    {.name = "command", .description = "program run as `command present|cleanup FQDN VALUE` (no shell)",
+     .type = solver::SettingType::absolute_path},
+    {.name = "timeout", .description = "how long one run may take (default 60s)", .type = solver::SettingType::duration},
+};
+
 class ExecWriter final : public RecordWriter {
  public:
   ExecWriter(std::string command, std::chrono::milliseconds timeout) : command_(std::move(command)), timeout_(timeout) {}
@@ -37,9 +43,10 @@ class ExecWriter final : public RecordWriter {
 class ExecFactory final : public ProviderFactory {
  public:
   std::string_view name() const override { return "exec"; }
+  std::span<const solver::SettingSpec> settings() const override { return exec_settings; }
 
   Result<void> validate(const ConfigValue& s) const override {
-    if (auto r = solver::check_keys(s, {"command", "timeout"}, "exec"); !r) return r;
+    if (auto r = solver::check_declared_keys(s, exec_settings, "exec"); !r) return r;
     auto cmd = solver::get_string(s, "command", "", "exec");
     if (!cmd) return fail(cmd.error());
     if (cmd->empty() || (*cmd)[0] != '/')

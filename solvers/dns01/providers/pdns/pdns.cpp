@@ -2,14 +2,67 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <cstdint>
+
 #include "acmed/dns01/credentials.hpp"
 #include "acmed/solvers/settings.hpp"
-#include "acmed/transport/beast_client.hpp"
 
 namespace acmed::dns01 {
 namespace {
 
 using json = nlohmann::json;
+
+constexpr std::string_view provider_name = "pdns";
+
+constexpr solver::SettingSpec pdns_settings[] = {
+    {.name = "api_url", .description = "base URL of the API, e.g. http://127.0.0.1:8081 (https:// is verified)"},
+    {.name = "server_id", .description = "PowerDNS server id (default localhost)"},
+    {.name = "api_key_file", .description = "file holding the X-API-Key, mode 0600", .credential = true},
+    credential_setting,
+    {.name = "ca_bundle", .description = "PEM roots trusted for an https:// api_url (default: the system store)"},
+};
+
+/// A TXT RRset as the API reports it; ttl 0 when the RRset is absent.
+struct RRset {
+  std::vector<std::string> values;
+  std::uint32_t ttl = 0;
+};
+
+/// Reads the RRset at `fqdn` from a zone answer (GET .../zones/ZONE?rrsets=true).
+/// Anything not shaped like the API's answer is an error, never an exception.
+Result<RRset> parse_zone_answer(const std::string& body, const TxtRecord& r) {
+  const std::string what = "PowerDNS API: the answer for zone " + r.zone;
+  auto j = json::parse(body, nullptr, false);
+  if (j.is_discarded()) return fail(Errc::bad_response, what + " is not JSON");
+  if (!j.is_object()) return fail(Errc::bad_response, what + " is not a JSON object");
+  auto sets = j.find("rrsets");
+  if (sets == j.end() || !sets->is_array()) return fail(Errc::bad_response, what + " has no rrsets array");
+  RRset out;
+  for (const auto& set : *sets) {
+    auto name = set.is_object() ? set.find("name") : set.end();
+    auto type = set.is_object() ? set.find("type") : set.end();
+    if (!set.is_object() || name == set.end() || type == set.end() || !name->is_string() || !type->is_string())
+      return fail(Errc::bad_response, what + " has an rrset without string 'name' and 'type'");
+    if (*name != r.fqdn + "." || *type != "TXT") continue;
+    const std::string rrset = what + ": TXT rrset " + r.fqdn + ": ";
+    if (auto ttl = set.find("ttl"); ttl != set.end()) {
+      if (!ttl->is_number_unsigned() || ttl->get<std::uint64_t>() > UINT32_MAX)
+        return fail(Errc::bad_response, rrset + "'ttl' is not a TTL");
+      out.ttl = ttl->get<std::uint32_t>();
+    }
+    auto records = set.find("records");
+    if (records == set.end()) continue;
+    if (!records->is_array()) return fail(Errc::bad_response, rrset + "'records' is not an array");
+    for (const auto& rec : *records) {
+      auto content = rec.is_object() ? rec.find("content") : rec.end();
+      if (!rec.is_object() || content == rec.end() || !content->is_string())
+        return fail(Errc::bad_response, rrset + "a record has no string 'content'");
+      out.values.push_back(content->get<std::string>());
+    }
+  }
+  return out;
+}
 
 std::string quote_txt(const std::string& v) { return "\"" + v + "\""; }
 
@@ -23,17 +76,17 @@ class PdnsWriter final : public RecordWriter {
   Result<void> add_txt(const TxtRecord& r) override {
     auto current = fetch(r);
     if (!current) return fail(current.error());
-    auto values = current->first;
+    auto values = current->values;
     if (std::find(values.begin(), values.end(), quote_txt(r.value)) == values.end()) values.push_back(quote_txt(r.value));
-    return replace(r, values, current->second ? current->second : r.ttl);
+    return replace(r, values, current->ttl ? current->ttl : r.ttl);
   }
 
   Result<void> remove_txt(const TxtRecord& r) override {
     auto current = fetch(r);
     if (!current) return fail(current.error());
-    auto values = current->first;
+    auto values = current->values;
     values.erase(std::remove(values.begin(), values.end(), quote_txt(r.value)), values.end());
-    return replace(r, values, current->second ? current->second : r.ttl);
+    return replace(r, values, current->ttl ? current->ttl : r.ttl);
   }
 
  private:
@@ -59,23 +112,10 @@ class PdnsWriter final : public RecordWriter {
   }
 
   /// The TXT RRset at r.fqdn: its contents and TTL (0 when absent).
-  Result<std::pair<std::vector<std::string>, std::uint32_t>> fetch(const TxtRecord& r) {
+  Result<RRset> fetch(const TxtRecord& r) {
     auto resp = call("GET", zone_url(r.zone) + "?rrsets=true", "");
     if (!resp) return fail(resp.error().with_context("zone " + r.zone));
-    auto j = json::parse(resp->body, nullptr, false);
-    if (!j.is_object() || !j.contains("rrsets") || !j["rrsets"].is_array())
-      return fail(Errc::bad_response, "PowerDNS API: zone " + r.zone + " answer has no rrsets");
-    std::vector<std::string> values;
-    std::uint32_t ttl = 0;
-    for (const auto& set : j["rrsets"]) {
-      if (!set.is_object() || set.value("name", "") != r.fqdn + "." || set.value("type", "") != "TXT") continue;
-      ttl = set.value("ttl", 0U);
-      if (set.contains("records") && set["records"].is_array())
-        for (const auto& rec : set["records"])
-          if (rec.is_object() && rec.contains("content") && rec["content"].is_string())
-            values.push_back(rec["content"].get<std::string>());
-    }
-    return std::make_pair(values, ttl);
+    return parse_zone_answer(resp->body, r);
   }
 
   Result<void> replace(const TxtRecord& r, const std::vector<std::string>& values, std::uint32_t ttl) {
@@ -102,12 +142,14 @@ class PdnsWriter final : public RecordWriter {
 
 class PdnsFactory final : public ProviderFactory {
  public:
-  std::string_view name() const override { return "pdns"; }
+  explicit PdnsFactory(transport::HttpClientMaker http) : http_(std::move(http)) {}
+
+  std::string_view name() const override { return provider_name; }
+  std::span<const solver::SettingSpec> settings() const override { return pdns_settings; }
 
   Result<void> validate(const ConfigValue& s) const override {
-    if (auto r = solver::check_keys(s, {"api_url", "server_id", "api_key_file", "credential", "ca_bundle"}, "pdns"); !r)
-      return r;
-    auto url = solver::get_string(s, "api_url", "", "pdns");
+    if (auto r = solver::check_declared_keys(s, pdns_settings, provider_name); !r) return r;
+    auto url = solver::get_string(s, "api_url", "", provider_name);
     if (!url) return fail(url.error());
     if (url->empty()) return fail(Errc::config, s.origin + ": pdns needs 'api_url' (e.g. http://127.0.0.1:8081)");
     if (auto u = transport::parse_url(*url); !u) return fail(u.error().with_context(s.find("api_url")->origin));
@@ -118,23 +160,29 @@ class PdnsFactory final : public ProviderFactory {
 
   Result<std::unique_ptr<RecordWriter>> create(const ConfigValue& s) const override {
     if (auto r = validate(s); !r) return fail(r.error());
+    if (!http_) return fail(Errc::config, "pdns: this build gave the provider no HTTP client");
     auto key = load_credential(s, "api_key_file");
     if (!key) return fail(key.error());
     transport::HttpClientOptions opts;
-    opts.ca_bundle = *solver::get_string(s, "ca_bundle", "", "pdns");
+    opts.ca_bundle = *solver::get_string(s, "ca_bundle", "", provider_name);
     opts.user_agent = "acmed-pdns";
     opts.read_timeout = std::chrono::seconds(15);
-    auto http = transport::make_beast_client(opts);
+    auto http = http_(opts);
     if (!http) return fail(http.error());
-    std::string url = *solver::get_string(s, "api_url", "", "pdns");
+    std::string url = *solver::get_string(s, "api_url", "", provider_name);
     while (!url.empty() && url.back() == '/') url.pop_back();
     return std::unique_ptr<RecordWriter>(std::make_unique<PdnsWriter>(
-        std::move(*http), url, *solver::get_string(s, "server_id", "localhost", "pdns"), std::move(*key)));
+        std::move(*http), url, *solver::get_string(s, "server_id", "localhost", provider_name), std::move(*key)));
   }
+
+ private:
+  transport::HttpClientMaker http_;
 };
 
 }  // namespace
 
-std::unique_ptr<ProviderFactory> make_pdns_provider() { return std::make_unique<PdnsFactory>(); }
+std::unique_ptr<ProviderFactory> make_pdns_provider(transport::HttpClientMaker http) {
+  return std::make_unique<PdnsFactory>(std::move(http));
+}
 
 }  // namespace acmed::dns01

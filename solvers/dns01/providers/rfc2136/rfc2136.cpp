@@ -4,6 +4,7 @@
 // After spdlog: ldns' headers define macros that break fmt's templates.
 #include <ldns/ldns.h>
 
+#include <algorithm>
 #include <regex>
 
 #include "acmed/core/base64.hpp"
@@ -21,6 +22,19 @@ using RrListPtr = std::unique_ptr<ldns_rr_list, decltype(&ldns_rr_list_deep_free
 
 constexpr std::string_view provider_name = "rfc2136";
 
+constexpr std::string_view algorithms[] = {"hmac-sha256", "hmac-sha384", "hmac-sha512"};
+
+constexpr solver::SettingSpec rfc2136_settings[] = {
+    {.name = "server", .description = "the primary that accepts updates: IP[:port]"},
+    {.name = "key_name", .description = "TSIG key name (taken from key_file when that is used)"},
+    {.name = "algorithm", .description = "TSIG algorithm (default hmac-sha256)", .type = solver::SettingType::choice,
+     .choices = algorithms},
+    {.name = "secret_file", .description = "file holding the base64 TSIG secret, mode 0600", .credential = true},
+    {.name = "key_file", .description = "file holding a BIND key clause (name, algorithm, secret), mode 0600",
+     .credential = true},
+    credential_setting,
+};
+
 struct Tsig {
   std::string key_name;
   std::string algorithm;
@@ -28,7 +42,7 @@ struct Tsig {
 };
 
 Result<void> check_algorithm(const std::string& alg, const std::string& origin) {
-  if (alg == "hmac-sha256" || alg == "hmac-sha384" || alg == "hmac-sha512") return {};
+  if (std::find(std::begin(algorithms), std::end(algorithms), alg) != std::end(algorithms)) return {};
   return fail(Errc::config, origin + ": TSIG algorithm '" + alg + "' is not supported (hmac-sha256, hmac-sha384, hmac-sha512)");
 }
 
@@ -133,12 +147,10 @@ class Rfc2136Writer final : public RecordWriter {
 class Rfc2136Factory final : public ProviderFactory {
  public:
   std::string_view name() const override { return provider_name; }
+  std::span<const solver::SettingSpec> settings() const override { return rfc2136_settings; }
 
   Result<void> validate(const ConfigValue& s) const override {
-    if (auto r = solver::check_keys(s, {"server", "key_name", "algorithm", "secret_file", "key_file", "credential"},
-                                    "rfc2136");
-        !r)
-      return r;
+    if (auto r = solver::check_declared_keys(s, rfc2136_settings, provider_name); !r) return r;
     auto server = solver::get_string(s, "server", "", "rfc2136");
     if (!server) return fail(server.error());
     if (server->empty()) return fail(Errc::config, s.origin + ": rfc2136 needs 'server' (the primary accepting updates)");

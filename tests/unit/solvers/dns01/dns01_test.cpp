@@ -52,6 +52,7 @@ class RecordingProvider final : public dns01::ProviderFactory {
  public:
   explicit RecordingProvider(WriterLog& log) : log_(log) {}
   std::string_view name() const override { return "fake"; }
+  std::span<const SettingSpec> settings() const override { return {}; }
   Result<void> validate(const ConfigValue& s) const override {
     if (s.find("bogus")) return fail(Errc::config, "unknown fake setting 'bogus'");
     return {};

@@ -196,12 +196,26 @@ TEST_CASE("dns-persist-01 settings: credentials are refused with the reason; dat
     s.map[key] = ConfigValue::make_scalar(value, "c.yaml:4:5");
     return s;
   };
+  // What the composition root passes in: the dns-01 providers' declared settings (as
+  // rfc2136 and pdns declare them; this target cannot ask them itself).
+  const solver::SettingSpec rfc2136[] = {{.name = "server"}, {.name = "secret_file", .credential = true},
+                                         {.name = "credential", .credential = true}};
+  const solver::SettingSpec pdns[] = {{.name = "api_url"}, {.name = "api_key_file", .credential = true},
+                                      {.name = "credential", .credential = true}};
+  const std::vector<solver::DeclaredSettings> providers = {{"rfc2136", {std::begin(rfc2136), std::end(rfc2136)}},
+                                                           {"pdns", {std::begin(pdns), std::end(pdns)}}};
   for (const char* key : {"provider", "rfc2136", "credential", "secret_file", "api_key_file"}) {
-    auto r = solver::read_persist_settings(section(key, "x"), now);
+    auto r = solver::read_persist_settings(section(key, "x"), now, providers);
     REQUIRE_FALSE(r);
     CHECK_THAT(r.error().message, Catch::StartsWith("c.yaml:4:5: '" + std::string(key) + "' does not belong") &&
                                       Catch::Contains("never writes DNS"));
   }
+  // 'provider' is refused with the reason in any build; without the declarations (a build
+  // without DNS writers) a provider's key is still refused, as unknown.
+  CHECK_THAT(solver::read_persist_settings(section("provider", "x"), now).error().message,
+             Catch::Contains("'provider' does not belong in a dns-persist-01 solver: this mode never writes DNS"));
+  CHECK_THAT(solver::read_persist_settings(section("secret_file", "x"), now).error().message,
+             Catch::StartsWith("c.yaml:4:5: unknown dns-persist-01 setting 'secret_file'"));
   CHECK(*solver::read_persist_settings(section("persist_until", "2027-06-01"), now)->persist_until == 1811808000);
   CHECK(*solver::read_persist_settings(section("persist_until", "2027-06-01T12:00:00Z"), now)->persist_until == 1811851200);
   CHECK(*solver::read_persist_settings(section("persist_until", "1811808000"), now)->persist_until == 1811808000);
@@ -210,6 +224,36 @@ TEST_CASE("dns-persist-01 settings: credentials are refused with the reason; dat
   CHECK_FALSE(solver::read_persist_settings(section("policy", "always"), now));
   CHECK_FALSE(solver::read_persist_settings(section("issuer", "LetsEncrypt.org"), now));
   CHECK(solver::read_persist_settings(section("warn_before", "14d"), now)->warn_before == hours(24 * 14));
+}
+
+TEST_CASE("dns-persist-01: an injected provider's keys get the write-credential refusal", "[persist]") {
+  // A provider this file has never heard of: the refusal comes from its declaration alone.
+  const solver::SettingSpec declared[] = {{.name = "api_token", .description = "token file", .credential = true},
+                                          {.name = "endpoint", .description = "API URL"},
+                                          {.name = "issuer", .description = "a name dns-persist-01 uses itself"}};
+  std::vector<solver::DeclaredSettings> providers = {{"acmedns", {std::begin(declared), std::end(declared)}}};
+  auto section = [](std::string key, std::string value = "x") {
+    ConfigValue s = ConfigValue::make_map("c.yaml:3:5");
+    s.map["type"] = ConfigValue::make_scalar("dns-persist-01", "c.yaml:3:7");
+    s.map[key] = ConfigValue::make_scalar(value, "c.yaml:4:5");
+    return s;
+  };
+  auto factory = solver::make_dns_persist01_factory(providers);
+  auto refused = factory->validate({"dns-persist-01", section("api_token")});
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().message ==
+        "c.yaml:4:5: 'api_token' does not belong in a dns-persist-01 solver: this mode never writes DNS and takes no "
+        "DNS credentials (it names a credential of the dns-01 provider 'acmedns'). The _validation-persist record is "
+        "published once through your DNS change process (see 'acmed persist record'); remove this key");
+  CHECK_THAT(factory->validate({"dns-persist-01", section("endpoint")}).error().message,
+             Catch::Contains("(it is a setting of the dns-01 provider 'acmedns')"));
+  CHECK_THAT(factory->validate({"dns-persist-01", section("acmedns")}).error().message,
+             Catch::Contains("(it is the section of the dns-01 provider 'acmedns')"));
+  // dns-persist-01's own settings stay its own, whatever a provider declares.
+  CHECK(factory->validate({"dns-persist-01", section("issuer", "letsencrypt.org")}));
+  // The default factory (no declarations) does not know the key, and still refuses it.
+  CHECK_THAT(solver::make_dns_persist01_factory()->validate({"dns-persist-01", section("api_token")}).error().message,
+             Catch::StartsWith("c.yaml:4:5: unknown dns-persist-01 setting 'api_token'"));
 }
 
 }  // namespace

@@ -14,15 +14,22 @@
 //                                    so one value serves every name (see docs/dns-persist-01.md:
 //                                    "*" lets anyone who sees two records tell they share an account)
 //
-//   registry.add(acmed::solver::make_dns_persist01_factory());
+// DNS write settings are refused with the reason. This target cannot ask the dns-01
+// providers which keys they take, so the composition root passes their declarations
+// in (empty in a build without DNS writers; 'provider' is refused regardless, and any
+// other unknown key is refused as unknown):
+//   registry.add(acmed::solver::make_dns_persist01_factory(builtin_dns_provider_settings()));
 #pragma once
 
 #include <chrono>
 #include <memory>
 #include <optional>
+#include <span>
+#include <vector>
 
 #include "acmed/persist/records.hpp"
 #include "acmed/solver/solver.hpp"
+#include "acmed/solvers/settings.hpp"
 
 namespace acmed::solver {
 
@@ -37,10 +44,13 @@ struct PersistSettings {
   bool force = false;  ///< answer even when preflight fails (`acmed issue --force`)
 };
 
-/// Reads and checks a dns-persist-01 section. DNS credential keys are rejected with the reason.
+/// Reads and checks a dns-persist-01 section. 'provider', and the keys and section names of
+/// `dns_providers`, are refused with the reason.
 [[nodiscard]] Result<PersistSettings> read_persist_settings(const ConfigValue& section,
-                                                            std::chrono::system_clock::time_point now);
+                                                            std::chrono::system_clock::time_point now,
+                                                            std::span<const DeclaredSettings> dns_providers = {});
 
-std::unique_ptr<SolverFactory> make_dns_persist01_factory();
+/// `dns_providers`: the dns-01 providers of this build and the settings each declares.
+std::unique_ptr<SolverFactory> make_dns_persist01_factory(std::vector<DeclaredSettings> dns_providers = {});
 
 }  // namespace acmed::solver

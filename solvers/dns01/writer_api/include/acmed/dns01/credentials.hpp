@@ -11,8 +11,15 @@
 
 #include "acmed/config/value.hpp"
 #include "acmed/core/secret.hpp"
+#include "acmed/solvers/settings.hpp"
 
 namespace acmed::dns01 {
+
+/// The `credential` key every provider that loads a credential declares.
+inline constexpr solver::SettingSpec credential_setting{
+    .name = "credential",
+    .description = "name of a systemd credential (LoadCredential=) holding the secret, instead of a file",
+    .credential = true};
 
 [[nodiscard]] Result<Secret> load_credential(const ConfigValue& section, const std::string& file_key);
 

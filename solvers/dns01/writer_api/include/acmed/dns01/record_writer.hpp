@@ -6,14 +6,21 @@
 //
 //   auto w = provider_factory.create(section);   // loads credentials, here and only here
 //   w->add_txt({"example.com", "_acme-challenge.example.com", value, 60});
+//
+// A provider declares its section's keys once (settings()); its validate() checks
+// against that declaration, and the composition root hands the same declaration to
+// dns-persist-01 (which refuses these keys), `acmed migrate` (which lists the
+// credential keys) and the JSON Schema generator (config/certificate.schema.json).
 #pragma once
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 
 #include "acmed/config/value.hpp"
 #include "acmed/core/result.hpp"
+#include "acmed/solvers/settings.hpp"
 
 namespace acmed::dns01 {
 
@@ -39,6 +46,8 @@ class ProviderFactory {
  public:
   virtual ~ProviderFactory() = default;
   virtual std::string_view name() const = 0;
+  /// Every key the provider's section may hold (static data).
+  virtual std::span<const solver::SettingSpec> settings() const = 0;
   /// Checks the provider's section without reading any credential.
   [[nodiscard]] virtual Result<void> validate(const ConfigValue& section) const = 0;
   /// Loads credentials and returns a ready writer.

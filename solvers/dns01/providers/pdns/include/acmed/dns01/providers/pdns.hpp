@@ -8,14 +8,19 @@
 //     credential: pdns                     a file in $CREDENTIALS_DIRECTORY
 //     ca_bundle: /etc/acmed/pdns-ca.pem    optional
 // Adding a value keeps the other TXT values of the RRset; removing drops only ours.
+// The HTTP client is injected: the composition root passes transport::make_beast_client,
+// tests a maker returning a fake.
+//
+//   providers.push_back(dns01::make_pdns_provider(transport::make_beast_client));
 #pragma once
 
 #include <memory>
 
 #include "acmed/dns01/record_writer.hpp"
+#include "acmed/transport/http_client.hpp"
 
 namespace acmed::dns01 {
 
-std::unique_ptr<ProviderFactory> make_pdns_provider();
+std::unique_ptr<ProviderFactory> make_pdns_provider(transport::HttpClientMaker http);
 
 }  // namespace acmed::dns01
