@@ -23,7 +23,8 @@ Result<SessionPlan> plan_in_session(Session& session, const config::CertificateC
                                     const PersistRequest& req) {
   auto names = persist_names(cert);
   if (!names) return fail(names.error());
-  auto settings = solver::read_persist_settings(names->entry->settings, session.clock().now());
+  auto settings =
+      solver::read_persist_settings(names->entry->settings, session.clock().now(), session.dns_provider_settings());
   if (!settings) return fail(settings.error());
 
   SessionPlan ctx;

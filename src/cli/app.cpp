@@ -86,6 +86,7 @@ Result<std::unique_ptr<Session>> open_session(const GlobalOptions& opts) {
   parts.store = std::make_unique<storage::FileStateStore>(opts.state_dir);
   parts.make_resolver = make_resolver;
   parts.solvers = *solvers;
+  parts.dns_provider_settings = builtin_dns_provider_settings();
   return std::make_unique<Session>(std::move(parts));
 }
 

@@ -24,6 +24,7 @@
 #include "acmed/core/clock.hpp"
 #include "acmed/dns/resolver.hpp"
 #include "acmed/solver/registry.hpp"
+#include "acmed/solvers/settings.hpp"
 #include "acmed/storage/store.hpp"
 #include "acmed/transport/http_client.hpp"
 
@@ -41,6 +42,9 @@ struct SessionParts {
   const Clock* clock = &system_clock_instance();
   ResolverMaker make_resolver;                     ///< none: solvers that look up DNS cannot run
   const solver::SolverRegistry* solvers = nullptr;  ///< the challenge solvers this build offers
+  /// The dns-01 providers' declared settings, so a dns-persist-01 section that names one
+  /// is refused with the reason (it would be a DNS write credential).
+  std::vector<solver::DeclaredSettings> dns_provider_settings;
 };
 
 class Session {
@@ -56,6 +60,7 @@ class Session {
   const storage::StateStore& store() const { return *parts_.store; }
   const Clock& clock() const { return *parts_.clock; }
   const solver::SolverRegistry* solvers() const { return parts_.solvers; }
+  const std::vector<solver::DeclaredSettings>& dns_provider_settings() const { return parts_.dns_provider_settings; }
   /// storage::ca_id of the configured directory.
   const std::string& ca() const { return ca_id_; }
   std::size_t http_requests() const { return parts_.http->requests_sent(); }
