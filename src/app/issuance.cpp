@@ -195,6 +195,56 @@ Result<void> run_deploy_hooks(const config::GlobalConfig& global, const config::
   return fail(Errc::solver, msg);
 }
 
+namespace {
+
+/// `acmed issue -d a.example -d b.example --http-01-listen :80`: a certificate from flags only.
+Result<config::CertificateConfig> from_flags(const IssueRequest& o) {
+  std::string name = o.name.empty() ? o.domains.front() : o.name;
+  if (name.rfind("*.", 0) == 0) name = name.substr(2);
+  ConfigValue root = ConfigValue::make_map("command line");
+  ConfigValue names;
+  names.kind = ConfigValue::Kind::list;
+  names.origin = "--domain";
+  for (const auto& d : o.domains) names.list.push_back(ConfigValue::make_scalar(d, "--domain"));
+  root.map["names"] = names;
+  if (!o.key_type.empty()) root.map["key_type"] = ConfigValue::make_scalar(o.key_type, "--key-type");
+  if (!o.preferred_chain.empty()) root.map["preferred_chain"] = ConfigValue::make_scalar(o.preferred_chain, "--preferred-chain");
+  if (!o.profile.empty()) root.map["profile"] = ConfigValue::make_scalar(o.profile, "--profile");
+  ConfigValue solver = ConfigValue::make_map("command line");
+  solver.map["type"] = ConfigValue::make_scalar("http-01", "command line");
+  if (!o.webroot.empty()) {
+    solver.map["mode"] = ConfigValue::make_scalar("webroot", "--webroot");
+    solver.map["webroot"] = ConfigValue::make_scalar(o.webroot, "--webroot");
+  } else {
+    solver.map["listen"] = ConfigValue::make_scalar(o.http01_listen.empty() ? "0.0.0.0:80" : o.http01_listen,
+                                                    "--http-01-listen");
+  }
+  ConfigValue solvers;
+  solvers.kind = ConfigValue::Kind::list;
+  solvers.origin = "command line";
+  solvers.list.push_back(solver);
+  root.map["solvers"] = solvers;
+  return config::parse_certificate(root, name, "command line");
+}
+
+}  // namespace
+
+Result<config::CertificateConfig> certificate_for(const IssueRequest& o, const std::string& config_dir) {
+  if (!o.domains.empty()) return from_flags(o);
+  if (o.name.empty()) return fail(Errc::config, "give a certificate NAME or at least one --domain");
+  auto cert = config::load_certificate(config_dir + "/certs.d/" + o.name + ".yaml");
+  if (!cert) return fail(cert.error());
+  // Flags given with a NAME override that file's settings for this run.
+  if (!o.key_type.empty()) {
+    auto t = parse_key_type(o.key_type);
+    if (!t) return fail(Errc::config, "--key-type: " + t.error().message);
+    cert->key_type = *t;
+  }
+  if (!o.preferred_chain.empty()) cert->preferred_chain = o.preferred_chain;
+  if (!o.profile.empty()) cert->profile = o.profile;
+  return cert;
+}
+
 Completed complete(Session& s, const config::CertificateConfig& cert, Obtained got) {
   // Read again: issuance may have anchored a persistUntil in the state.
   auto latest = s.store().load_renewal_state(cert.name);

@@ -1,3 +1,4 @@
+// acmed issue NAME | -d NAME...: obtains a certificate now (app::certificate_for, app::issue_now) and prints the result.
 #include <spdlog/spdlog.h>
 
 #include <iostream>
@@ -8,62 +9,12 @@
 namespace acmed::cli {
 namespace {
 
-struct IssueOptions {
-  std::string name;
-  std::vector<std::string> domains;
-  std::string key_type;
-  std::string http01_listen;
-  std::string webroot;
-  std::string preferred_chain;
-  std::string profile;
+struct IssueOptions : app::IssueRequest {
   bool force = false;
 };
 
-/// A certificate config from flags only: `acmed issue -d a.example -d b.example --http-01-listen :80`.
-Result<config::CertificateConfig> config_from_flags(const IssueOptions& o) {
-  std::string name = o.name.empty() ? o.domains.front() : o.name;
-  if (name.rfind("*.", 0) == 0) name = name.substr(2);
-  ConfigValue root = ConfigValue::make_map("command line");
-  ConfigValue names;
-  names.kind = ConfigValue::Kind::list;
-  names.origin = "--domain";
-  for (const auto& d : o.domains) names.list.push_back(ConfigValue::make_scalar(d, "--domain"));
-  root.map["names"] = names;
-  if (!o.key_type.empty()) root.map["key_type"] = ConfigValue::make_scalar(o.key_type, "--key-type");
-  if (!o.preferred_chain.empty()) root.map["preferred_chain"] = ConfigValue::make_scalar(o.preferred_chain, "--preferred-chain");
-  if (!o.profile.empty()) root.map["profile"] = ConfigValue::make_scalar(o.profile, "--profile");
-  ConfigValue solver = ConfigValue::make_map("command line");
-  solver.map["type"] = ConfigValue::make_scalar("http-01", "command line");
-  if (!o.webroot.empty()) {
-    solver.map["mode"] = ConfigValue::make_scalar("webroot", "--webroot");
-    solver.map["webroot"] = ConfigValue::make_scalar(o.webroot, "--webroot");
-  } else {
-    solver.map["listen"] = ConfigValue::make_scalar(o.http01_listen.empty() ? "0.0.0.0:80" : o.http01_listen,
-                                                    "--http-01-listen");
-  }
-  ConfigValue solvers;
-  solvers.kind = ConfigValue::Kind::list;
-  solvers.origin = "command line";
-  solvers.list.push_back(solver);
-  root.map["solvers"] = solvers;
-  return config::parse_certificate(root, name, "command line");
-}
-
 int run_issue(const GlobalOptions& g, const IssueOptions& o) {
-  Result<config::CertificateConfig> cert = fail(Errc::config, "give a certificate NAME or at least one --domain");
-  if (!o.domains.empty()) {
-    cert = config_from_flags(o);
-  } else if (!o.name.empty()) {
-    cert = config::load_certificate(g.config_dir + "/certs.d/" + o.name + ".yaml");
-    // Flags given with a NAME override that file's settings for this run.
-    if (cert && !o.key_type.empty()) {
-      auto t = parse_key_type(o.key_type);
-      if (!t) return report(Error(Errc::config, "--key-type: " + t.error().message));
-      cert->key_type = *t;
-    }
-    if (cert && !o.preferred_chain.empty()) cert->preferred_chain = o.preferred_chain;
-    if (cert && !o.profile.empty()) cert->profile = o.profile;
-  }
+  auto cert = app::certificate_for(o, g.config_dir);
   if (!cert) return report(cert.error());
 
   auto session = open_session(g);
