@@ -179,23 +179,7 @@ int run_record(const GlobalOptions& g, const PersistOptions& o, std::ostream& ou
   return report(Error(Errc::config, "unknown format '" + o.format + "' (zone, json, terraform, octodns)"));
 }
 
-json health_json(const app::PersistHealth& health) {
-  json out = json::array();
-  for (const auto& h : health.records) {
-    json servers = json::array();
-    for (const auto& sv : h.check.servers) {
-      json sj = {{"server", sv.server}, {"status", persist::to_string(sv.evaluation.status)},
-                 {"detail", sv.evaluation.detail}, {"values", sv.values}};
-      if (sv.evaluation.persist_until) sj["persist_until"] = *sv.evaluation.persist_until;
-      servers.push_back(sj);
-    }
-    out.push_back({{"name", h.record.name}, {"expected", h.record.value}, {"status", persist::to_string(h.check.status)},
-                   {"summary", h.check.summary}, {"cnames", h.check.cnames}, {"dnssec", dns::to_string(h.check.dnssec)},
-                   {"republish", h.earlier_key || h.check.status == persist::Status::stale_format},
-                   {"earlier_key", h.earlier_key}, {"servers", servers}});
-  }
-  return out;
-}
+json health_json(const app::PersistHealth& health) { return check_json(app::record_views(health)); }
 
 int run_check(const GlobalOptions& g, const PersistOptions& o) {
   auto ctx = open_persist(g, o.name, request_of(o));
@@ -258,24 +242,10 @@ int run_roll(const GlobalOptions& g, const PersistOptions& o) {
 }  // namespace
 
 json persist_health(const GlobalOptions& g, const std::string& name, bool& failed, bool& warned) {
-  app::PersistRequest req;
-  req.without_key = true;
-  auto ctx = open_persist(g, name, req);
-  if (!ctx) {
-    failed = true;
-    return json::array({{{"name", "(all)"}, {"status", "error"}, {"summary", ctx.error().describe()}}});
-  }
-  auto health = app::check_in_session(*ctx->session, ctx->plan);
-  if (!health) {
-    failed = true;
-    json out = json::array();
-    for (const auto& r : ctx->plan.records)
-      out.push_back({{"name", r.name}, {"status", "lookup-failed"}, {"summary", health.error().describe()}});
-    return out;
-  }
-  failed |= health->failed;
-  warned |= health->warned;
-  return health_json(*health);
+  auto view = ViewSession(g).persist(name, {.check = true});
+  failed |= view.failed;
+  warned |= view.warned;
+  return check_json(view.records);
 }
 
 json persist_records_json(const GlobalOptions& g, const std::string& name, std::string& error) {

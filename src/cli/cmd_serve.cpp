@@ -1,11 +1,11 @@
 // acmed serve: a read-only status interface. JSON API (/api/v1), a web page that
-// works without JavaScript, and Prometheus metrics. It never shows keys or
+// works without JavaScript (serve/page.html, style.css, app.js) and Prometheus
+// metrics, all rendered from acmed::app's status views. It never shows keys or
 // credentials and never issues, renews or writes DNS.
 #include <spdlog/spdlog.h>
 
-#include <csignal>
-#include <filesystem>
 #include <iostream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
@@ -14,12 +14,12 @@
 #include "acmed/core/cancel.hpp"
 #include "acmed/core/version.hpp"
 #include "acmed/status/http_server.hpp"
+#include "acmed/storage/file_store.hpp"
 #include "commands.hpp"
 #include "persist_view.hpp"
+#include "serve/assets.hpp"
 
 namespace acmed::cli {
-
-nlohmann::json certificate_json(const GlobalOptions& g, const std::string& name);
 
 namespace {
 
@@ -47,7 +47,7 @@ std::string query_param(const std::string& query, const std::string& key) {
   return {};
 }
 
-std::string html_escape(const std::string& s) {
+std::string html_escape(std::string_view s) {
   std::string o;
   for (char c : s) {
     switch (c) {
@@ -62,136 +62,112 @@ std::string html_escape(const std::string& s) {
   return o;
 }
 
-bool uses_persist(const json& cert) {
-  if (!cert.contains("solvers")) return false;
-  for (const auto& s : cert["solvers"])
-    if (s == "dns-persist-01") return true;
-  return false;
+/// Section `name` of page.html, with {{key}} replaced by the HTML-escaped value and
+/// {{{key}}} by HTML rendered from another section. Values are never read as templates.
+std::string fill(std::string_view name, const std::map<std::string, std::string>& values) {
+  const std::string marker = "<!-- section " + std::string(name) + " -->\n";
+  const std::string_view page = assets::page_html;
+  auto begin = page.find(marker);
+  if (begin == std::string_view::npos) return {};
+  begin += marker.size();
+  const std::string_view tmpl = page.substr(begin, page.find("<!-- section ", begin) - begin);
+  std::string out;
+  for (std::size_t pos = 0;;) {
+    const auto open = tmpl.find("{{", pos);
+    out += tmpl.substr(pos, open - pos);
+    if (open == std::string_view::npos) return out;
+    const bool raw = tmpl.substr(open, 3) == "{{{";
+    const std::string_view close = raw ? "}}}" : "}}";
+    const auto key = open + (raw ? 3 : 2);
+    const auto end = tmpl.find(close, key);
+    if (end == std::string_view::npos) return out;
+    if (auto it = values.find(std::string(tmpl.substr(key, end - key))); it != values.end())
+      out += raw ? it->second : html_escape(it->second);
+    pos = end + close.size();
+  }
 }
 
-/// Everything the page and the API show for one certificate, with its warnings.
-json certificate_detail(const GlobalOptions& g, const std::string& name, bool live) {
-  json c = certificate_json(g, name);
-  json warnings = json::array();
-  if (c.contains("config_error")) warnings.push_back("configuration error: " + c["config_error"].get<std::string>());
-  if (c.contains("days_left") && c["days_left"].get<long long>() < 14)
-    warnings.push_back("certificate expires in " + std::to_string(c["days_left"].get<long long>()) + " days");
-  if (c.value("failures", 0) > 0)
-    warnings.push_back("last renewal failed (" + std::to_string(c.value("failures", 0)) + " in a row): " +
-                       c.value("last_error", std::string()));
-  if (uses_persist(c)) {
-    std::string err;
-    json recs = persist_records_json(g, name, err);
-    if (recs.is_null()) warnings.push_back("records cannot be generated: " + err);
-    else c["records"] = recs["records"];
-    if (!recs.is_null() && recs.contains("ca_revision_notice"))
-      warnings.push_back("affected by a CA draft change: " + recs["ca_revision_notice"].get<std::string>());
-    if (live) {
-      bool failed = false, warned = false;
-      json health = persist_health(g, name, failed, warned);
-      c["verification"] = health;
-      for (const auto& h : health) {
-        std::string st = h.value("status", "");
-        if (st != "ok") warnings.push_back(h.value("name", "") + ": " + st + ": " + h.value("summary", ""));
-        else if (h.value("republish", false))
-          warnings.push_back(h.value("name", "") + ": republish: " + h.value("summary", ""));
-      }
-    }
+/// One certificate as the page and the API show it: its DNS-PERSIST-01 records
+/// (checked when `live`) and what needs attention.
+struct Shown {
+  app::CertificateView cert;
+  std::optional<app::PersistView> persist;
+  std::vector<std::string> warnings;
+};
+
+std::vector<Shown> shown(const GlobalOptions& g, const std::vector<std::string>& names, bool live) {
+  storage::FileStateStore store(g.state_dir);
+  ViewSession session(g);
+  std::vector<Shown> out;
+  for (auto& c : app::certificate_views(store, g.config_dir, names, system_clock_instance().now())) {
+    Shown s{std::move(c), std::nullopt, {}};
+    if (s.cert.persist) s.persist = session.persist(s.cert.name, {.check = live});
+    s.warnings = app::attention(s.cert, s.persist ? &*s.persist : nullptr);
+    out.push_back(std::move(s));
   }
-  c["warnings"] = warnings;
+  return out;
+}
+
+json detail_json(const GlobalOptions& g, const Shown& s) {
+  json c = certificate_json(s.cert);
+  if (s.cert.persist) {
+    std::string err;
+    json recs = persist_records_json(g, s.cert.name, err);
+    if (!recs.is_null()) c["records"] = recs["records"];
+  }
+  c["warnings"] = s.warnings;
   return c;
 }
 
-const char* style_css = R"CSS(
-body{font-family:system-ui,sans-serif;margin:2rem;color:#1d2733;max-width:70rem}
-h1{font-size:1.4rem} h2{font-size:1.15rem;margin-top:2rem}
-table{border-collapse:collapse;width:100%} td,th{border-bottom:1px solid #d8dee4;padding:.4rem;text-align:left;vertical-align:top}
-.warn{background:#fff1f0;border:2px solid #cf222e;color:#82071e;padding:.6rem 1rem;margin:1rem 0;font-weight:600}
-.ok{color:#1a7f37} .bad{color:#cf222e;font-weight:600}
-pre{background:#f6f8fa;padding:.6rem;overflow-x:auto;white-space:pre-wrap;word-break:break-all}
-button.copy{margin-left:.5rem} .formats a{margin-right:.8rem}
-)CSS";
-
-// Progressive enhancement only: every record is readable and selectable without it.
-const char* app_js = R"JS(
-document.querySelectorAll('button.copy').forEach(function (b) {
-  b.hidden = false;
-  b.addEventListener('click', function () {
-    var text = document.getElementById(b.dataset.target).textContent;
-    navigator.clipboard.writeText(text).then(function () { b.textContent = 'Copied'; });
-  });
-});
-)JS";
+std::string record_html(const app::PersistView& p, const persist::RequiredRecord& r, int id) {
+  std::string status = "unchecked";
+  for (const auto& v : p.records)
+    if (v.name == r.name) status = app::status_name(v) + ": " + v.summary;
+  const auto& until = r.params.persist_until;
+  return fill("record",
+              {{"name", r.name},
+               {"covers", comma_joined(r.covers)},
+               {"id", std::to_string(id)},
+               {"value", r.value},
+               {"wildcard", r.params.policy_wildcard ? "yes" : "no"},
+               {"reason", r.policy_reason},
+               {"until", until ? std::to_string(*until) + " (" +
+                                     format_rfc3339(app::TimePoint(std::chrono::seconds(*until))) + ")"
+                               : "none (valid until removed)"},
+               {"class", status.rfind("ok", 0) == 0 ? "ok" : "bad"},
+               {"status", status}});
+}
 
 std::string render_page(const GlobalOptions& g) {
-  std::ostringstream h;
-  h << "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>acmed status</title>"
-    << "<link rel=\"stylesheet\" href=\"/static/style.css\"></head><body><h1>acmed status</h1>";
-  std::vector<json> certs;
-  json all_warnings = json::array();
-  for (const auto& n : app::configured_certificates(g.config_dir)) {
-    json c = certificate_detail(g, n, true);
-    for (const auto& w : c["warnings"]) all_warnings.push_back(n + ": " + w.get<std::string>());
-    certs.push_back(std::move(c));
-  }
-  if (!all_warnings.empty()) {
-    h << "<div class=\"warn\" id=\"warnings\"><p>Attention needed</p><ul>";
-    for (const auto& w : all_warnings) h << "<li>" << html_escape(w.get<std::string>()) << "</li>";
-    h << "</ul></div>";
-  }
-  h << "<table id=\"certificates\"><tr><th>Certificate</th><th>Names</th><th>Mode</th><th>Expires</th>"
-    << "<th>Next renewal</th><th>Status</th></tr>";
-  for (const auto& c : certs) {
-    std::string names, modes;
-    for (const auto& n : c["names"]) names += (names.empty() ? "" : ", ") + n.get<std::string>();
-    for (const auto& m : c["solvers"]) modes += (modes.empty() ? "" : ", ") + m.get<std::string>();
-    h << "<tr><td>" << html_escape(c["name"].get<std::string>()) << "</td><td>" << html_escape(names) << "</td><td>"
-      << html_escape(modes) << "</td><td>"
-      << (c["not_after"].is_null() ? std::string("not issued") : html_escape(c["not_after"].get<std::string>())) << "</td><td>"
-      << (c["next_renewal"].is_null() ? std::string("now") : html_escape(c["next_renewal"].get<std::string>())) << "<br><small>"
-      << html_escape(c.value("why", "")) << "</small></td><td class=\"" << (c["warnings"].empty() ? "ok\">ok" : "bad\">attention")
-      << "</td></tr>";
-  }
-  h << "</table>";
+  std::string warnings, rows, records;
   int id = 0;
-  for (const auto& c : certs) {
-    if (!c.contains("records")) continue;
-    const std::string name = c["name"].get<std::string>();
-    h << "<h2 id=\"records-" << html_escape(name) << "\">DNS-PERSIST-01 records for " << html_escape(name) << "</h2>"
-      << "<p>Publish these through your DNS change process; acmed never writes them.</p><p class=\"formats\">Formats: ";
-    for (const char* f : {"zone", "json", "terraform", "octodns"})
-      h << "<a href=\"/api/v1/certificates/" << html_escape(name) << "/records?format=" << f << "\">" << f << "</a>";
-    h << "</p>";
-    for (const auto& r : c["records"]) {
-      ++id;
-      std::string status = "unchecked";
-      if (c.contains("verification"))
-        for (const auto& v : c["verification"])
-          if (v.value("name", "") == r["name"]) status = v.value("status", "unchecked") + ": " + v.value("summary", "");
-      std::string covers;
-      for (const auto& x : r["covers"]) covers += (covers.empty() ? "" : ", ") + x.get<std::string>();
-      h << "<div class=\"record\"><p><b>" << html_escape(r["name"].get<std::string>()) << "</b> TXT (covers "
-        << html_escape(covers) << ")</p><pre id=\"rec" << id << "\">" << html_escape(r["value"].get<std::string>())
-        << "</pre><button class=\"copy\" data-target=\"rec" << id << "\" hidden>Copy</button>"
-        << "<p>policy=wildcard: " << (r["policy_wildcard"].get<bool>() ? "yes" : "no") << " &mdash; "
-        << html_escape(r["policy_reason"].get<std::string>()) << "</p><p>persistUntil: "
-        << (r["persist_until"].is_null() ? std::string("none (valid until removed)")
-                                         : std::to_string(r["persist_until"].get<long long>()) + " (" +
-                                               html_escape(r.value("persist_until_utc", "")) + ")")
-        << "</p><p>Check: <span class=\"" << (status.rfind("ok", 0) == 0 ? "ok" : "bad") << "\">" << html_escape(status)
-        << "</span></p></div>";
-    }
+  for (const auto& s : shown(g, app::configured_certificates(g.config_dir), true)) {
+    const auto& c = s.cert;
+    for (const auto& w : s.warnings) warnings += fill("warning", {{"text", c.name + ": " + w}});
+    rows += fill("row", {{"name", c.name},
+                         {"names", comma_joined(c.names)},
+                         {"modes", comma_joined(c.solvers)},
+                         {"expires", c.info ? format_rfc3339(c.info->not_after) : "not issued"},
+                         {"next", c.due ? format_rfc3339(c.due->when) : "now"},
+                         {"why", c.why},
+                         {"class", s.warnings.empty() ? "ok" : "bad"},
+                         {"state", s.warnings.empty() ? "ok" : "attention"}});
+    if (!s.persist || !s.persist->planned) continue;
+    std::string recs;
+    for (const auto& r : s.persist->planned->plan.records) recs += record_html(*s.persist, r, ++id);
+    records += fill("records", {{"name", c.name}, {"records", recs}});
   }
-  h << "<p><small>acmed " << version << " &middot; <a href=\"/api/v1/certificates\">API</a> &middot; "
-    << "<a href=\"/metrics\">metrics</a></small></p><script src=\"/static/app.js\"></script></body></html>";
-  return h.str();
+  return fill("page", {{"warnings", warnings.empty() ? "" : fill("warnings", {{"items", warnings}})},
+                       {"rows", rows},
+                       {"records", records},
+                       {"version", version}});
 }
 
 Response route(const GlobalOptions& g, const Request& r) {
   const std::string& p = r.path;
   if (p == "/") return {200, "text/html; charset=utf-8", render_page(g)};
-  if (p == "/static/style.css") return {200, "text/css", style_css};
-  if (p == "/static/app.js") return {200, "application/javascript", app_js};
+  if (p == "/static/style.css") return {200, "text/css", std::string(assets::style_css)};
+  if (p == "/static/app.js") return {200, "application/javascript", std::string(assets::app_js)};
   if (p == "/metrics") return {200, "text/plain; version=0.0.4", metrics_text(g, true)};
   if (p == "/api/v1/health") return as_json(200, {{"status", "ok"}, {"version", version}});
   if (p == "/api/v1/account") {
@@ -202,14 +178,13 @@ Response route(const GlobalOptions& g, const Request& r) {
     if (stored && *stored) {
       if ((*stored)->url) a["url"] = *(*stored)->url;
       a["key_storage"] = (*stored)->key_uri ? "pkcs11" : "file";
-      a["key_location"] = (*stored)->key_uri ? *(*stored)->key_uri
-                                             : (*session)->store().account_dir((*session)->ca()) + "/private_key.pem";
+      a["key_location"] = (*stored)->key_uri ? *(*stored)->key_uri : (*session)->account_key_location();
     }
     return as_json(200, a);
   }
   if (p == "/api/v1/certificates") {
     json list = json::array();
-    for (const auto& n : app::configured_certificates(g.config_dir)) list.push_back(certificate_detail(g, n, false));
+    for (const auto& s : shown(g, app::configured_certificates(g.config_dir), false)) list.push_back(detail_json(g, s));
     return as_json(200, {{"certificates", list}});
   }
   const std::string prefix = "/api/v1/certificates/";
@@ -218,7 +193,7 @@ Response route(const GlobalOptions& g, const Request& r) {
     std::string name = rest.substr(0, rest.find('/'));
     std::string sub = rest.find('/') == std::string::npos ? "" : rest.substr(rest.find('/') + 1);
     if (name.empty() || !known(g, name)) return not_found("no certificate named '" + name + "'");
-    if (sub.empty()) return as_json(200, certificate_detail(g, name, false));
+    if (sub.empty()) return as_json(200, detail_json(g, shown(g, {name}, false).front()));
     if (sub == "records") {
       std::string format = query_param(r.query, "format");
       if (format.empty() || format == "json") {
@@ -234,11 +209,10 @@ Response route(const GlobalOptions& g, const Request& r) {
       return {200, "text/plain; charset=utf-8", out.str()};
     }
     if (sub == "verification") {
-      bool failed = false, warned = false;
-      json j = certificate_json(g, name);
-      if (!uses_persist(j)) return as_json(409, {{"error", "'" + name + "' does not use dns-persist-01"}});
-      json health = persist_health(g, name, failed, warned);
-      return as_json(200, {{"certificate", name}, {"ok", !failed}, {"warning", warned}, {"records", health}});
+      const auto s = shown(g, {name}, true).front();
+      if (!s.persist) return as_json(409, {{"error", "'" + name + "' does not use dns-persist-01"}});
+      return as_json(200, {{"certificate", name}, {"ok", !s.persist->failed}, {"warning", s.persist->warned},
+                           {"records", check_json(s.persist->records)}});
     }
     return not_found("unknown resource '" + sub + "'");
   }

@@ -1,16 +1,11 @@
-// acmed list | status [NAME] | next-due | config check: offline views of every
-// certificate (expiry, solver modes, next renewal and why, last error) and a
-// validator that reports every configuration error at once.
-#include <spdlog/spdlog.h>
-
+// acmed list | status [NAME] | next-due | config check, and the Prometheus metrics:
+// acmed::app's status views (app/status.hpp) rendered as text, JSON and metrics.
 #include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "acmed/app/issuance.hpp"
-#include "acmed/app/renewal.hpp"
 #include "acmed/storage/file_store.hpp"
-#include "acmed/solver/registry.hpp"
 #include "builtin_solvers.hpp"
 #include "commands.hpp"
 #include "persist_view.hpp"
@@ -22,273 +17,177 @@ namespace {
 using namespace std::chrono;
 using json = nlohmann::json;
 
-struct CertView {
-  std::string name;
-  std::vector<std::string> names;
-  std::vector<std::string> solvers;
-  std::optional<CertificateInfo> info;
-  std::optional<app::Due> due;
-  storage::RenewalState state;
-  std::string config_error;
-};
-
-CertView view(const GlobalOptions& g, storage::StateStore& store, const std::string& name) {
-  CertView v;
-  v.name = name;
-  auto cert = config::load_certificate(g.config_dir + "/certs.d/" + name + ".yaml");
-  if (!cert) {
-    v.config_error = cert.error().describe();
-    return v;
-  }
-  for (const auto& id : cert->identifiers) v.names.push_back(id.value);
-  for (const auto& s : cert->solvers)
-    if (std::find(v.solvers.begin(), v.solvers.end(), s.type) == v.solvers.end()) v.solvers.push_back(s.type);
-  if (auto st = store.load_renewal_state(name)) v.state = *st;
-  auto stored = store.load_certificate(name);
-  if (stored && *stored) {
-    auto chain = parse_pem_chain((*stored)->fullchain_pem);
-    if (chain)
-      if (auto info = inspect_certificate(chain->front())) {
-        v.info = *info;
-        v.due = app::compute_due(*info, v.state, cert->renew_before);
-      }
-  }
-  return v;
+std::vector<app::CertificateView> views(const GlobalOptions& g, const std::vector<std::string>& names,
+                                        app::TimePoint now) {
+  storage::FileStateStore store(g.state_dir);
+  return app::certificate_views(store, g.config_dir, names, now);
 }
 
-json to_json(const CertView& v) {
-  json j = {{"name", v.name}, {"names", v.names}, {"solvers", v.solvers}, {"failures", v.state.failures}};
-  if (!v.config_error.empty()) j["config_error"] = v.config_error;
-  if (v.info) {
-    j["not_after"] = format_rfc3339(v.info->not_after);
-    j["serial"] = v.info->serial_hex;
-    j["days_left"] = duration_cast<hours>(v.info->not_after - system_clock::now()).count() / 24;
-  } else {
-    j["not_after"] = nullptr;
-  }
-  if (v.due) {
-    j["next_renewal"] = format_rfc3339(v.due->when);
-    j["why"] = v.due->why;
-  } else {
-    j["next_renewal"] = nullptr;
-    j["why"] = v.config_error.empty() ? "not issued yet: due now" : "configuration error";
-  }
-  if (!v.state.last_error.empty()) j["last_error"] = v.state.last_error;
-  if (v.state.next_attempt) j["backoff_until"] = format_rfc3339(system_clock::time_point(seconds(*v.state.next_attempt)));
-  return j;
-}
-
-void print(const CertView& v) {
+void print(const app::CertificateView& v) {
   std::cout << v.name << ":";
   if (!v.config_error.empty()) {
     std::cout << " CONFIG ERROR: " << v.config_error << "\n";
     return;
   }
-  std::string names, solvers;
-  for (const auto& n : v.names) names += (names.empty() ? "" : ", ") + n;
-  for (const auto& s : v.solvers) solvers += (solvers.empty() ? "" : ", ") + s;
-  std::cout << " " << names << "\n  solvers: " << solvers << "\n";
-  if (v.info) {
-    std::cout << "  expires: " << format_rfc3339(v.info->not_after) << " ("
-              << duration_cast<hours>(v.info->not_after - system_clock::now()).count() / 24 << " days)\n"
-              << "  next renewal: " << format_rfc3339(v.due->when) << " (" << v.due->why << ")\n";
-  } else {
-    std::cout << "  not issued yet: due now\n";
-  }
+  std::cout << " " << comma_joined(v.names) << "\n  solvers: " << comma_joined(v.solvers) << "\n";
+  if (v.info)
+    std::cout << "  expires: " << format_rfc3339(v.info->not_after) << " (" << *v.days_left << " days)\n"
+              << "  next renewal: " << format_rfc3339(v.due->when) << " (" << v.why << ")\n";
+  else
+    std::cout << "  " << v.why << "\n";
   if (v.state.failures > 0)
     std::cout << "  failures: " << v.state.failures << ", last error: " << v.state.last_error << "\n";
 }
 
 int run_list(const GlobalOptions& g, const std::vector<std::string>& only, bool json_out, bool check_persist,
              bool warn_exit) {
-  storage::FileStateStore store(g.state_dir);
-  auto names = only.empty() ? app::configured_certificates(g.config_dir) : only;
-  json out = json::array();
-  bool any_config_error = false, failed = false, warned = false;
-  for (const auto& n : names) {
-    if (!only.empty() && !std::filesystem::exists(g.config_dir + "/certs.d/" + n + ".yaml"))
+  for (const auto& n : only)
+    if (!std::filesystem::exists(g.config_dir + "/certs.d/" + n + ".yaml"))
       return report(Error(Errc::config, "no certificate named '" + n + "' in " + g.config_dir + "/certs.d"));
-    CertView v = view(g, store, n);
-    any_config_error |= !v.config_error.empty();
-    json j = to_json(v);
-    bool persist = std::find(v.solvers.begin(), v.solvers.end(), "dns-persist-01") != v.solvers.end();
-    if (check_persist && persist) j["persist_records"] = persist_health(g, n, failed, warned);
-    if (json_out) {
-      out.push_back(j);
-    } else {
-      print(v);
-      if (j.contains("persist_records"))
-        for (const auto& r : j["persist_records"])
-          std::cout << "  persist record " << r.value("name", "") << ": " << r.value("status", "")
-                    << (r.value("republish", false) ? " REPUBLISH" : "") << " (" << r.value("summary", "") << ")\n";
+  ViewSession session(g);
+  json out = json::array();
+  bool config_error = false, failed = false, warned = false;
+  for (const auto& c : views(g, only.empty() ? app::configured_certificates(g.config_dir) : only,
+                             system_clock_instance().now())) {
+    config_error |= !c.config_error.empty();
+    std::optional<app::PersistView> p;
+    if (check_persist && c.persist) {
+      p = session.persist(c.name, {.check = true});
+      failed |= p->failed;
+      warned |= p->warned;
     }
+    if (json_out) {
+      out.push_back(certificate_json(c));
+      if (p) out.back()["persist_records"] = check_json(p->records);
+      continue;
+    }
+    print(c);
+    if (p)
+      for (const auto& r : p->records)
+        std::cout << "  persist record " << r.name << ": " << app::status_name(r) << (r.republish ? " REPUBLISH" : "")
+                  << " (" << r.summary << ")\n";
   }
   if (json_out) std::cout << json{{"certificates", out}}.dump(2) << "\n";
-  if (any_config_error) return exit_config;
+  if (config_error) return exit_config;
   if (failed) return exit_failure;
   if (warned && warn_exit) return exit_warning;
   return exit_ok;
 }
 
 int run_next_due(const GlobalOptions& g, bool json_out) {
-  storage::FileStateStore store(g.state_dir);
-  std::optional<system_clock::time_point> earliest;
-  std::string who, why;
-  for (const auto& n : app::configured_certificates(g.config_dir)) {
-    CertView v = view(g, store, n);
-    if (!v.config_error.empty()) continue;
-    auto when = v.due ? v.due->when : system_clock::now();
-    if (v.state.next_attempt) when = std::max(when, system_clock::time_point(seconds(*v.state.next_attempt)));
-    if (!earliest || when < *earliest) {
-      earliest = when;
-      who = n;
-      why = v.due ? v.due->why : "not issued yet";
-    }
-  }
-  if (!earliest) {
+  const auto now = system_clock_instance().now();
+  auto next = app::next_due(views(g, app::configured_certificates(g.config_dir), now), now);
+  if (!next) {
     if (json_out) std::cout << json{{"next_due", nullptr}}.dump() << "\n";
     else std::cout << "no certificates configured\n";
     return exit_ok;
   }
-  auto secs = std::max<long long>(0, duration_cast<seconds>(*earliest - system_clock::now()).count());
+  auto secs = std::max<long long>(0, duration_cast<seconds>(next->when - now).count());
+  const std::string when = format_rfc3339(next->when);
   if (json_out)
-    std::cout << json{{"next_due", format_rfc3339(*earliest)}, {"in_seconds", secs}, {"name", who}, {"why", why}}.dump()
-              << "\n";
+    std::cout << json{{"next_due", when}, {"in_seconds", secs}, {"name", next->name}, {"why", next->why}}.dump() << "\n";
   else
-    std::cout << format_rfc3339(*earliest) << " (" << who << ", in " << secs << " s: " << why << ")\n";
+    std::cout << when << " (" << next->name << ", in " << secs << " s: " << next->why << ")\n";
   return exit_ok;
 }
 
-/// Validates acmed.yaml and certificate files, including each solver section; reports all errors.
 int run_config_check(const GlobalOptions& g, const std::vector<std::string>& files, bool json_out) {
   solver::SolverRegistry registry;
   if (auto r = register_builtin_solvers(registry); !r) return report(r.error());
-  std::vector<std::string> errors;
-  std::vector<std::string> checked;
-  auto check_global = [&](const std::string& path) {
-    checked.push_back(path);
-    if (auto r = config::load_global(path); !r) errors.push_back(r.error().describe());
-  };
-  auto check_cert = [&](const std::string& path) {
-    checked.push_back(path);
-    auto c = config::load_certificate(path);
-    if (!c) {
-      errors.push_back(c.error().describe());
-      return;
-    }
-    for (const auto& e : c->solvers) {
-      const solver::SolverFactory* f = registry.find(e.type);
-      if (!f) {
-        errors.push_back(e.settings.origin + ": solver type '" + e.type + "' is not available in this build");
-        continue;
-      }
-      if (auto v = f->validate({e.type, e.settings}); !v) errors.push_back(v.error().describe());
-    }
-  };
-  if (files.empty()) {
-    std::string global = g.config_dir + "/acmed.yaml";
-    if (std::filesystem::exists(global)) check_global(global);
-    for (const auto& n : app::configured_certificates(g.config_dir)) check_cert(g.config_dir + "/certs.d/" + n + ".yaml");
-  } else {
-    for (const auto& f : files) {
-      if (!std::filesystem::exists(f)) {
-        errors.push_back(f + ": no such file");
-        continue;
-      }
-      // acmed.yaml (or *.acmed.yaml, as in config/acmed.example.yaml) is the global file.
-      std::string base = std::filesystem::path(f).filename().string();
-      if (base == "acmed.yaml" || base.rfind("acmed.", 0) == 0) check_global(f);
-      else check_cert(f);
-    }
-  }
+  auto c = app::check_configuration(registry, g.config_dir, files);
   if (json_out) {
-    std::cout << json{{"checked", checked}, {"errors", errors}, {"ok", errors.empty()}}.dump(2) << "\n";
+    std::cout << json{{"checked", c.checked}, {"errors", c.errors}, {"ok", c.errors.empty()}}.dump(2) << "\n";
   } else {
-    for (const auto& e : errors) std::cerr << "error: " << e << "\n";
-    std::cout << checked.size() << " file(s) checked, " << errors.size() << " error(s)\n";
+    for (const auto& e : c.errors) std::cerr << "error: " << e << "\n";
+    std::cout << c.checked.size() << " file(s) checked, " << c.errors.size() << " error(s)\n";
   }
-  return errors.empty() ? exit_ok : exit_config;
+  return c.errors.empty() ? exit_ok : exit_config;
+}
+
+/// A Prometheus label value: backslash, quote and newline escaped.
+std::string label(const std::string& v) {
+  std::string o;
+  for (char c : v) o += c == '\\' ? "\\\\" : c == '"' ? "\\\"" : c == '\n' ? "\\n" : std::string(1, c);
+  return o;
 }
 
 }  // namespace
 
-nlohmann::json certificate_json(const GlobalOptions& g, const std::string& name) {
-  storage::FileStateStore store(g.state_dir);
-  CertView v = view(g, store, name);
-  return to_json(v);
+std::string comma_joined(const std::vector<std::string>& v) {
+  std::string s;
+  for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
+  return s;
+}
+
+app::PersistView ViewSession::persist(const std::string& name, app::PersistViewOptions o) {
+  if (!session_) session_ = open_session(g_);
+  if (!*session_) return app::failed_view(name, session_->error(), o);
+  return app::persist_view(***session_, name, o);
+}
+
+json check_json(const std::vector<app::RecordView>& rows) {
+  json out = json::array();
+  for (const auto& r : rows) {
+    json j = {{"name", r.name}, {"status", app::status_name(r)}, {"summary", r.summary}};
+    if (r.health) {
+      const auto& h = *r.health;
+      json servers = json::array();
+      for (const auto& sv : h.check.servers) {
+        json sj = {{"server", sv.server}, {"status", persist::to_string(sv.evaluation.status)},
+                   {"detail", sv.evaluation.detail}, {"values", sv.values}};
+        if (sv.evaluation.persist_until) sj["persist_until"] = *sv.evaluation.persist_until;
+        servers.push_back(sj);
+      }
+      j.update({{"expected", h.record.value}, {"cnames", h.check.cnames}, {"dnssec", dns::to_string(h.check.dnssec)},
+                {"republish", r.republish}, {"earlier_key", h.earlier_key}, {"servers", servers}});
+    }
+    out.push_back(j);
+  }
+  return out;
+}
+
+json certificate_json(const app::CertificateView& v) {
+  json j = {{"name", v.name},       {"names", v.names},          {"solvers", v.solvers}, {"failures", v.state.failures},
+            {"not_after", nullptr}, {"next_renewal", nullptr}, {"why", v.why}};
+  if (!v.config_error.empty()) j["config_error"] = v.config_error;
+  if (v.info)
+    j.update({{"not_after", format_rfc3339(v.info->not_after)}, {"serial", v.info->serial_hex}, {"days_left", *v.days_left}});
+  if (v.due) j["next_renewal"] = format_rfc3339(v.due->when);
+  if (!v.state.last_error.empty()) j["last_error"] = v.state.last_error;
+  if (v.backoff_until) j["backoff_until"] = format_rfc3339(*v.backoff_until);
+  return j;
 }
 
 std::string metrics_text(const GlobalOptions& g, bool live_persist) {
-  storage::FileStateStore store(g.state_dir);
+  const auto now = system_clock_instance().now();
+  auto certs = views(g, app::configured_certificates(g.config_dir), now);
+  std::vector<app::PersistView> checked;
+  ViewSession session(g);
+  for (const auto& c : certs)
+    if (live_persist && c.persist) checked.push_back(session.persist(c.name, {.check = true}));
+  const app::Metrics m = app::metrics(certs, checked, now);
   std::string out;
-  auto metric = [&](const std::string& name, const std::string& help, const std::string& type) {
-    out += "# HELP " + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
+  auto family = [&](const std::string& name, const std::string& help, const std::vector<app::Sample>& samples) {
+    out += "# HELP " + name + " " + help + "\n# TYPE " + name + " gauge\n";
+    for (const auto& s : samples)
+      out += name + "{name=\"" + label(s.certificate) + "\"" +
+             (s.record.empty() ? "" : ",record=\"" + label(s.record) + "\"") + "} " + std::to_string(s.value) + "\n";
   };
-  auto label = [](std::string v) {
-    std::string o;
-    for (char c : v) {
-      if (c == '\\' || c == '"') o += '\\';
-      if (c == '\n') { o += "\\n"; continue; }
-      o += c;
-    }
-    return o;
-  };
-  std::vector<CertView> views;
-  for (const auto& n : app::configured_certificates(g.config_dir)) views.push_back(view(g, store, n));
-  auto secs = [](system_clock::time_point t) { return std::to_string(duration_cast<seconds>(t.time_since_epoch()).count()); };
-  metric("acmed_certificate_not_after_seconds", "Expiry of the live certificate (Unix time).", "gauge");
-  for (const auto& v : views)
-    if (v.info) out += "acmed_certificate_not_after_seconds{name=\"" + label(v.name) + "\"} " + secs(v.info->not_after) + "\n";
-  metric("acmed_certificate_next_renewal_seconds", "When the certificate is due for renewal (Unix time).", "gauge");
-  for (const auto& v : views)
-    if (v.due) out += "acmed_certificate_next_renewal_seconds{name=\"" + label(v.name) + "\"} " + secs(v.due->when) + "\n";
-  metric("acmed_certificate_last_success_seconds", "Last successful issuance or renewal (Unix time).", "gauge");
-  for (const auto& v : views)
-    if (v.state.last_success)
-      out += "acmed_certificate_last_success_seconds{name=\"" + label(v.name) + "\"} " + std::to_string(*v.state.last_success) + "\n";
-  metric("acmed_certificate_consecutive_failures", "Consecutive failed renewal attempts.", "gauge");
-  for (const auto& v : views)
-    out += "acmed_certificate_consecutive_failures{name=\"" + label(v.name) + "\"} " + std::to_string(v.state.failures) + "\n";
-  metric("acmed_config_error", "1 when the certificate's configuration file does not load.", "gauge");
-  for (const auto& v : views)
-    out += "acmed_config_error{name=\"" + label(v.name) + "\"} " + (v.config_error.empty() ? "0" : "1") + "\n";
-  std::optional<system_clock::time_point> next;
-  for (const auto& v : views)
-    if (v.config_error.empty()) {
-      auto w = v.due ? v.due->when : system_clock::now();
-      if (!next || w < *next) next = w;
-    }
-  metric("acmed_next_due_seconds", "The earliest time any certificate needs work (Unix time).", "gauge");
-  if (next) out += "acmed_next_due_seconds " + secs(*next) + "\n";
-  if (live_persist) {
-    std::string ok_lines, until_lines, republish_lines;
-    for (const auto& v : views) {
-      if (std::find(v.solvers.begin(), v.solvers.end(), "dns-persist-01") == v.solvers.end()) continue;
-      bool failed = false, warned = false;
-      auto health = persist_health(g, v.name, failed, warned);
-      for (const auto& r : health) {
-        std::string lbl = "{name=\"" + label(v.name) + "\",record=\"" + label(r.value("name", "")) + "\"}";
-        std::string st = r.value("status", "");
-        ok_lines += "acmed_persist_record_ok" + lbl + " " + (st == "ok" || st == "expiring" ? "1" : "0") + "\n";
-        republish_lines += "acmed_persist_record_republish" + lbl + " " + (r.value("republish", false) ? "1" : "0") + "\n";
-        if (r.contains("servers"))
-          for (const auto& sv : r["servers"])
-            if (sv.contains("persist_until")) {
-              until_lines += "acmed_persist_until_seconds" + lbl + " " + std::to_string(sv["persist_until"].get<long long>()) + "\n";
-              break;
-            }
-      }
-    }
-    metric("acmed_persist_record_ok", "1 when the DNS-PERSIST-01 record verifies on every server checked.", "gauge");
-    out += ok_lines;
-    metric("acmed_persist_until_seconds", "persistUntil of the record that authorizes the account (Unix time).", "gauge");
-    out += until_lines;
-    metric("acmed_persist_record_republish",
-           "1 when the record must be republished: in the CA's other draft format (stale-format), or hashed with an "
-           "earlier account key.",
-           "gauge");
-    out += republish_lines;
-  }
+  family("acmed_certificate_not_after_seconds", "Expiry of the live certificate (Unix time).", m.not_after);
+  family("acmed_certificate_next_renewal_seconds", "When the certificate is due for renewal (Unix time).", m.next_renewal);
+  family("acmed_certificate_last_success_seconds", "Last successful issuance or renewal (Unix time).", m.last_success);
+  family("acmed_certificate_consecutive_failures", "Consecutive failed renewal attempts.", m.failures);
+  family("acmed_config_error", "1 when the certificate's configuration file does not load.", m.config_error);
+  family("acmed_next_due_seconds", "The earliest time any certificate needs work (Unix time).", {});
+  if (m.next_due) out += "acmed_next_due_seconds " + std::to_string(*m.next_due) + "\n";
+  if (!live_persist) return out;
+  family("acmed_persist_record_ok", "1 when the DNS-PERSIST-01 record verifies on every server checked.", m.persist_ok);
+  family("acmed_persist_until_seconds", "persistUntil of the record that authorizes the account (Unix time).",
+         m.persist_until);
+  family("acmed_persist_record_republish",
+         "1 when the record must be republished: in the CA's other draft format (stale-format), or hashed with an "
+         "earlier account key.",
+         m.persist_republish);
   return out;
 }
 

@@ -1,14 +1,20 @@
-// The CLI's door to acmed::app's DNS-PERSIST-01 plan and check (app/persist_session.hpp):
-// opens the session for a certificate and renders the typed results as text and JSON
-// for persist, status, serve and metrics.
+// The CLI's door to acmed::app's DNS-PERSIST-01 plan and check (app/persist_session.hpp)
+// and status views (app/status.hpp): opens sessions and renders the typed results as
+// text and JSON for persist, status, serve and metrics.
+//
+//   ViewSession views(g);   // one session for every certificate, opened on first use
+//   app::PersistView p = views.persist("www", {.check = true});
+//   std::cout << check_json(p.records).dump(2);
 #pragma once
 
 #include <iosfwd>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 #include "acmed/app/persist_session.hpp"
+#include "acmed/app/status.hpp"
 #include "app.hpp"
 
 namespace acmed::cli {
@@ -23,8 +29,27 @@ struct PersistContext {
 [[nodiscard]] Result<PersistContext> open_persist(const GlobalOptions& g, const std::string& name,
                                                   const app::PersistRequest& r);
 
-/// The read-only check of every record of certificate `name`, as JSON records
-/// (name, expected, status, summary, dnssec, cnames, servers, republish); sets the flags.
+/// The persist views of many certificates through one session, opened on first use;
+/// when it cannot be opened, that error is every view's.
+class ViewSession {
+ public:
+  explicit ViewSession(const GlobalOptions& g) : g_(g) {}
+  app::PersistView persist(const std::string& name, app::PersistViewOptions o);
+
+ private:
+  const GlobalOptions& g_;
+  std::optional<Result<std::unique_ptr<Session>>> session_;
+};
+
+/// Check rows as JSON: name, status and summary; with the check's details (expected,
+/// cnames, dnssec, republish, earlier_key, servers) when it ran.
+nlohmann::json check_json(const std::vector<app::RecordView>& rows);
+/// One certificate as `list --json` and the API show it.
+nlohmann::json certificate_json(const app::CertificateView& c);
+/// "a, b, c".
+std::string comma_joined(const std::vector<std::string>& v);
+
+/// The read-only check of every record of certificate `name`, as check_json; sets the flags.
 nlohmann::json persist_health(const GlobalOptions& g, const std::string& name, bool& failed, bool& warned);
 /// The records certificate `name` needs, as `persist record --format json` prints them;
 /// `error` is set (and null returned) when they cannot be generated.
