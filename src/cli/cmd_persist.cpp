@@ -6,6 +6,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "acmed/app/persist_formats.hpp"
 #include "acmed/persist/records.hpp"
 #include "acmed/solvers/dns_persist01.hpp"
 #include "commands.hpp"
@@ -72,13 +73,6 @@ json record_json(const persist::RequiredRecord& r) {
   return j;
 }
 
-std::string tf_name(std::string s) {
-  for (char& c : s)
-    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
-  while (!s.empty() && s.front() == '_') s.erase(0, 1);
-  return s;
-}
-
 json plan_json(const PersistContext& ctx) {
   const auto& plan = ctx.plan;
   json out = {{"certificate", plan.certificate},
@@ -106,77 +100,21 @@ int run_record(const GlobalOptions& g, const PersistOptions& o, std::ostream& ou
   const app::PersistPlan* plan = &ctx->plan;
   if (verify_account && o.account_uri.empty())
     if (auto r = app::require_valid_account(*ctx->session); !r) return report(r.error());
-  std::ostream& cout_ = out_stream;
   if (o.format == "json" || o.json_out) {
-    cout_ << plan_json(*ctx).dump(2) << "\n";
+    out_stream << plan_json(*ctx).dump(2) << "\n";
     return exit_ok;
   }
-  auto session = std::move(ctx->session);
-  if (o.format == "zone") {
-    cout_ << "; DNS-PERSIST-01 records for certificate '" << plan->certificate << "'\n"
-          << "; issuer " << plan->issuer << ", account " << plan->binding.account_url << "\n";
-    if (plan->revision == persist::Revision::draft02)
-      cout_ << "; the CA speaks draft -02: accounturi is a hash of "
-            << (plan->binding.bind == persist::Bind::any ? "\"*\" (one value serves every name)" : "each record's own name")
-            << ", the account key's thumbprint and the account URL\n";
-    if (!plan->other_issuers.empty()) {
-      std::string others;
-      for (const auto& i : plan->other_issuers) others += (others.empty() ? "" : ", ") + i;
-      cout_ << "; the CA also accepts records for: " << others << " (any ONE issuer is enough)\n";
-    }
-    cout_ << "; acmed never publishes these: add them through your DNS change process.\n";
-    for (const auto& r : plan->records) {
-      std::string covers;
-      for (const auto& c : r.covers) covers += (covers.empty() ? "" : ", ") + c;
-      cout_ << ";\n; " << r.name << " authorizes: " << covers << "\n; " << r.policy_reason << "\n";
-      if (r.params.persist_until)
-        cout_ << "; persistUntil=" << *r.params.persist_until << " = " << utc(*r.params.persist_until)
-                  << " (CAs stop using the record after this)\n";
-      else
-        cout_ << "; no persistUntil: the record stays valid until you remove it\n";
-      cout_ << persist::zone_file_line(r.name, r.value, o.ttl) << "\n";
-    }
-    return exit_ok;
-  }
+  auto format = app::parse_record_format(o.format);
+  if (!format) return report(format.error());
   // IaC formats need the zone each record lives in.
-  auto resolver = session->resolver();
+  auto resolver = *format == app::RecordFormat::zone ? Result<dns::Resolver*>(nullptr) : ctx->session->resolver();
   auto zone_of = [&](const std::string& name) -> std::string {
-    if (!resolver) return {};
+    if (!resolver || !*resolver) return {};
     auto z = (*resolver)->find_zone(name);
     return z ? z->apex : std::string();
   };
-  if (o.format == "terraform") {
-    cout_ << "# DNS-PERSIST-01 records for certificate '" << plan->certificate << "' (hashicorp/dns provider)\n";
-    for (const auto& r : plan->records) {
-      std::string zone = zone_of(r.name);
-      std::string relative = zone.empty() ? r.name : r.name.substr(0, r.name.size() - zone.size() - 1);
-      cout_ << "\n# " << r.policy_reason << "\nresource \"dns_txt_record_set\" \"" << tf_name(r.name) << "\" {\n"
-                << "  zone = \"" << (zone.empty() ? "REPLACE-WITH-ZONE" : zone) << ".\"\n"
-                << "  name = \"" << relative << "\"\n"
-                << "  txt  = [" << json(r.value).dump() << "]\n"
-                << "  ttl  = " << o.ttl << "\n}\n";
-    }
-    return exit_ok;
-  }
-  if (o.format == "octodns") {
-    std::map<std::string, std::vector<const persist::RequiredRecord*>> by_zone;
-    for (const auto& r : plan->records) by_zone[zone_of(r.name)].push_back(&r);
-    for (const auto& [zone, recs] : by_zone) {
-      cout_ << "# --- " << (zone.empty() ? "UNKNOWN-ZONE" : zone) << ".yaml (octoDNS) ---\n";
-      for (const auto* r : recs) {
-        std::string relative = zone.empty() ? r->name : r->name.substr(0, r->name.size() - zone.size() - 1);
-        std::string escaped;
-        for (char c : r->value) {
-          if (c == ';') escaped += '\\';  // octoDNS requires ';' escaped in TXT values
-          escaped += c;
-        }
-        cout_ << "# " << r->policy_reason << "\n" << relative << ":\n  type: TXT\n  ttl: " << o.ttl
-                  << "\n  value: " << json(escaped).dump() << "\n";
-      }
-    }
-    return exit_ok;
-  }
-  return report(Error(Errc::config, "unknown format '" + o.format + "' (zone, json, terraform, octodns)"));
+  out_stream << app::render_records(*plan, *format, o.ttl, zone_of);
+  return exit_ok;
 }
 
 json health_json(const app::PersistHealth& health) { return check_json(app::record_views(health)); }
@@ -240,13 +178,6 @@ int run_roll(const GlobalOptions& g, const PersistOptions& o) {
 }
 
 }  // namespace
-
-json persist_health(const GlobalOptions& g, const std::string& name, bool& failed, bool& warned) {
-  auto view = ViewSession(g).persist(name, {.check = true});
-  failed |= view.failed;
-  warned |= view.warned;
-  return check_json(view.records);
-}
 
 json persist_records_json(const GlobalOptions& g, const std::string& name, std::string& error) {
   app::PersistRequest req;

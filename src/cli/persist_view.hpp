@@ -49,8 +49,6 @@ nlohmann::json certificate_json(const app::CertificateView& c);
 /// "a, b, c".
 std::string comma_joined(const std::vector<std::string>& v);
 
-/// The read-only check of every record of certificate `name`, as check_json; sets the flags.
-nlohmann::json persist_health(const GlobalOptions& g, const std::string& name, bool& failed, bool& warned);
 /// The records certificate `name` needs, as `persist record --format json` prints them;
 /// `error` is set (and null returned) when they cannot be generated.
 nlohmann::json persist_records_json(const GlobalOptions& g, const std::string& name, std::string& error);
