@@ -14,6 +14,7 @@
 #include "acmed/core/cancel.hpp"
 #include "acmed/core/version.hpp"
 #include "acmed/status/http_server.hpp"
+#include "acmed/status/page.hpp"
 #include "acmed/storage/file_store.hpp"
 #include "commands.hpp"
 #include "persist_view.hpp"
@@ -35,56 +36,9 @@ bool known(const GlobalOptions& g, const std::string& name) {
   return std::find(names.begin(), names.end(), name) != names.end();
 }
 
-std::string query_param(const std::string& query, const std::string& key) {
-  std::size_t pos = 0;
-  while (pos <= query.size()) {
-    auto amp = query.find('&', pos);
-    std::string kv = query.substr(pos, amp == std::string::npos ? std::string::npos : amp - pos);
-    if (kv.rfind(key + "=", 0) == 0) return kv.substr(key.size() + 1);
-    if (amp == std::string::npos) break;
-    pos = amp + 1;
-  }
-  return {};
-}
-
-std::string html_escape(std::string_view s) {
-  std::string o;
-  for (char c : s) {
-    switch (c) {
-      case '&': o += "&amp;"; break;
-      case '<': o += "&lt;"; break;
-      case '>': o += "&gt;"; break;
-      case '"': o += "&quot;"; break;
-      case '\'': o += "&#39;"; break;
-      default: o += c;
-    }
-  }
-  return o;
-}
-
-/// Section `name` of page.html, with {{key}} replaced by the HTML-escaped value and
-/// {{{key}}} by HTML rendered from another section. Values are never read as templates.
+/// Section `name` of page.html filled with `values` (HTML-escaped; {{{key}}} takes fragments).
 std::string fill(std::string_view name, const std::map<std::string, std::string>& values) {
-  const std::string marker = "<!-- section " + std::string(name) + " -->\n";
-  const std::string_view page = assets::page_html;
-  auto begin = page.find(marker);
-  if (begin == std::string_view::npos) return {};
-  begin += marker.size();
-  const std::string_view tmpl = page.substr(begin, page.find("<!-- section ", begin) - begin);
-  std::string out;
-  for (std::size_t pos = 0;;) {
-    const auto open = tmpl.find("{{", pos);
-    out += tmpl.substr(pos, open - pos);
-    if (open == std::string_view::npos) return out;
-    const bool raw = tmpl.substr(open, 3) == "{{{";
-    const std::string_view close = raw ? "}}}" : "}}";
-    const auto key = open + (raw ? 3 : 2);
-    const auto end = tmpl.find(close, key);
-    if (end == std::string_view::npos) return out;
-    if (auto it = values.find(std::string(tmpl.substr(key, end - key))); it != values.end())
-      out += raw ? it->second : html_escape(it->second);
-    pos = end + close.size();
-  }
+  return status::fill(assets::page_html, name, values);
 }
 
 /// One certificate as the page and the API show it: its DNS-PERSIST-01 records
@@ -195,7 +149,7 @@ Response route(const GlobalOptions& g, const Request& r) {
     if (name.empty() || !known(g, name)) return not_found("no certificate named '" + name + "'");
     if (sub.empty()) return as_json(200, detail_json(g, shown(g, {name}, false).front()));
     if (sub == "records") {
-      std::string format = query_param(r.query, "format");
+      std::string format = status::query_param(r.query, "format");
       if (format.empty() || format == "json") {
         std::string err;
         json recs = persist_records_json(g, name, err);
