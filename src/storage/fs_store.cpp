@@ -7,8 +7,11 @@
 #include <cstring>
 #include <algorithm>
 #include <filesystem>
+#include <iterator>
 #include <map>
+#include <optional>
 #include <set>
+#include <string_view>
 
 #include <spdlog/spdlog.h>
 
@@ -32,6 +35,59 @@ Result<void> replace_symlink(const std::string& target, const std::string& link)
     return fail(Errc::io, "cannot replace " + link + ": " + std::strerror(e));
   }
   return {};
+}
+
+/// The four files of a certificate version, in the order they are written: the key first.
+constexpr const char* version_bases[] = {"privkey", "cert", "chain", "fullchain"};
+
+/// A file of archive/NAME: "cert12.pem" is {1 (cert), 12}.
+struct ArchiveFile {
+  std::size_t base;
+  int version;
+};
+
+/// Parses "<base><N>.pem"; nullopt for any name acmed does not write there.
+std::optional<ArchiveFile> parse_archive_name(std::string_view name) {
+  if (!name.ends_with(".pem")) return std::nullopt;
+  name.remove_suffix(4);
+  for (std::size_t b = 0; b < std::size(version_bases); ++b) {
+    std::string_view base = version_bases[b];
+    if (!name.starts_with(base)) continue;
+    std::string_view digits = name.substr(base.size());
+    if (digits.empty() || digits.size() > 9 || digits.front() == '0' ||
+        !std::all_of(digits.begin(), digits.end(), [](unsigned char c) { return std::isdigit(c); }))
+      continue;
+    return ArchiveFile{b, std::stoi(std::string(digits))};
+  }
+  return std::nullopt;
+}
+
+/// True for the temp names write_file_atomic (".cert3.pem.tmp-N") and replace_symlink
+/// ("cert.pem.tmp-N") use for the certificate files.
+bool is_certificate_temp(std::string_view name) {
+  auto at = name.rfind(".tmp-");
+  if (at == std::string_view::npos) return false;
+  std::string_view suffix = name.substr(at + 5);
+  if (suffix.empty() || !std::all_of(suffix.begin(), suffix.end(), [](unsigned char c) { return std::isdigit(c); }))
+    return false;
+  name = name.substr(0, at);
+  if (name.starts_with('.')) name.remove_prefix(1);
+  if (parse_archive_name(name)) return true;
+  return std::any_of(std::begin(version_bases), std::end(version_bases),
+                     [&](std::string_view b) { return name == std::string(b) + ".pem"; });
+}
+
+/// Which of the four files each version in `archive` has (regular files only).
+Result<std::map<int, std::set<std::size_t>>> archive_versions(const std::string& archive) {
+  std::map<int, std::set<std::size_t>> out;
+  std::error_code ec;
+  if (!fs::exists(archive, ec)) return out;
+  for (fs::directory_iterator it(archive, ec), end; !ec && it != end; it.increment(ec)) {
+    auto f = parse_archive_name(it->path().filename().string());
+    if (f && it->is_regular_file(ec)) out[f->version].insert(f->base);
+  }
+  if (ec) return fail(Errc::io, "cannot list " + archive + ": " + ec.message());
+  return out;
 }
 
 }  // namespace
@@ -330,10 +386,11 @@ Result<int> FileStateStore::save_certificate(const std::string& name, const std:
   if (auto r = ensure_dir(archive, 0700); !r) return fail(r.error());
   if (auto r = ensure_dir(live, 0700); !r) return fail(r.error());
   if (auto r = repair_live(name); !r) return fail(r.error());
-  int version = 1;
-  while (fs::exists(archive + "/cert" + std::to_string(version) + ".pem") ||
-         fs::exists(archive + "/privkey" + std::to_string(version) + ".pem"))
-    ++version;
+  // After the newest version in archive/, complete or not, so the files of a new
+  // certificate never mix with what an earlier run left under the same number.
+  auto present = archive_versions(archive);
+  if (!present) return fail(present.error());
+  const int version = present->empty() ? 1 : present->rbegin()->first + 1;
   std::string v = std::to_string(version);
   std::string cert = der_to_pem((*ders)[0]);
   std::string chain;
@@ -344,11 +401,17 @@ Result<int> FileStateStore::save_certificate(const std::string& name, const std:
     std::string_view data;
     unsigned mode;
   };
+  std::vector<std::string> written;
   for (const File& f : {File{"privkey", key_pem.view(), 0600}, File{"cert", cert, 0644}, File{"chain", chain, 0644},
                         File{"fullchain", std::string_view(fullchain_pem), 0644}}) {
-    if (auto r = write_file_atomic(archive + "/" + f.base + v + ".pem", f.data, f.mode); !r) return fail(r.error());
+    const std::string path = archive + "/" + f.base + v + ".pem";
+    if (auto r = write_file_atomic(path, f.data, f.mode); !r) {
+      for (const auto& p : written) ::unlink(p.c_str());  // no key without its certificate
+      return fail(r.error());
+    }
+    written.push_back(path);
   }
-  for (const char* base : {"privkey", "cert", "chain", "fullchain"}) {
+  for (const char* base : version_bases) {
     std::string target = "../../archive/" + name + "/" + base + v + ".pem";
     if (auto r = replace_symlink(target, live + "/" + base + ".pem"); !r) return fail(r.error());
   }
@@ -365,6 +428,29 @@ int link_version(const std::string& link, const char* base) {
   if (ec || t.rfind(prefix, 0) != 0 || t.size() <= prefix.size() + 4) return -1;
   return std::atoi(t.substr(prefix.size(), t.size() - prefix.size() - 4).c_str());
 }
+
+/// The versions the four links in `live` point at (-1 for a missing or foreign link).
+std::set<int> linked_versions(const std::string& live) {
+  std::set<int> versions;
+  for (const char* b : version_bases) versions.insert(link_version(live + "/" + b + ".pem", b));
+  return versions;
+}
+
+/// Removes the temp files of interrupted certificate writes in `dir`; returns their names.
+Result<std::vector<std::string>> remove_certificate_temps(const std::string& dir) {
+  std::vector<std::string> removed;
+  std::error_code ec;
+  if (!fs::exists(dir, ec)) return removed;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string file = it->path().filename().string();
+    if (!is_certificate_temp(file)) continue;
+    if (::unlink(it->path().c_str()) != 0 && errno != ENOENT)
+      return fail(Errc::io, "cannot remove " + it->path().string() + ": " + errno_text());
+    removed.push_back(file);
+  }
+  if (ec) return fail(Errc::io, "cannot list " + dir + ": " + ec.message());
+  return removed;
+}
 }  // namespace
 
 Result<void> FileStateStore::repair_live(const std::string& name) const {
@@ -374,19 +460,17 @@ Result<void> FileStateStore::repair_live(const std::string& name) const {
   // version finishes the interrupted switch.
   const std::string live = live_dir(name);
   const std::string archive = root_ + "/archive/" + name;
-  static constexpr const char* bases[] = {"privkey", "cert", "chain", "fullchain"};
-  std::set<int> versions;
-  for (const char* b : bases) versions.insert(link_version(live + "/" + b + ".pem", b));
+  std::set<int> versions = linked_versions(live);
   if (versions.size() == 1) return {};  // consistent, or nothing stored yet
   int newest = *versions.rbegin();
   auto complete = [&](int v) {
-    for (const char* b : bases)
+    for (const char* b : version_bases)
       if (!fs::exists(archive + "/" + b + std::to_string(v) + ".pem")) return false;
     return true;
   };
   while (newest > 0 && !complete(newest)) --newest;
   if (newest <= 0) return fail(Errc::io, "live/" + name + " is inconsistent and no complete version is in archive/");
-  for (const char* b : bases) {
+  for (const char* b : version_bases) {
     std::string target = "../../archive/" + name + "/" + b + std::to_string(newest) + ".pem";
     if (auto r = replace_symlink(target, live + "/" + b + ".pem"); !r) return r;
   }
@@ -456,7 +540,47 @@ std::optional<std::int64_t> opt_int(const std::map<std::string, std::string>& kv
 }  // namespace
 
 Result<LockHandle> FileStateStore::lock_certificate(const std::string& name, bool wait) const {
-  return take_lock(root_ + "/locks", name + ".lock", wait, "certificate '" + name + "'");
+  auto lock = take_lock(root_ + "/locks", name + ".lock", wait, "certificate '" + name + "'");
+  if (!lock) return lock;
+  // The lock is the only time no other acmed writes archive/NAME: what a killed run
+  // left there goes now, not at the next save, which may be months away.
+  if (auto r = cleanup_incomplete(name); !r)
+    spdlog::warn("'{}': cannot remove what an interrupted run left: {}", name, r.error().describe());
+  return lock;
+}
+
+Result<void> FileStateStore::cleanup_incomplete(const std::string& name) const {
+  const std::string archive = root_ + "/archive/" + name;
+  const std::string live = live_dir(name);
+  for (const std::string& dir : {archive, live}) {
+    auto removed = remove_certificate_temps(dir);
+    if (!removed) return fail(removed.error());
+    for (const auto& f : *removed) spdlog::warn("'{}': removed {} left by an interrupted write in {}", name, f, dir);
+  }
+  auto versions = archive_versions(archive);
+  if (!versions) return fail(versions.error());
+  const std::set<int> in_use = linked_versions(live);
+  const int newest_in_use = *in_use.rbegin();
+  bool removed_any = false;
+  for (const auto& [version, bases] : *versions) {
+    if (bases.size() == std::size(version_bases) || in_use.count(version)) continue;
+    // A write is killed with its key on disk (the key is written first). An older
+    // version without a key is an operator pruning old keys: its certificate stays.
+    if (!bases.count(0) && version < newest_in_use) continue;
+    // The key goes last, so an interrupted cleanup still leaves a version it recognises.
+    std::string gone;
+    for (std::size_t b = std::size(version_bases); b-- > 0;) {
+      if (!bases.count(b)) continue;
+      const std::string file = std::string(version_bases[b]) + std::to_string(version) + ".pem";
+      if (::unlink((archive + "/" + file).c_str()) != 0 && errno != ENOENT)
+        return fail(Errc::io, "cannot remove " + archive + "/" + file + ": " + errno_text());
+      gone += (gone.empty() ? "" : ", ") + file;
+    }
+    removed_any = true;
+    spdlog::warn("'{}': removed incomplete version {} left by an interrupted run ({})", name, version, gone);
+  }
+  if (removed_any) return fsync_dir(archive);
+  return {};
 }
 
 Result<LockHandle> FileStateStore::lock_accounts() const { return take_lock(root_ + "/locks", "accounts.lock", true, "accounts"); }

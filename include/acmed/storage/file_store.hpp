@@ -71,8 +71,15 @@ class FileStateStore final : public StateStore {
   [[nodiscard]] Result<void> save_renewal_state(const std::string& name, const RenewalState& st) const override;
 
   /// Per-certificate lock. With wait=false a held lock gives Errc::timeout at once
-  /// ("another acmed is working on NAME"), so two cron runs never fight.
+  /// ("another acmed is working on NAME"), so two cron runs never fight. Once held, what
+  /// an interrupted run left in archive/NAME is removed (cleanup_incomplete).
   [[nodiscard]] Result<LockHandle> lock_certificate(const std::string& name, bool wait) const override;
+  /// Removes what interrupted writes left: temp files in archive/NAME and live/NAME, and
+  /// incomplete versions (lacking cert, chain, fullchain or privkey) that hold a key or
+  /// are newer than live/, so no key stays without its certificate. Never touches a
+  /// version a live/ link points at; keeps complete versions, and older versions whose
+  /// key an operator removed. Call it only while holding the certificate lock.
+  [[nodiscard]] Result<void> cleanup_incomplete(const std::string& name) const;
   /// Short global lock around account state (registration, rollover).
   [[nodiscard]] Result<LockHandle> lock_accounts() const override;
  private:

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 #include "acmed/core/crypto.hpp"
 #include "temp_dir.hpp"
@@ -299,6 +300,137 @@ TEST_CASE("StateStore retires an account without deleting anything", "[store][ac
   CHECK_FALSE(*store.load_account("ca"));  // room for a new account
   CHECK(store.load_earlier_thumbprints("ca")->empty());
   CHECK(store.load_ca_facts("ca")->revision == "02");  // what the CA speaks is not the account's
+}
+
+}  // namespace
+}  // namespace acmed::storage
+
+namespace acmed::storage {
+namespace {
+
+/// Every entry under `dir` (names relative to it), sorted; symlinks are not followed.
+std::set<std::string> entries_under(const std::string& dir) {
+  std::set<std::string> out;
+  for (const auto& e : fs::recursive_directory_iterator(dir)) out.insert(e.path().lexically_relative(dir).string());
+  return out;
+}
+
+void put(const std::string& path, const std::string& data, unsigned mode) { REQUIRE(write_file_atomic(path, data, mode)); }
+
+/// A state directory holding versions 1 and 2 of "www", live/ at version 2.
+struct TwoVersions {
+  TempDir dir;
+  FileStateStore store{dir.path()};
+  const std::string archive = dir.path() + "/archive/www";
+  const std::string live = dir.path() + "/live/www";
+  TwoVersions() {
+    REQUIRE(store.save_certificate("www", test::make_chain_pem({"www.example.com"}, "Root 1"), Secret(std::string("K1"))));
+    REQUIRE(store.save_certificate("www", test::make_chain_pem({"www.example.com"}, "Root 2"), Secret(std::string("K2"))));
+  }
+  std::set<std::string> versions_1_and_2() const {
+    std::set<std::string> s;
+    for (const char* b : {"cert", "chain", "fullchain", "privkey"})
+      for (const char* v : {"1", "2"}) s.insert(std::string(b) + v + ".pem");
+    return s;
+  }
+};
+
+const std::set<std::string> live_links = {"cert.pem", "chain.pem", "fullchain.pem", "privkey.pem"};
+
+TEST_CASE("StateStore removes what a kill during the archive writes left, when the certificate lock is taken",
+          "[store][cert][cleanup]") {
+  TwoVersions t;
+  // Killed while writing version 3: its key and certificate exist, chain and fullchain do
+  // not, a temp file of the next write remains, and one of a live/ link switch.
+  put(t.archive + "/privkey3.pem", "ORPHAN-KEY", 0600);
+  put(t.archive + "/cert3.pem", "CERT", 0644);
+  put(t.archive + "/.chain3.pem.tmp-12345", "partial", 0644);
+  fs::create_symlink("../../archive/www/cert3.pem", t.live + "/cert.pem.tmp-678");
+  // An older run killed right after the key of version 20.
+  put(t.archive + "/privkey20.pem", "ORPHAN-KEY-20", 0600);
+  put(t.archive + "/.cert20.pem.tmp-999", "partial", 0644);
+
+  {
+    auto lock = t.store.lock_certificate("www", false);
+    REQUIRE(lock);
+    CHECK(entries_under(t.archive) == t.versions_1_and_2());
+    CHECK(entries_under(t.live) == live_links);
+    CHECK(file_mode(t.archive + "/privkey1.pem") == 0600);
+    CHECK(file_mode(t.archive + "/privkey2.pem") == 0600);
+    CHECK(*read_file(t.live + "/privkey.pem") == "K2");
+
+    // The next version follows the last complete one.
+    auto v = t.store.save_certificate("www", test::make_chain_pem({"www.example.com"}, "Root 3"), Secret(std::string("K3")));
+    REQUIRE(v);
+    CHECK(*v == 3);
+  }
+  CHECK(*read_file(t.archive + "/privkey3.pem") == "K3");
+  CHECK(file_mode(t.archive + "/privkey3.pem") == 0600);
+  CHECK(fs::read_symlink(t.live + "/privkey.pem").string() == "../../archive/www/privkey3.pem");
+  CHECK(temp_files_under(t.dir.path()).empty());
+}
+
+TEST_CASE("StateStore cleanup never touches a version live/ points at", "[store][cert][cleanup]") {
+  TwoVersions t;
+  // Version 2, which live/ uses, lost its chain file: incomplete, but in use.
+  fs::remove(t.archive + "/chain2.pem");
+  REQUIRE(t.store.cleanup_incomplete("www"));
+  auto expected = t.versions_1_and_2();
+  expected.erase("chain2.pem");
+  CHECK(entries_under(t.archive) == expected);
+
+  // A live/ switch interrupted between its renames points at two versions: both stay.
+  TwoVersions split;
+  fs::remove(split.live + "/cert.pem");
+  fs::create_symlink("../../archive/www/cert1.pem", split.live + "/cert.pem");
+  fs::remove(split.archive + "/chain1.pem");
+  REQUIRE(split.store.cleanup_incomplete("www"));
+  CHECK(fs::exists(split.archive + "/privkey1.pem"));
+  CHECK(fs::exists(split.archive + "/cert1.pem"));
+  CHECK(fs::exists(split.archive + "/privkey2.pem"));
+}
+
+TEST_CASE("StateStore cleanup keeps a complete version live/ never reached, and removes an orphan key without live/",
+          "[store][cert][cleanup]") {
+  TwoVersions t;
+  // Killed after all four archive files of version 3, before live/ moved: a whole
+  // certificate with its key, kept like any earlier version.
+  for (const char* b : {"cert", "chain", "fullchain"}) fs::copy_file(t.archive + "/" + b + "2.pem", t.archive + "/" + b + "3.pem");
+  put(t.archive + "/privkey3.pem", "K3", 0600);
+  REQUIRE(t.store.cleanup_incomplete("www"));
+  auto expected = t.versions_1_and_2();
+  for (const char* f : {"cert3.pem", "chain3.pem", "fullchain3.pem", "privkey3.pem"}) expected.insert(f);
+  CHECK(entries_under(t.archive) == expected);
+  CHECK(fs::read_symlink(t.live + "/cert.pem").string() == "../../archive/www/cert2.pem");
+  auto v = t.store.save_certificate("www", test::make_chain_pem({"www.example.com"}), Secret(std::string("K4")));
+  REQUIRE(v);
+  CHECK(*v == 4);
+
+  // The very first save killed after the key: nothing in live/ yet, nothing to keep.
+  TempDir dir;
+  FileStateStore store(dir.path());
+  REQUIRE(ensure_dir(dir.path() + "/archive/new", 0700));
+  put(dir.path() + "/archive/new/privkey1.pem", "ORPHAN", 0600);
+  REQUIRE(store.cleanup_incomplete("new"));
+  CHECK(entries_under(dir.path() + "/archive/new").empty());
+  auto first = store.save_certificate("new", test::make_chain_pem({"new.example.com"}), Secret(std::string("N1")));
+  REQUIRE(first);
+  CHECK(*first == 1);
+  CHECK(file_mode(dir.path() + "/archive/new/privkey1.pem") == 0600);
+}
+
+TEST_CASE("StateStore cleanup leaves files it did not write alone", "[store][cert][cleanup]") {
+  TwoVersions t;
+  put(t.archive + "/README", "notes", 0644);
+  put(t.archive + "/privkey-backup.pem", "mine", 0600);
+  // An operator who removes the keys of old versions keeps their certificates.
+  fs::remove(t.archive + "/privkey1.pem");
+  REQUIRE(t.store.cleanup_incomplete("www"));
+  CHECK(fs::exists(t.archive + "/README"));
+  CHECK(fs::exists(t.archive + "/privkey-backup.pem"));
+  for (const char* f : {"cert1.pem", "chain1.pem", "fullchain1.pem"}) CHECK(fs::exists(t.archive + "/" + f));
+  TempDir empty;
+  CHECK(FileStateStore(empty.path()).cleanup_incomplete("nothing"));  // no archive/: nothing to do
 }
 
 }  // namespace
