@@ -1,6 +1,10 @@
 #include "acmed/solvers/listener.hpp"
 
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cerrno>
 
 #include "acmed/solvers/settings.hpp"
 #include "acmed_detail/listen.hpp"
@@ -24,8 +28,29 @@ Result<tcp::endpoint> listen_endpoint(const ConfigValue& section, const std::str
   return tcp::endpoint(address, parsed->port);
 }
 
+/// One accepted connection. The listener owns its socket until the client speaks, then the
+/// handler does; `fd` stays valid until serve() ends, which is when it leaves the list.
+struct Listener::Connection {
+  explicit Connection(tcp::socket s) : sock(std::move(s)), fd(sock.native_handle()) {}
+  tcp::socket sock;
+  int fd;
+  bool spoke = false;    ///< the client sent its first bytes and the handler runs
+  bool evicted = false;  ///< closed to make room; no longer counted in live_
+  std::list<std::shared_ptr<Connection>>::iterator self;
+};
+
+namespace {
+
+/// Accept errors that mean "no descriptor or buffer for another socket".
+bool out_of_descriptors(const boost::system::error_code& ec) {
+  return ec.category() == boost::system::system_category() &&
+         (ec.value() == EMFILE || ec.value() == ENFILE || ec.value() == ENOBUFS || ec.value() == ENOMEM);
+}
+
+}  // namespace
+
 Listener::Listener(ListenerOptions options, Handler handler)
-    : options_(std::move(options)), handler_(std::move(handler)), acceptor_(ioc_) {}
+    : options_(std::move(options)), handler_(std::move(handler)), acceptor_(ioc_), backoff_(ioc_) {}
 
 Result<std::unique_ptr<Listener>> Listener::start(const tcp::endpoint& endpoint, ListenerOptions options,
                                                   Handler handler) {
@@ -50,22 +75,73 @@ net::awaitable<void> Listener::accept_loop() {
   for (;;) {
     boost::system::error_code ec;
     tcp::socket sock = co_await acceptor_.async_accept(net::redirect_error(net::use_awaitable, ec));
+    if (ec == net::error::operation_aborted) co_return;
     if (ec) {
-      if (ec == net::error::operation_aborted) co_return;
+      // EMFILE/ENFILE leave the connection queued, so accepting again at once fails the same
+      // way and the loop spins. Free a descriptor, hold one connection fewer from now on so
+      // the next ones evict instead of failing, and pause while the freed descriptors close.
+      if (out_of_descriptors(ec)) {
+        fd_cap_ = std::max<std::size_t>(1, connections_.size() - (connections_.empty() ? 0 : 1));
+        evict_oldest();
+      }
+      spdlog::debug("{}: accept failed: {}; pausing", options_.name, ec.message());
+      backoff_.expires_after(options_.accept_backoff);
+      co_await backoff_.async_wait(net::redirect_error(net::use_awaitable, ec));
       continue;
     }
-    if (options_.max_connections != 0 && connections_ >= options_.max_connections) continue;  // `sock` closes here
-    ++connections_;  // serve() gives it back
-    net::co_spawn(ioc_, serve(std::move(sock)), net::detached);
+    std::size_t cap = options_.max_connections;
+    if (fd_cap_ != 0 && (cap == 0 || fd_cap_ < cap)) cap = fd_cap_;
+    if (cap != 0 && live_ >= cap) evict_oldest();
+    auto conn = std::make_shared<Connection>(std::move(sock));
+    conn->self = connections_.insert(connections_.end(), conn);
+    ++live_;  // serve() gives it back
+    net::co_spawn(ioc_, serve(std::move(conn)), net::detached);
   }
 }
 
-net::awaitable<void> Listener::serve(tcp::socket sock) {
+void Listener::evict_oldest() {
+  // The oldest silent connection first: it holds a slot without having asked for anything.
+  auto pick = std::find_if(connections_.begin(), connections_.end(),
+                           [](const auto& c) { return !c->evicted && !c->spoke; });
+  if (pick == connections_.end())
+    pick = std::find_if(connections_.begin(), connections_.end(), [](const auto& c) { return !c->evicted; });
+  if (pick == connections_.end()) return;
+  Connection& c = **pick;
+  c.evicted = true;
+  --live_;
+  boost::system::error_code ec;
+  if (!c.spoke)
+    c.sock.close(ec);  // frees the descriptor now; serve() wakes with operation_aborted
+  else
+    ::shutdown(c.fd, SHUT_RDWR);  // the handler owns the socket: its pending read or write ends at once
+}
+
+net::awaitable<void> Listener::serve(std::shared_ptr<Connection> conn) {
   struct Release {
-    std::size_t& n;
-    ~Release() { --n; }
-  } release{connections_};
-  co_await handler_(std::move(sock));
+    Listener& l;
+    std::shared_ptr<Connection>& c;
+    ~Release() {
+      if (!c->evicted) --l.live_;
+      l.connections_.erase(c->self);
+    }
+  } release{*this, conn};
+
+  // Until the client speaks, the connection is only a socket the listener may close: after
+  // first_byte_timeout, or sooner when evicted. Nothing of the handler's runs for it.
+  net::steady_timer deadline(ioc_);
+  if (options_.first_byte_timeout.count() > 0) {
+    deadline.expires_after(options_.first_byte_timeout);
+    deadline.async_wait([conn](const boost::system::error_code& ec) {
+      boost::system::error_code ignored;
+      if (!ec && !conn->spoke) conn->sock.close(ignored);
+    });
+  }
+  boost::system::error_code ec;
+  co_await conn->sock.async_wait(tcp::socket::wait_read, net::redirect_error(net::use_awaitable, ec));
+  if (ec || !conn->sock.is_open()) co_return;
+  deadline.cancel();
+  conn->spoke = true;
+  co_await handler_(std::move(conn->sock));
 }
 
 }  // namespace acmed::solver

@@ -2,10 +2,18 @@
 // and its connection cap, and sharing one listener per address between leases.
 #include "acmed/solvers/listener.hpp"
 
+#include <poll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
 
 #include <atomic>
 #include <chrono>
+#include <filesystem>
+#include <list>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -42,13 +50,35 @@ std::string read_all(tcp::socket& s) {
   return out;
 }
 
-/// Connects and waits for the greeting of a handler that then holds the connection open.
-/// Returns false when the listener closed the connection instead.
+/// Waits up to 5 s for `s` to have data or an end of stream. Asio's blocking reads ignore
+/// SO_RCVTIMEO, so a test that waits needs its own bound.
+bool readable(tcp::socket& s) {
+  pollfd p{s.native_handle(), POLLIN, 0};
+  return ::poll(&p, 1, 5000) == 1;
+}
+
+/// Connects, speaks first as HTTP and TLS clients do, and waits for the greeting of a
+/// handler that then holds the connection open. Returns false when the listener closed
+/// the connection instead, or said nothing for 5 s.
 bool greeted(tcp::socket& s, unsigned short port) {
   s.connect(loopback(port));
-  char hi[2];
   boost::system::error_code ec;
-  return net::read(s, net::buffer(hi), ec) == sizeof hi;
+  net::write(s, net::buffer(std::string_view("x")), ec);
+  char hi[2];
+  return !ec && readable(s) && net::read(s, net::buffer(hi), ec) == sizeof hi;
+}
+
+/// CPU seconds (user + system) in `u`.
+double cpu_seconds(const rusage& u) {
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+/// `n` clients that connect and then say nothing.
+std::list<tcp::socket> idle_clients(net::io_context& ioc, unsigned short port, int n) {
+  std::list<tcp::socket> out;
+  for (int i = 0; i < n; ++i) out.emplace_back(ioc).connect(loopback(port));
+  return out;
 }
 
 bool port_open(unsigned short port) {
@@ -59,9 +89,11 @@ bool port_open(unsigned short port) {
   return !ec;
 }
 
-/// Says "hi" and closes.
+/// Reads the client's first byte, says "hi" and closes.
 net::awaitable<void> greet(tcp::socket sock) {
   boost::system::error_code ec;
+  char first = 0;
+  co_await sock.async_read_some(net::buffer(&first, 1), net::redirect_error(net::use_awaitable, ec));
   co_await net::async_write(sock, net::buffer(std::string_view("hi")), net::redirect_error(net::use_awaitable, ec));
 }
 
@@ -112,6 +144,7 @@ TEST_CASE("a listener hands every connection to its handler until it is destroye
     net::io_context ioc;
     tcp::socket s(ioc);
     s.connect(loopback(port));
+    net::write(s, net::buffer(std::string_view("x")));
     CHECK(read_all(s) == "hi");
   }
   l->reset();
@@ -128,25 +161,109 @@ TEST_CASE("a listener reports an address it cannot bind", "[listener][network]")
   CHECK_THAT(l.error().message, Catch::Contains("cannot listen on 127.0.0.1:" + std::to_string(port)));
 }
 
-TEST_CASE("a listener closes connections beyond its cap at once", "[listener][network]") {
-  auto l = Listener::start(loopback(0), {.name = "test listener", .max_connections = 1}, greet_and_hold);
+TEST_CASE("a full listener closes its oldest connection to serve a new one", "[listener][network]") {
+  auto l = Listener::start(loopback(0), {.name = "test listener", .max_connections = 4}, greet_and_hold);
   REQUIRE(l);
   const unsigned short port = (*l)->local_endpoint().port();
   net::io_context ioc;
   tcp::socket first(ioc);
   REQUIRE(greeted(first, port));
-  tcp::socket second(ioc);
-  second.connect(loopback(port));
-  CHECK(read_all(second).empty());  // over the cap: closed without a word
+  // Ten times the cap of clients that connect and say nothing: they must not lock anyone out.
+  auto idle = idle_clients(ioc, port, 40);
 
-  first.close();  // frees the slot once the handler sees the close
-  bool served = false;
-  for (int i = 0; i < 100 && !served; ++i) {
-    tcp::socket next(ioc);
-    served = greeted(next, port);
-    if (!served) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  rusage before{};
+  ::getrusage(RUSAGE_SELF, &before);
+  const auto started = std::chrono::steady_clock::now();
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  tcp::socket fresh(ioc);
+  CHECK(greeted(fresh, port));
+  rusage after{};
+  ::getrusage(RUSAGE_SELF, &after);
+  const std::chrono::duration<double> wall = std::chrono::steady_clock::now() - started;
+  CHECK(wall < std::chrono::seconds(3));
+  CHECK(cpu_seconds(after) - cpu_seconds(before) < 0.5 * wall.count());
+  // The oldest silent clients went to make room, at once; `first` spoke, so it stays.
+  const auto probe = std::chrono::steady_clock::now();
+  REQUIRE(readable(idle.front()));
+  CHECK(read_all(idle.front()).empty());
+  CHECK(std::chrono::steady_clock::now() - probe < std::chrono::seconds(2));
+}
+
+TEST_CASE("a listener closes a connection whose client says nothing before the first-byte deadline",
+          "[listener][network]") {
+  auto l = Listener::start(loopback(0), {.name = "test listener", .first_byte_timeout = std::chrono::milliseconds(200)},
+                           greet_and_hold);
+  REQUIRE(l);
+  const unsigned short port = (*l)->local_endpoint().port();
+  net::io_context ioc;
+  tcp::socket silent(ioc);
+  silent.connect(loopback(port));
+  const auto started = std::chrono::steady_clock::now();
+  CHECK(read_all(silent).empty());  // closed without the handler running
+  CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(3));
+  tcp::socket talker(ioc);
+  CHECK(greeted(talker, port));
+}
+
+/// How many file descriptors this process has open. A new descriptor takes the lowest free
+/// number, so a limit of this plus N leaves room for about N more.
+rlim_t open_fds() {
+  rlim_t n = 0;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator("/proc/self/fd")) ++n;
+  return n;
+}
+
+TEST_CASE("a listener out of file descriptors backs off, frees the oldest and keeps serving", "[listener][network]") {
+  // The listener runs in a child whose RLIMIT_NOFILE leaves it room for ~40 connections;
+  // this process opens twice that many idle ones, then one that asks to be served.
+  int port_pipe[2];
+  int stop_pipe[2];
+  REQUIRE(::pipe(port_pipe) == 0);
+  REQUIRE(::pipe(stop_pipe) == 0);
+  rusage children_before{};
+  ::getrusage(RUSAGE_CHILDREN, &children_before);
+  const auto forked = std::chrono::steady_clock::now();
+  const pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) try {
+    ::close(port_pipe[0]);
+    ::close(stop_pipe[1]);
+    const rlim_t limit = open_fds() + 40;
+    const rlimit lim{limit, limit};
+    if (::setrlimit(RLIMIT_NOFILE, &lim) != 0) ::_exit(2);
+    auto child = Listener::start(loopback(0), {.name = "fd-starved listener", .max_connections = 0}, greet_and_hold);
+    if (!child) ::_exit(3);
+    const unsigned short p = (*child)->local_endpoint().port();
+    if (::write(port_pipe[1], &p, sizeof p) != sizeof p) ::_exit(4);
+    char byte = 0;
+    [[maybe_unused]] auto n = ::read(stop_pipe[0], &byte, 1);  // until the parent closes its end
+    ::_exit(0);
+  } catch (...) {
+    ::_exit(9);  // never back into the test runner from the child
   }
-  CHECK(served);
+  ::close(port_pipe[1]);
+  ::close(stop_pipe[0]);
+  unsigned short port = 0;
+  REQUIRE(::read(port_pipe[0], &port, sizeof port) == sizeof port);
+  ::close(port_pipe[0]);
+
+  net::io_context ioc;
+  auto idle = idle_clients(ioc, port, 80);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  tcp::socket fresh(ioc);
+  CHECK(greeted(fresh, port));
+
+  ::close(stop_pipe[1]);
+  int status = 0;
+  REQUIRE(::waitpid(pid, &status, 0) == pid);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  rusage children_after{};
+  ::getrusage(RUSAGE_CHILDREN, &children_after);
+  const std::chrono::duration<double> wall = std::chrono::steady_clock::now() - forked;
+  const double cpu = cpu_seconds(children_after) - cpu_seconds(children_before);
+  INFO("child CPU " << cpu << " s over " << wall.count() << " s");
+  CHECK(cpu < 0.25 * wall.count());  // an accept loop spinning on EMFILE burns about one CPU-second per second
 }
 
 TEST_CASE("destroying a listener does not wait for a stalled connection", "[listener][network]") {

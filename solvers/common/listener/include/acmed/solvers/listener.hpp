@@ -13,9 +13,11 @@
 // users only (linked PRIVATE by the two solvers), not on solver_common's.
 #pragma once
 
+#include <chrono>
 #include <concepts>
 #include <cstddef>
 #include <functional>
+#include <list>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -36,13 +38,23 @@ namespace acmed::solver {
                                                                      std::string_view solver);
 
 struct ListenerOptions {
-  std::string name;                 ///< for the log: "http-01 listener" logs "http-01 listener on 0.0.0.0:80"
-  std::size_t max_connections = 0;  ///< connections served at once, 0 for no limit; beyond it new ones are closed
+  std::string name;  ///< for the log: "http-01 listener" logs "http-01 listener on 0.0.0.0:80"
+  /// Connections held at once, 0 for no limit. When full, the oldest connection is closed
+  /// to make room for the new one (first the oldest that has not spoken yet): validators
+  /// connect, speak and finish within milliseconds, so the oldest are the idle ones, and a
+  /// flood of idle connections cannot lock a validator out.
+  std::size_t max_connections = 256;
+  /// A client that has sent nothing by then is closed without its handler running; until
+  /// its first bytes arrive it holds no more than a socket.
+  std::chrono::milliseconds first_byte_timeout{5000};
+  /// Pause after accept fails (out of file descriptors: EMFILE, ENFILE), so it never spins.
+  std::chrono::milliseconds accept_backoff{50};
 };
 
 /// Accepts connections on one address, on its own thread, and runs `handler` for each as
-/// its own coroutine. Destruction stops that thread at once: open connections are closed
-/// where they stand, none is waited for.
+/// its own coroutine once the client has sent its first bytes (HTTP and TLS clients speak
+/// first). Destruction stops that thread at once: open connections are closed where they
+/// stand, none is waited for.
 class Listener {
  public:
   using Handler = std::function<boost::asio::awaitable<void>(boost::asio::ip::tcp::socket)>;
@@ -59,17 +71,24 @@ class Listener {
   boost::asio::ip::tcp::endpoint local_endpoint() const { return local_; }
 
  private:
+  struct Connection;
+
   Listener(ListenerOptions options, Handler handler);
   boost::asio::awaitable<void> accept_loop();
-  boost::asio::awaitable<void> serve(boost::asio::ip::tcp::socket sock);
+  boost::asio::awaitable<void> serve(std::shared_ptr<Connection> conn);
+  void evict_oldest();
 
   // Declaration order matters for destruction: the io_context, and with it every
-  // in-flight connection, goes before the handler and the counter they refer to.
+  // in-flight connection, goes before the handler and the bookkeeping they refer to.
   ListenerOptions options_;
   Handler handler_;
-  std::size_t connections_ = 0;  ///< touched on the listener thread only
+  // Touched on the listener thread only.
+  std::list<std::shared_ptr<Connection>> connections_;  ///< oldest first, evicted ones until they end
+  std::size_t live_ = 0;                                ///< connections_ not evicted
+  std::size_t fd_cap_ = 0;                              ///< live_ when accept last ran out of descriptors, 0 if never
   boost::asio::io_context ioc_;
   boost::asio::ip::tcp::acceptor acceptor_;
+  boost::asio::steady_timer backoff_;
   boost::asio::ip::tcp::endpoint local_;
   std::thread thread_;
 };
