@@ -37,7 +37,10 @@ using tcp = net::ip::tcp;
 constexpr std::string_view acme_tls_protocol = "acme-tls/1";
 // RFC 8737 §6.1: id-pe-acmeIdentifier.
 constexpr const char* acme_identifier_oid = "1.3.6.1.5.5.7.1.31";
-constexpr auto io_deadline = std::chrono::seconds(10);
+// A validator sends its ClientHello at once and completes the handshake in well under a
+// second; anything slower only holds a slot. The listener gives a client as long to send
+// its first bytes, and evicts the oldest connection when all slots are taken.
+constexpr auto io_deadline = std::chrono::seconds(5);
 // Validators open a handful of connections per challenge; anything beyond this is noise.
 constexpr std::size_t max_connections = 64;
 
@@ -313,7 +316,8 @@ class TlsAlpn01Solver final : public SolverBase {
  public:
   explicit TlsAlpn01Solver(tcp::endpoint ep)
       : SolverBase("tls-alpn-01"),
-        lease_({.name = "tls-alpn-01 responder", .max_connections = max_connections}, ep) {}
+        lease_({.name = "tls-alpn-01 responder", .max_connections = max_connections, .first_byte_timeout = io_deadline},
+               ep) {}
 
  protected:
   Result<void> do_present(const ChallengeContext& ctx) override {

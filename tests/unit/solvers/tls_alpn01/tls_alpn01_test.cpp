@@ -2,6 +2,8 @@
 // 127.0.0.1 against the responder, made by an independent Asio/OpenSSL client.
 #include "acmed/solvers/tls_alpn01.hpp"
 
+#include <poll.h>
+
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -351,6 +353,54 @@ TEST_CASE("tls-alpn-01 cleanup does not wait for a client stalled mid-handshake"
   beast::error_code ec;
   stalled.read_some(net::buffer(byte), ec);
   CHECK(ec == net::error::eof);
+}
+
+TEST_CASE("tls-alpn-01 idle connections cannot lock the validator out", "[tls_alpn01][network]") {
+  const unsigned short port = free_port();
+  auto solver = make_solver(port);
+  auto ctx = challenge("a.test.example", "https://ca/chall/idle", "i.thumb");
+  REQUIRE(solver->present(ctx));
+
+  // More idle TCP connections than the responder holds at once, none sending a ClientHello.
+  net::io_context ioc;
+  std::vector<tcp::socket> idle;
+  for (int i = 0; i < 80; ++i) idle.emplace_back(ioc).connect(tcp::endpoint(net::ip::address_v4::loopback(), port));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // let the responder accept them
+
+  // A CA validates from several vantage points, each with a fresh connection.
+  const auto started = std::chrono::steady_clock::now();
+  int ok = 0;
+  for (int i = 0; i < 12; ++i) {
+    auto h = handshake(port, "a.test.example", {"acme-tls/1"});
+    INFO("handshake " << i << ": " << h.error);
+    CHECK(h.ok);
+    ok += h.ok ? 1 : 0;
+  }
+  CHECK(ok == 12);
+  CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(4));
+  solver->cleanup(ctx);
+}
+
+TEST_CASE("tls-alpn-01 closes a connection that sends no ClientHello within the handshake deadline",
+          "[tls_alpn01][network]") {
+  const unsigned short port = free_port();
+  auto solver = make_solver(port);
+  auto ctx = challenge("a.test.example", "https://ca/chall/silent", "q.thumb");
+  REQUIRE(solver->present(ctx));
+  net::io_context ioc;
+  tcp::socket silent(ioc);
+  silent.connect(tcp::endpoint(net::ip::address_v4::loopback(), port));
+  const auto started = std::chrono::steady_clock::now();
+  pollfd p{silent.native_handle(), POLLIN, 0};
+  REQUIRE(::poll(&p, 1, 15000) == 1);  // bounded: Asio's blocking reads ignore SO_RCVTIMEO
+  std::array<char, 1> byte{};
+  beast::error_code ec;
+  silent.read_some(net::buffer(byte), ec);
+  CHECK(ec == net::error::eof);
+  const auto waited = std::chrono::steady_clock::now() - started;
+  CHECK(waited >= std::chrono::seconds(4));  // the deadline is not instant: slow validators still get through
+  CHECK(waited < std::chrono::seconds(8));
+  solver->cleanup(ctx);
 }
 
 TEST_CASE("tls-alpn-01 present fails cleanly for wildcards and a busy port", "[tls_alpn01][network]") {
