@@ -4,6 +4,8 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cctype>
+#include <cerrno>
 #include <atomic>
 #include <deque>
 
@@ -18,10 +20,23 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = net::ip::tcp;
 
+/// RFC 6750 §2.1: `credentials = "Bearer" 1*SP b64token`, where the scheme is
+/// case-insensitive (RFC 7235 §2.1) and nothing follows the one token.
 bool token_ok(std::string_view header, const std::string& token) {
-  const std::string want = "Bearer " + token;
+  constexpr std::string_view scheme = "bearer";
+  if (header.size() <= scheme.size() || header[scheme.size()] != ' ') return false;
+  for (std::size_t i = 0; i < scheme.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(header[i])) != scheme[i]) return false;
+  std::string_view credential = header.substr(scheme.size());
+  credential.remove_prefix(std::min(credential.find_first_not_of(' '), credential.size()));
   // Constant-time comparison: the token is a credential.
-  return header.size() == want.size() && CRYPTO_memcmp(header.data(), want.data(), want.size()) == 0;
+  return credential.size() == token.size() && CRYPTO_memcmp(credential.data(), token.data(), token.size()) == 0;
+}
+
+/// Accept errors that mean "no descriptor or buffer for another socket".
+bool out_of_descriptors(const beast::error_code& ec) {
+  return ec.category() == boost::system::system_category() &&
+         (ec.value() == EMFILE || ec.value() == ENFILE || ec.value() == ENOBUFS || ec.value() == ENOMEM);
 }
 
 class Server final : public HttpServer {
@@ -55,30 +70,41 @@ class Server final : public HttpServer {
     while (acceptor_.is_open()) {
       beast::error_code ec;
       tcp::socket sock = co_await acceptor_.async_accept(net::redirect_error(net::use_awaitable, ec));
+      if (ec == net::error::operation_aborted) co_return;
       if (ec) {
-        if (ec == net::error::operation_aborted) co_return;
+        // EMFILE/ENFILE leave the connection queued, so accepting again at once fails the
+        // same way and the loop spins: free a descriptor and pause while it closes.
+        if (out_of_descriptors(ec)) close_oldest();
+        backoff_.expires_after(std::chrono::milliseconds(50));
+        co_await backoff_.async_wait(net::redirect_error(net::use_awaitable, ec));
         continue;
       }
       // At the cap the oldest connection is dropped to make room. Real requests take
       // milliseconds, so the oldest ones are the stalled ones: a flood of slow clients
       // cannot lock others out, and memory stays bounded by the cap.
-      while (active_ >= opts_.max_connections && !sessions_.empty()) {
-        auto oldest = sessions_.front().lock();
-        sessions_.pop_front();
-        if (oldest) oldest->socket().close(ec);
-        if (oldest) break;
-      }
+      if (active_ >= opts_.max_connections) close_oldest();
       auto stream = std::make_shared<beast::tcp_stream>(std::move(sock));
       sessions_.push_back(stream);
       if (sessions_.size() > 4 * opts_.max_connections)  // drop entries of finished sessions
         sessions_.erase(std::remove_if(sessions_.begin(), sessions_.end(), [](const auto& w) { return w.expired(); }),
                         sessions_.end());
+      ++active_;  // session() gives it back
       net::co_spawn(ioc_, session(std::move(stream)), net::detached);
     }
   }
 
+  void close_oldest() {
+    while (!sessions_.empty()) {
+      auto oldest = sessions_.front().lock();
+      sessions_.pop_front();
+      if (!oldest) continue;
+      beast::error_code ec;
+      oldest->socket().close(ec);  // frees the descriptor now; the session ends with operation_aborted
+      return;
+    }
+  }
+
   net::awaitable<void> session(std::shared_ptr<beast::tcp_stream> owner) {
-    ++active_;
     beast::tcp_stream& stream = *owner;
     beast::flat_buffer buffer(opts_.header_limit);
     beast::error_code ec;
@@ -148,6 +174,7 @@ class Server final : public HttpServer {
   unsigned short port_ = 0;
   std::size_t active_ = 0;  ///< touched only on the io thread
   std::deque<std::weak_ptr<beast::tcp_stream>> sessions_;  ///< oldest first
+  net::steady_timer backoff_{ioc_};  ///< after a failed accept
 };
 
 }  // namespace
