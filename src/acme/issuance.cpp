@@ -3,10 +3,13 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cctype>
+#include <map>
 #include <set>
 #include <thread>
 
 #include "acmed/core/cancel.hpp"
+#include "acmed/core/x509_verify.hpp"
 
 namespace acmed::acme {
 namespace {
@@ -57,7 +60,71 @@ Result<void> pause(std::chrono::milliseconds d) {
   return {};
 }
 
+/// A CA's clock may run a little ahead of ours; a certificate it dated "now" is fine.
+constexpr auto clock_skew = std::chrono::minutes(5);
+
+/// How a name compares: DNS names in lowercase, IP addresses in canonical form (by value).
+using NameKey = std::pair<Identifier::Type, std::string>;
+
+NameKey name_key(Identifier::Type type, std::string value) {
+  if (type == Identifier::Type::ip) {
+    auto id = Identifier::parse(value);
+    return {type, id && id->type == Identifier::Type::ip ? id->value : value};
+  }
+  std::transform(value.begin(), value.end(), value.begin(), [](unsigned char c) { return std::tolower(c); });
+  return {type, value};
+}
+
+/// Empty when the leaf names exactly `ids` (RFC 8555 §7.4: the order's identifiers).
+std::string name_mismatch(const CertificateInfo& leaf, const std::vector<Identifier>& ids) {
+  std::map<NameKey, std::string> ordered, named;
+  for (const auto& id : ids) ordered.emplace(name_key(id.type, id.value), id.value);
+  for (const auto& d : leaf.dns_names) named.emplace(name_key(Identifier::Type::dns, d), d);
+  for (const auto& ip : leaf.ip_addresses) named.emplace(name_key(Identifier::Type::ip, ip), ip);
+  auto absent_from = [](const std::map<NameKey, std::string>& from, const std::map<NameKey, std::string>& in) {
+    std::string list;
+    for (const auto& [key, text] : from)
+      if (!in.count(key)) list += (list.empty() ? "" : ", ") + text;
+    return list;
+  };
+  std::string out;
+  if (auto missing = absent_from(ordered, named); !missing.empty()) out = "lacks ordered names: " + missing;
+  if (auto extra = absent_from(named, ordered); !extra.empty())
+    out += (out.empty() ? "" : "; ") + std::string("names that were not ordered: ") + extra;
+  return out;
+}
+
+std::string subject_of(const std::string& der) {
+  auto info = inspect_certificate(der);
+  return info ? "CN " + info->subject_cn : "unreadable";
+}
+
 }  // namespace
+
+Result<void> verify_issued_chain(std::string_view fullchain_pem, std::string_view public_key_der,
+                                 const std::vector<Identifier>& identifiers, std::chrono::system_clock::time_point now) {
+  auto ders = parse_pem_chain(fullchain_pem);
+  if (!ders) return fail(ders.error());
+  auto leaf = inspect_certificate(ders->front());
+  if (!leaf) return fail(leaf.error());
+  if (leaf->public_key_der != public_key_der)
+    return fail(Errc::bad_response, "its public key (" + leaf->key_type + ") is not the key of the CSR");
+  if (auto names = name_mismatch(*leaf, identifiers); !names.empty())
+    return fail(Errc::bad_response, "its subjectAltNames are not the ordered identifiers: " + names);
+  if (leaf->not_before > now + clock_skew)
+    return fail(Errc::bad_response, "it is not valid before " + format_rfc3339(leaf->not_before) + " (now is " +
+                                        format_rfc3339(now) + ")");
+  if (leaf->not_after < now) return fail(Errc::bad_response, "it expired at " + format_rfc3339(leaf->not_after));
+  // Each certificate must be issued (name) and signed (key) by the next one; the last
+  // one's issuer, a root, is not in the chain.
+  for (std::size_t i = 0; i + 1 < ders->size(); ++i) {
+    if (auto r = check_issued_by((*ders)[i], (*ders)[i + 1]); !r)
+      return fail(r.error().with_context("certificate " + std::to_string(i + 1) + " of the chain (" +
+                                         subject_of((*ders)[i]) + ") is not issued by certificate " +
+                                         std::to_string(i + 2) + " (" + subject_of((*ders)[i + 1]) + ")"));
+  }
+  return {};
+}
 
 bool binding_matches(const SolverBinding& binding, const Identifier& identifier) {
   if (binding.domains.empty()) return true;
@@ -232,6 +299,14 @@ Result<IssueResult> issue_certificate(Client& client, const IssueRequest& reques
   out.order_url = order->url;
   out.certificate_url = *fin->certificate;
   out.fullchain_pem = select_chain(*chains, request.preferred_chain);
+  // Nothing the CA returned is stored unchecked: the caller stores only what comes back here.
+  if (auto ok = verify_issued_chain(out.fullchain_pem, certificate_key.public_key_der(), request.identifiers,
+                                    std::chrono::system_clock::now());
+      !ok) {
+    const bool alternate = out.fullchain_pem != chains->default_chain_pem;
+    return fail(ok.error().with_context(alternate ? "refusing the alternate chain to '" + *request.preferred_chain + "'"
+                                                  : std::string("refusing the certificate the CA returned")));
+  }
   return out;
 }
 

@@ -27,9 +27,7 @@ void add_ext(X509* cert, X509* issuer, int nid, const std::string& value) {
   X509_EXTENSION_free(ext);
 }
 
-}  // namespace
-
-std::string make_certificate_der(const CertSpec& spec, const PrivateKey& subject_key, const PrivateKey& issuer_key) {
+std::string sign_certificate(const CertSpec& spec, EVP_PKEY* subject_key, const PrivateKey& issuer_key) {
   std::unique_ptr<X509, decltype(&X509_free)> cert(X509_new(), &X509_free);
   check(cert != nullptr, "X509_new");
   X509_set_version(cert.get(), 2);
@@ -45,7 +43,7 @@ std::string make_certificate_der(const CertSpec& spec, const PrivateKey& subject
   };
   set_cn(X509_get_subject_name(cert.get()), spec.subject_cn);
   set_cn(X509_get_issuer_name(cert.get()), spec.issuer_cn.empty() ? spec.subject_cn : spec.issuer_cn);
-  check(X509_set_pubkey(cert.get(), evp(subject_key)) == 1, "pubkey");
+  check(X509_set_pubkey(cert.get(), subject_key) == 1, "pubkey");
   std::string san;
   for (const auto& d : spec.dns_names) san += (san.empty() ? "" : ",") + std::string("DNS:") + d;
   for (const auto& ip : spec.ip_addresses) san += (san.empty() ? "" : ",") + std::string("IP:") + ip;
@@ -59,6 +57,21 @@ std::string make_certificate_der(const CertSpec& spec, const PrivateKey& subject
   std::string out(reinterpret_cast<char*>(der), static_cast<std::size_t>(n));
   OPENSSL_free(der);
   return out;
+}
+
+}  // namespace
+
+std::string make_certificate_der(const CertSpec& spec, const PrivateKey& subject_key, const PrivateKey& issuer_key) {
+  return sign_certificate(spec, evp(subject_key), issuer_key);
+}
+
+std::string make_certificate_der_for_public_key(const CertSpec& spec, std::string_view subject_public_key_der,
+                                                const PrivateKey& issuer_key) {
+  const unsigned char* p = reinterpret_cast<const unsigned char*>(subject_public_key_der.data());
+  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> pub(
+      d2i_PUBKEY(nullptr, &p, static_cast<long>(subject_public_key_der.size())), &EVP_PKEY_free);
+  check(pub != nullptr, "public key");
+  return sign_certificate(spec, pub.get(), issuer_key);
 }
 
 std::string certificate_pem(const std::string& der) {
@@ -83,6 +96,18 @@ std::string make_chain_pem(const std::vector<std::string>& dns_names, const std:
                 .serial_hex = "1001"};
   CertSpec inter{.subject_cn = inter_cn, .issuer_cn = root_cn, .serial_hex = "2002", .is_ca = true};
   return certificate_pem(make_certificate_der(leaf, *leaf_key, *inter_key)) +
+         certificate_pem(make_certificate_der(inter, *inter_key, *inter_key));
+}
+
+std::string make_chain_pem_for_key(CertSpec leaf, std::string_view subject_public_key_der, const std::string& root_cn,
+                                   const PrivateKey* leaf_signer) {
+  auto inter_key = PrivateKey::generate(KeyType::ec_p256);
+  check(inter_key.has_value(), "keygen");
+  const std::string inter_cn = root_cn + " Intermediate";
+  if (leaf.issuer_cn.empty()) leaf.issuer_cn = inter_cn;
+  CertSpec inter{.subject_cn = inter_cn, .issuer_cn = root_cn, .serial_hex = "2002", .is_ca = true};
+  return certificate_pem(make_certificate_der_for_public_key(leaf, subject_public_key_der,
+                                                             leaf_signer ? *leaf_signer : *inter_key)) +
          certificate_pem(make_certificate_der(inter, *inter_key, *inter_key));
 }
 

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "acmed/core/crypto.hpp"
@@ -34,5 +35,17 @@ std::string certificate_pem(const std::string& der);
 /// A leaf for `dns_names` (CN = first name) followed by an intermediate named
 /// "<root_cn> Intermediate" issued by `root_cn`, as one PEM bundle.
 std::string make_chain_pem(const std::vector<std::string>& dns_names, const std::string& root_cn = "Test Root");
+
+/// make_certificate_der for a subject known only by its public key (SubjectPublicKeyInfo
+/// DER, e.g. taken from a CSR), as a CA sees it.
+std::string make_certificate_der_for_public_key(const CertSpec& spec, std::string_view subject_public_key_der,
+                                                const PrivateKey& issuer_key);
+
+/// `leaf` holding `subject_public_key_der`, followed by a fresh intermediate
+/// "<root_cn> Intermediate" issued by `root_cn`, as one PEM bundle. An empty
+/// `leaf.issuer_cn` becomes the intermediate's name. With `leaf_signer` the leaf is
+/// signed by that key instead of the intermediate's: a chain whose signature does not link.
+std::string make_chain_pem_for_key(CertSpec leaf, std::string_view subject_public_key_der,
+                                   const std::string& root_cn = "Test Root", const PrivateKey* leaf_signer = nullptr);
 
 }  // namespace acmed::test

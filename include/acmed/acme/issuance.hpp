@@ -11,6 +11,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "acmed/acme/client.hpp"
@@ -62,6 +63,16 @@ std::chrono::milliseconds next_poll_delay(std::chrono::milliseconds previous, co
 /// or the default chain when none does.
 std::string select_chain(const CertificateChains& chains, const std::optional<std::string>& preferred);
 
+/// What a chain from the CA must pass before issue_certificate returns it for storing:
+/// the leaf holds `public_key_der` (the CSR's key); its subjectAltNames are exactly
+/// `identifiers` (DNS names case-insensitively, IP addresses by value, wildcards as
+/// ordered); it is valid at `now` (notBefore may be up to 5 minutes ahead: clock skew);
+/// each certificate is issued and signed by the next. The error says which check failed.
+[[nodiscard]] Result<void> verify_issued_chain(std::string_view fullchain_pem, std::string_view public_key_der,
+                                               const std::vector<Identifier>& identifiers,
+                                               std::chrono::system_clock::time_point now);
+
+/// Orders, validates, finalizes and downloads. The chain it returns passed verify_issued_chain.
 [[nodiscard]] Result<IssueResult> issue_certificate(Client& client, const IssueRequest& request,
                                                     const PrivateKey& certificate_key);
 

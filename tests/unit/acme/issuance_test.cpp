@@ -50,6 +50,30 @@ constexpr const char* finalize_url = "https://ca.test/acme/order/1/finalize";
 constexpr const char* cert_url = "https://ca.test/acme/cert/1";
 constexpr const char* alt_cert_url = "https://ca.test/acme/cert/1/alt";
 
+std::string csr_public_key(const std::string& csr_der) {
+  const unsigned char* p = reinterpret_cast<const unsigned char*>(csr_der.data());
+  std::unique_ptr<X509_REQ, decltype(&X509_REQ_free)> req(d2i_X509_REQ(nullptr, &p, static_cast<long>(csr_der.size())),
+                                                          &X509_REQ_free);
+  REQUIRE(req);
+  unsigned char* buf = nullptr;
+  int n = i2d_PUBKEY(X509_REQ_get0_pubkey(req.get()), &buf);
+  REQUIRE(n > 0);
+  std::string out(reinterpret_cast<char*>(buf), static_cast<std::size_t>(n));
+  OPENSSL_free(buf);
+  return out;
+}
+
+/// The leaf a CA issues for `names` (DNS names and IP addresses, as ordered).
+test::CertSpec leaf_for(const std::vector<std::string>& names) {
+  test::CertSpec leaf{.subject_cn = names.empty() ? "leaf" : names.front(), .serial_hex = "1001"};
+  for (const auto& n : names) {
+    auto id = Identifier::parse(n);
+    REQUIRE(id);
+    (id->type == Identifier::Type::ip ? leaf.ip_addresses : leaf.dns_names).push_back(n);
+  }
+  return leaf;
+}
+
 /// One authorization of the fake CA's single order.
 struct AuthzSpec {
   std::string name{};  ///< as ordered; "*.x" gives an authorization for x with wildcard=true
@@ -70,11 +94,13 @@ class FakeCa {
   explicit FakeCa(std::vector<AuthzSpec> authzs, std::vector<std::string>* journal = nullptr)
       : specs_(std::move(authzs)), journal_(journal) {
     for (std::size_t i = 0; i < specs_.size(); ++i) state_.push_back({specs_[i].status, -1, ""});
-    chain_pem = test::make_chain_pem({"leaf.example"}, "Root A");
   }
 
+  /// Served at cert_url. Left empty, finalize issues it for the CSR's key and the ordered names.
   std::string chain_pem;
-  std::string alt_chain_pem;        ///< offered through Link rel="alternate" when not empty
+  std::string alt_chain_pem;  ///< served at every alt_urls entry, offered through Link rel="alternate", when not empty
+  std::vector<std::string> alt_urls = {alt_cert_url};
+  int cert_downloads = 0;     ///< requests for cert_url or an alternate
   int order_processing_polls = 1;   ///< order polls after finalize that still see "processing"
   std::string finalize_outcome = "valid";
 
@@ -291,6 +317,11 @@ class FakeCa {
       ++finalize_calls;
       note("finalize");
       csr_der = *base64url_decode(json::parse(payload).at("csr").get<std::string>());
+      if (chain_pem.empty()) {
+        std::vector<std::string> names;
+        for (const auto& spec : specs_) names.push_back(spec.name);
+        chain_pem = test::make_chain_pem_for_key(leaf_for(names), csr_public_key(csr_der), "Root A");
+      }
       order_status_ = "processing";
       return reply(200, order_json(), {{"Location", order_url}});
     }
@@ -298,13 +329,19 @@ class FakeCa {
       if (order_status_ == "processing" && order_processing_polls-- <= 0) order_status_ = finalize_outcome;
       return reply(200, order_json());
     }
-    if (r.url == cert_url || (r.url == alt_cert_url && !alt_chain_pem.empty())) {
+    const bool alternate =
+        !alt_chain_pem.empty() && std::find(alt_urls.begin(), alt_urls.end(), r.url) != alt_urls.end();
+    if (r.url == cert_url || alternate) {
+      ++cert_downloads;
       note("download " + r.url);
       HttpResponse c;
       c.status = 200;
       c.headers = {{"Content-Type", "application/pem-certificate-chain"}, {"Replay-Nonce", fresh_nonce()}};
-      if (r.url == cert_url && !alt_chain_pem.empty())
-        c.headers.push_back({"Link", std::string("<") + alt_cert_url + ">;rel=\"alternate\""});
+      if (r.url == cert_url && !alt_chain_pem.empty()) {
+        std::string links;
+        for (const auto& u : alt_urls) links += (links.empty() ? "<" : ", <") + u + ">;rel=\"alternate\"";
+        c.headers.push_back({"Link", links});
+      }
       c.body = r.url == cert_url ? chain_pem : alt_chain_pem;
       return c;
     }
@@ -345,19 +382,6 @@ std::size_t index_of(const std::vector<std::string>& v, const std::string& item)
   auto it = std::find(v.begin(), v.end(), item);
   REQUIRE(it != v.end());
   return static_cast<std::size_t>(it - v.begin());
-}
-
-std::string csr_public_key(const std::string& csr_der) {
-  const unsigned char* p = reinterpret_cast<const unsigned char*>(csr_der.data());
-  std::unique_ptr<X509_REQ, decltype(&X509_REQ_free)> req(d2i_X509_REQ(nullptr, &p, static_cast<long>(csr_der.size())),
-                                                          &X509_REQ_free);
-  REQUIRE(req);
-  unsigned char* buf = nullptr;
-  int n = i2d_PUBKEY(X509_REQ_get0_pubkey(req.get()), &buf);
-  REQUIRE(n > 0);
-  std::string out(reinterpret_cast<char*>(buf), static_cast<std::size_t>(n));
-  OPENSSL_free(buf);
-  return out;
 }
 
 // --- issue_certificate ---------------------------------------------------------------
@@ -540,16 +564,124 @@ TEST_CASE("issue_certificate gives up when authorizations stay pending past the 
   CHECK(solver.active().empty());
 }
 
-TEST_CASE("issue_certificate selects the preferred alternate chain", "[issuance]") {
-  FakeCa ca({{.name = "a.example"}});
-  ca.alt_chain_pem = test::make_chain_pem({"leaf.example"}, "Root B");
+/// A chain as the fake CA would issue it for `leaf` and the CSR's key, unless told otherwise.
+std::string chain_for(const test::CertSpec& leaf, const std::string& root_cn = "Root A",
+                      const PrivateKey& key = certificate_key(), const PrivateKey* leaf_signer = nullptr) {
+  return test::make_chain_pem_for_key(leaf, key.public_key_der(), root_cn, leaf_signer);
+}
+
+/// The flow for `names` against `ca` with one http-01 solver, preferring `preferred_chain`.
+Result<IssueResult> issue_from(FakeCa& ca, const std::vector<std::string>& names,
+                               std::optional<std::string> preferred_chain = std::nullopt) {
   Harness h(ca);
   FakeSolver solver;
-  auto req = request_for({"a.example"}, {{"http-01", {}, &solver}});
-  req.preferred_chain = "Root B";
-  auto r = issue_certificate(h.client, req, certificate_key());
+  auto req = request_for(names, {{"http-01", {}, &solver}});
+  req.preferred_chain = std::move(preferred_chain);
+  return issue_certificate(h.client, req, certificate_key());
+}
+
+TEST_CASE("issue_certificate selects the preferred alternate chain", "[issuance]") {
+  FakeCa ca({{.name = "a.example"}});
+  ca.alt_chain_pem = chain_for(leaf_for({"a.example"}), "Root B");
+  auto r = issue_from(ca, {"a.example"}, "Root B");
   REQUIRE(r);
   CHECK(r->fullchain_pem == ca.alt_chain_pem);
+}
+
+// --- What the CA returned is checked before anything is stored -------------------------
+
+/// The flow for `names` against a CA that answers with `chain`.
+Result<IssueResult> issue_with_chain(const std::vector<std::string>& names, const std::string& chain) {
+  std::vector<AuthzSpec> specs;
+  for (const auto& n : names) specs.push_back({.name = n});
+  FakeCa ca(specs);
+  ca.chain_pem = chain;
+  return issue_from(ca, names);
+}
+
+/// The error of a flow whose CA answers with `chain`; it must fail only after finalize.
+Error refused(const std::vector<std::string>& names, const std::string& chain) {
+  auto r = issue_with_chain(names, chain);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == Errc::bad_response);
+  CHECK_THAT(r.error().message, Catch::StartsWith("refusing the certificate the CA returned: "));
+  return r.error();
+}
+
+TEST_CASE("issue_certificate refuses a certificate for another key than the CSR's", "[issuance][verify]") {
+  auto other = PrivateKey::generate(KeyType::ec_p256);
+  REQUIRE(other);
+  auto e = refused({"a.example"}, chain_for(leaf_for({"a.example"}), "Root A", *other));
+  CHECK_THAT(e.message, Catch::Contains("public key") && Catch::Contains("not the key of the CSR"));
+}
+
+TEST_CASE("issue_certificate refuses a certificate naming more than was ordered", "[issuance][verify]") {
+  auto e = refused({"a.example"}, chain_for(leaf_for({"a.example", "evil.example"})));
+  CHECK_THAT(e.message, Catch::Contains("names that were not ordered: evil.example"));
+  CHECK_THAT(e.message, !Catch::Contains("missing"));
+}
+
+TEST_CASE("issue_certificate refuses a certificate lacking an ordered name", "[issuance][verify]") {
+  auto e = refused({"a.example", "b.example"}, chain_for(leaf_for({"a.example"})));
+  CHECK_THAT(e.message, Catch::Contains("lacks ordered names: b.example"));
+}
+
+TEST_CASE("issue_certificate refuses a certificate that replaced a wildcard by its base name", "[issuance][verify]") {
+  auto e = refused({"*.a.example"}, chain_for(leaf_for({"a.example"})));
+  CHECK_THAT(e.message, Catch::Contains("lacks ordered names: *.a.example") && Catch::Contains("not ordered: a.example"));
+}
+
+TEST_CASE("issue_certificate compares DNS names case-insensitively and IP addresses by value", "[issuance][verify]") {
+  auto leaf = leaf_for({"A.Example"});
+  leaf.ip_addresses = {"2001:0db8:0000::0001"};
+  auto r = issue_with_chain({"a.example", "2001:db8::1"}, chain_for(leaf));
+  REQUIRE(r);
+  auto wildcard = issue_with_chain({"*.a.example", "a.example"}, chain_for(leaf_for({"a.example", "*.A.EXAMPLE"})));
+  REQUIRE(wildcard);
+}
+
+TEST_CASE("issue_certificate refuses an expired certificate", "[issuance][verify]") {
+  auto leaf = leaf_for({"a.example"});
+  const auto now = std::chrono::system_clock::now();
+  leaf.not_before = now - 24h * 90;
+  leaf.not_after = now - 1h;
+  auto e = refused({"a.example"}, chain_for(leaf));
+  CHECK_THAT(e.message, Catch::Contains("expired"));
+}
+
+TEST_CASE("issue_certificate refuses a certificate not yet valid, allowing 5 minutes of clock skew", "[issuance][verify]") {
+  auto leaf = leaf_for({"a.example"});
+  const auto now = std::chrono::system_clock::now();
+  leaf.not_before = now + 1h;
+  auto e = refused({"a.example"}, chain_for(leaf));
+  CHECK_THAT(e.message, Catch::Contains("not valid before"));
+  leaf.not_before = now + 2min;  // a CA clock a little ahead of ours
+  REQUIRE(issue_with_chain({"a.example"}, chain_for(leaf)));
+}
+
+TEST_CASE("issue_certificate refuses a chain whose issuer names do not link", "[issuance][verify]") {
+  auto leaf = leaf_for({"a.example"});
+  leaf.issuer_cn = "Some Other Intermediate";
+  auto e = refused({"a.example"}, chain_for(leaf));
+  CHECK_THAT(e.message, Catch::Contains("certificate 1") && Catch::Contains("not issued by certificate 2") &&
+                            Catch::Contains("issuer name"));
+}
+
+TEST_CASE("issue_certificate refuses a chain whose signature does not verify", "[issuance][verify]") {
+  auto stranger = PrivateKey::generate(KeyType::ec_p256);
+  REQUIRE(stranger);
+  auto e = refused({"a.example"}, chain_for(leaf_for({"a.example"}), "Root A", certificate_key(), &*stranger));
+  CHECK_THAT(e.message, Catch::Contains("certificate 1") && Catch::Contains("signature"));
+}
+
+TEST_CASE("issue_certificate checks the preferred alternate chain it picks", "[issuance][verify]") {
+  auto other = PrivateKey::generate(KeyType::ec_p256);
+  REQUIRE(other);
+  FakeCa ca({{.name = "a.example"}});
+  ca.alt_chain_pem = chain_for(leaf_for({"a.example"}), "Root B", *other);
+  auto r = issue_from(ca, {"a.example"}, "Root B");
+  REQUIRE_FALSE(r);
+  CHECK_THAT(r.error().message, Catch::Contains("Root B") && Catch::Contains("not the key of the CSR"));
 }
 
 TEST_CASE("issue_certificate needs a registered account", "[issuance]") {
