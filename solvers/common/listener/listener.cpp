@@ -41,6 +41,11 @@ struct Listener::Connection {
 
 namespace {
 
+// After accept runs out of descriptors, the listener holds no more connections than it
+// had then, for this long and at least this many.
+constexpr auto fd_cap_hold = std::chrono::seconds(10);
+constexpr std::size_t min_fd_cap = 8;
+
 /// Accept errors that mean "no descriptor or buffer for another socket".
 bool out_of_descriptors(const boost::system::error_code& ec) {
   return ec.category() == boost::system::system_category() &&
@@ -78,10 +83,12 @@ net::awaitable<void> Listener::accept_loop() {
     if (ec == net::error::operation_aborted) co_return;
     if (ec) {
       // EMFILE/ENFILE leave the connection queued, so accepting again at once fails the same
-      // way and the loop spins. Free a descriptor, hold one connection fewer from now on so
-      // the next ones evict instead of failing, and pause while the freed descriptors close.
+      // way and the loop spins. Free a descriptor, hold one connection fewer for a while so
+      // the next ones evict instead of failing (but never fewer than a validator's few
+      // parallel connections), and pause while the freed descriptors close.
       if (out_of_descriptors(ec)) {
-        fd_cap_ = std::max<std::size_t>(1, connections_.size() - (connections_.empty() ? 0 : 1));
+        fd_cap_ = std::max<std::size_t>(min_fd_cap, connections_.size() - (connections_.empty() ? 0 : 1));
+        fd_cap_until_ = std::chrono::steady_clock::now() + fd_cap_hold;
         evict_oldest();
       }
       spdlog::debug("{}: accept failed: {}; pausing", options_.name, ec.message());
@@ -90,6 +97,7 @@ net::awaitable<void> Listener::accept_loop() {
       continue;
     }
     std::size_t cap = options_.max_connections;
+    if (fd_cap_ != 0 && std::chrono::steady_clock::now() >= fd_cap_until_) fd_cap_ = 0;
     if (fd_cap_ != 0 && (cap == 0 || fd_cap_ < cap)) cap = fd_cap_;
     if (cap != 0 && live_ >= cap) evict_oldest();
     auto conn = std::make_shared<Connection>(std::move(sock));

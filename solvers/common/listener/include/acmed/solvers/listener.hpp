@@ -85,7 +85,8 @@ class Listener {
   // Touched on the listener thread only.
   std::list<std::shared_ptr<Connection>> connections_;  ///< oldest first, evicted ones until they end
   std::size_t live_ = 0;                                ///< connections_ not evicted
-  std::size_t fd_cap_ = 0;                              ///< live_ when accept last ran out of descriptors, 0 if never
+  std::size_t fd_cap_ = 0;  ///< connections that fit when accept last ran out of descriptors, 0 if never
+  std::chrono::steady_clock::time_point fd_cap_until_;  ///< fd_cap_ holds until then
   boost::asio::io_context ioc_;
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::steady_timer backoff_;
