@@ -13,11 +13,13 @@
 #include <cctype>
 #include <chrono>
 #include <ctime>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "acmed/core/base64.hpp"
+#include "acmed/core/time.hpp"
 #include "acmed_detail/openssl.hpp"
 #include "crypto_detail.hpp"
 
@@ -39,10 +41,11 @@ std::string tm_name_entry(X509_NAME* name) {
   return out;
 }
 
-std::chrono::system_clock::time_point asn1_time(const ASN1_TIME* t) {
+// Saturating: RFC 5280's "no expiry" 99991231235959Z is past what a time_point holds.
+std::optional<std::chrono::system_clock::time_point> asn1_time(const ASN1_TIME* t) {
   std::tm tm{};
-  ASN1_TIME_to_tm(t, &tm);
-  return std::chrono::system_clock::from_time_t(timegm(&tm));
+  if (ASN1_TIME_to_tm(t, &tm) != 1) return std::nullopt;
+  return time_from_utc(tm);
 }
 
 }  // namespace
@@ -84,8 +87,11 @@ Result<CertificateInfo> inspect_certificate(std::string_view der) {
   OPENSSL_free(hex);
   for (auto& c : info.serial_hex) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   while (info.serial_hex.size() > 1 && info.serial_hex.front() == '0') info.serial_hex.erase(0, 1);
-  info.not_before = asn1_time(X509_get0_notBefore(cert.get()));
-  info.not_after = asn1_time(X509_get0_notAfter(cert.get()));
+  auto not_before = asn1_time(X509_get0_notBefore(cert.get()));
+  auto not_after = asn1_time(X509_get0_notAfter(cert.get()));
+  if (!not_before || !not_after) return fail(Errc::crypto, "cannot parse certificate: unreadable validity dates");
+  info.not_before = *not_before;
+  info.not_after = *not_after;
   auto* sans = static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert.get(), NID_subject_alt_name, nullptr, nullptr));
   if (sans) {
     for (int i = 0; i < sk_GENERAL_NAME_num(sans); ++i) {

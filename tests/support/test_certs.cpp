@@ -111,4 +111,19 @@ std::string make_chain_pem_for_key(CertSpec leaf, std::string_view subject_publi
          certificate_pem(make_certificate_der(inter, *inter_key, *inter_key));
 }
 
+std::string with_not_after(const std::string& der, const std::string& asn1_time, const PrivateKey& issuer_key) {
+  const unsigned char* p = reinterpret_cast<const unsigned char*>(der.data());
+  std::unique_ptr<X509, decltype(&X509_free)> cert(d2i_X509(nullptr, &p, static_cast<long>(der.size())), &X509_free);
+  check(cert != nullptr, "decode");
+  check(ASN1_TIME_set_string_X509(X509_getm_notAfter(cert.get()), asn1_time.c_str()) == 1, "notAfter");
+  const EVP_MD* md = issuer_key.type() == KeyType::ed25519 ? nullptr : EVP_sha256();
+  check(X509_sign(cert.get(), evp(issuer_key), md) > 0, "sign");
+  unsigned char* out = nullptr;
+  int n = i2d_X509(cert.get(), &out);
+  check(n > 0, "encode");
+  std::string result(reinterpret_cast<char*>(out), static_cast<std::size_t>(n));
+  OPENSSL_free(out);
+  return result;
+}
+
 }  // namespace acmed::test

@@ -36,6 +36,10 @@ std::string certificate_pem(const std::string& der);
 /// "<root_cn> Intermediate" issued by `root_cn`, as one PEM bundle.
 std::string make_chain_pem(const std::vector<std::string>& dns_names, const std::string& root_cn = "Test Root");
 
+/// `der` with its notAfter replaced by an ASN.1 time string and re-signed by `issuer_key`,
+/// for validity ends a time_point cannot hold ("99991231235959Z", RFC 5280 §4.1.2.5).
+std::string with_not_after(const std::string& der, const std::string& asn1_time, const PrivateKey& issuer_key);
+
 /// make_certificate_der for a subject known only by its public key (SubjectPublicKeyInfo
 /// DER, e.g. taken from a CSR), as a CA sees it.
 std::string make_certificate_der_for_public_key(const CertSpec& spec, std::string_view subject_public_key_der,

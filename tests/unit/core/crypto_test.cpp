@@ -12,6 +12,7 @@
 #include <memory>
 
 #include "acmed/core/base64.hpp"
+#include "acmed/core/time.hpp"
 #include "signature.hpp"
 #include "test_certs.hpp"
 
@@ -449,6 +450,21 @@ TEST_CASE("inspect_certificate reports names, SANs, serial, validity and key", "
   CHECK(info->not_after == spec.not_after);
   CHECK(info->public_key_der == leaf_key->public_key_der());
   CHECK(info->key_type == "ec-p384");
+}
+
+TEST_CASE("inspect_certificate keeps a notAfter past 2262 in the future", "[crypto][x509]") {
+  // RFC 5280 §4.1.2.5: 99991231235959Z means "no well-defined expiration date". It does not
+  // fit a nanosecond time_point; it must become the latest one, never a date in 1716.
+  using namespace std::chrono;
+  auto key = generate(KeyType::ec_p256);
+  const std::string der =
+      test::with_not_after(test::make_certificate_der({.subject_cn = "forever.example"}, key, key), "99991231235959Z", key);
+  auto info = inspect_certificate(der);
+  REQUIRE(info);
+  CHECK(info->not_after > system_clock::now() + years{200});
+  CHECK(info->not_after == time_from_unix(253402300799));
+  CHECK(format_rfc3339(info->not_after) == "2262-04-11T23:47:16Z");
+  CHECK(info->not_before == sys_days{year{2025} / January / 1});
 }
 
 TEST_CASE("inspect_certificate rejects bytes that are not a certificate", "[crypto][x509]") {
