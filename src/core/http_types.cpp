@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "acmed/core/text.hpp"
 #include "acmed/transport/http_client.hpp"
 
 namespace acmed::transport {
@@ -27,11 +28,11 @@ std::vector<std::string> HttpResponse::headers_named(std::string_view name) cons
 Result<Url> parse_url(std::string_view url) {
   Url u;
   auto scheme_end = url.find("://");
-  if (scheme_end == std::string_view::npos) return fail(Errc::invalid_argument, "not an absolute URL: '" + std::string(url) + "'");
+  if (scheme_end == std::string_view::npos) return fail(Errc::invalid_argument, "not an absolute URL: '" + escape_untrusted(url) + "'");
   u.scheme = std::string(url.substr(0, scheme_end));
   std::transform(u.scheme.begin(), u.scheme.end(), u.scheme.begin(), [](unsigned char c) { return std::tolower(c); });
   if (u.scheme != "https" && u.scheme != "http")
-    return fail(Errc::invalid_argument, "unsupported URL scheme '" + u.scheme + "' in '" + std::string(url) + "'");
+    return fail(Errc::invalid_argument, "unsupported URL scheme '" + escape_untrusted(u.scheme) + "' in '" + escape_untrusted(url) + "'");
   auto rest = url.substr(scheme_end + 3);
   auto path_start = rest.find_first_of("/?");
   auto authority = rest.substr(0, path_start);
@@ -50,10 +51,10 @@ Result<Url> parse_url(std::string_view url) {
     u.host = std::string(authority.substr(0, colon));
     if (colon != std::string_view::npos) u.port = std::string(authority.substr(colon + 1));
   }
-  if (u.host.empty()) return fail(Errc::invalid_argument, "URL without host: '" + std::string(url) + "'");
+  if (u.host.empty()) return fail(Errc::invalid_argument, "URL without host: '" + escape_untrusted(url) + "'");
   if (u.port.empty()) u.port = u.scheme == "https" ? "443" : "80";
   if (!std::all_of(u.port.begin(), u.port.end(), [](unsigned char c) { return std::isdigit(c); }))
-    return fail(Errc::invalid_argument, "invalid port in URL '" + std::string(url) + "'");
+    return fail(Errc::invalid_argument, "invalid port in URL '" + escape_untrusted(url) + "'");
   return u;
 }
 

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "acmed/core/text.hpp"
+
 namespace acmed {
 namespace {
 
@@ -29,19 +31,19 @@ Result<Identifier> Identifier::parse(std::string_view text) {
   }
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
   if (s.back() == '.') s.pop_back();
-  if (s.size() > 253) return fail(Errc::invalid_argument, "name '" + s + "' is longer than 253 octets");
+  if (s.size() > 253) return fail(Errc::invalid_argument, "name '" + escape_untrusted(s) + "' is longer than 253 octets");
   std::string_view rest = s;
   if (rest.rfind("*.", 0) == 0) rest.remove_prefix(2);
   if (rest.find('*') != std::string_view::npos)
-    return fail(Errc::invalid_argument, "name '" + s + "': a wildcard is only allowed as the whole leftmost label");
+    return fail(Errc::invalid_argument, "name '" + escape_untrusted(s) + "': a wildcard is only allowed as the whole leftmost label");
   if (rest.find('.') == std::string_view::npos)
-    return fail(Errc::invalid_argument, "name '" + s + "' is not a fully qualified domain name");
+    return fail(Errc::invalid_argument, "name '" + escape_untrusted(s) + "' is not a fully qualified domain name");
   std::size_t start = 0;
   while (start <= rest.size()) {
     auto dot = rest.find('.', start);
     auto label = rest.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
     if (!valid_label(label))
-      return fail(Errc::invalid_argument, "name '" + s + "' has an invalid label '" + std::string(label) +
+      return fail(Errc::invalid_argument, "name '" + escape_untrusted(s) + "' has an invalid label '" + escape_untrusted(label) +
                                               "' (letters, digits and '-' only; use the A-label for IDNs)");
     if (dot == std::string_view::npos) break;
     start = dot + 1;
@@ -49,7 +51,7 @@ Result<Identifier> Identifier::parse(std::string_view text) {
   // A numeric last label is a mistyped IP address ("192.0.2.256"), never a TLD.
   auto last = rest.substr(rest.rfind('.') + 1);
   if (std::all_of(last.begin(), last.end(), [](unsigned char c) { return std::isdigit(c); }))
-    return fail(Errc::invalid_argument, "'" + s + "' is neither a valid IP address nor a DNS name");
+    return fail(Errc::invalid_argument, "'" + escape_untrusted(s) + "' is neither a valid IP address nor a DNS name");
   return Identifier{Type::dns, s};
 }
 

@@ -101,6 +101,16 @@ TEST_CASE("Identifier equality compares type and value", "[identifier]") {
   CHECK_FALSE(parse_ok("a.example.com") == parse_ok("b.example.com"));
 }
 
+TEST_CASE("Identifier::parse escapes the rejected name in its message", "[identifier]") {
+  // Names also come from CAs (order identifiers); a message must stay one printable line.
+  auto r = Identifier::parse("a\nb\x1b[2J.example");
+  REQUIRE_FALSE(r);
+  CHECK_THAT(r.error().message, Catch::Contains("a\\nb\\x1b[2j.example"));
+  auto long_name = Identifier::parse(std::string(100000, 'a') + ".example");
+  REQUIRE_FALSE(long_name);
+  CHECK(long_name.error().message.size() < 400);
+}
+
 TEST_CASE("name_in_domain matches the domain itself and names under it", "[identifier]") {
   CHECK(name_in_domain("example.com", "example.com"));
   CHECK(name_in_domain("a.example.com", "example.com"));
