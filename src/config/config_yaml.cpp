@@ -1,3 +1,4 @@
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -17,6 +18,54 @@ std::string where(const std::string& source, const YAML::Mark& m) {
   return source + ":" + std::to_string(m.line + 1) + ":" + std::to_string(m.column + 1);
 }
 
+// Anchors and aliases let a few hundred bytes expand into gigabytes once the tree is
+// walked ("billion laughs"), and acmed configurations never need them; deep nesting
+// would recurse convert() and ConfigValue's destructor. Both are refused, at their
+// file:line, by a pass over the parser's events before the tree is built.
+constexpr int max_yaml_depth = 64;
+
+struct Refused {
+  YAML::Mark mark;
+  std::string why;
+};
+
+class ShapeCheck final : public YAML::EventHandler {
+ public:
+  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override { no_anchor(mark, anchor); }
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override { refuse(mark); }
+  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor, const std::string&) override {
+    no_anchor(mark, anchor);
+  }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
+                       YAML::EmitterStyle::value) override {
+    enter(mark, anchor);
+  }
+  void OnSequenceEnd() override { --depth_; }
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor, YAML::EmitterStyle::value) override {
+    enter(mark, anchor);
+  }
+  void OnMapEnd() override { --depth_; }
+  void OnAnchor(const YAML::Mark& mark, const std::string&) override { refuse(mark); }
+
+ private:
+  [[noreturn]] static void refuse(const YAML::Mark& mark) {
+    throw Refused{mark, "YAML anchors (&name) and aliases (*name) are not supported in acmed configuration; "
+                        "write the value out"};
+  }
+  static void no_anchor(const YAML::Mark& mark, YAML::anchor_t anchor) {
+    if (anchor != YAML::NullAnchor) refuse(mark);
+  }
+  void enter(const YAML::Mark& mark, YAML::anchor_t anchor) {
+    no_anchor(mark, anchor);
+    if (++depth_ > max_yaml_depth)
+      throw Refused{mark, "values are nested deeper than " + std::to_string(max_yaml_depth) + " levels"};
+  }
+  int depth_ = 0;
+};
+
+// Recursion here is bounded by ShapeCheck's depth limit.
 Result<ConfigValue> convert(const YAML::Node& node, const std::string& source) {
   ConfigValue v;
   v.origin = where(source, node.Mark());
@@ -145,8 +194,14 @@ static Result<std::vector<std::string>> hook_list(const ConfigValue& m, const st
 
 Result<ConfigValue> parse_yaml(std::string_view text, const std::string& source_name) {
   try {
+    std::istringstream in{std::string(text)};
+    YAML::Parser events(in);
+    ShapeCheck check;
+    events.HandleNextDocument(check);
     YAML::Node root = YAML::Load(std::string(text));
     return convert(root, source_name);
+  } catch (const Refused& r) {
+    return fail(Errc::config, where(source_name, r.mark) + ": " + r.why);
   } catch (const YAML::Exception& e) {
     return fail(Errc::config, where(source_name, e.mark) + ": invalid YAML: " + e.msg);
   }
