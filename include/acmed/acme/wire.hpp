@@ -24,6 +24,10 @@ namespace acmed::acme {
 /// An RFC 7807 document. Fails when the body is not one.
 [[nodiscard]] Result<Problem> parse_problem(std::string_view body);
 
+/// An ARI response (RFC 9773 §4.2): the suggested window and explanationURL; retry_after
+/// comes from the response's header, not the body, and is left empty.
+[[nodiscard]] Result<RenewalInfo> parse_renewal_info(std::string_view body);
+
 /// Retry-After as delta-seconds or HTTP-date (RFC 9110 §10.2.3); nothing when unparseable.
 std::optional<std::chrono::system_clock::time_point> parse_retry_after(
     std::string_view value, std::chrono::system_clock::time_point now);

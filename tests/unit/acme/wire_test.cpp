@@ -331,6 +331,143 @@ TEST_CASE("parse_problem defaults the type to about:blank and rejects non-object
   CHECK_FALSE(parse_problem("[1]"));
 }
 
+// A problem document nested `depth` levels deep through subproblems, as in the
+// reliability report (~18 bytes a level).
+std::string nested_problem(int depth) {
+  std::string s;
+  for (int i = 0; i < depth; ++i) s += R"({"subproblems":[)";
+  s += "{}";
+  for (int i = 0; i < depth; ++i) s += "]}";
+  return s;
+}
+
+std::string order_with_error(const std::string& error) {
+  return R"({"status": "invalid", "identifiers": [{"type": "dns", "value": "a.example"}],
+    "authorizations": [], "finalize": "f", "error": )" +
+         error + "}";
+}
+
+TEST_CASE("parse_problem rejects a document nested 10000 levels deep instead of overflowing the stack",
+          "[wire][problem][limits]") {
+  const std::string deep = nested_problem(10000);
+  auto p = parse_problem(deep);
+  REQUIRE_FALSE(p);
+  CHECK(p.error().code == Errc::bad_response);
+  CHECK_THAT(p.error().message, Catch::Contains("nested deeper than 64"));
+  // Every error field of an order, authorization or challenge reaches the same parser.
+  auto o = parse_order(order_with_error(deep), "o");
+  REQUIRE_FALSE(o);
+  CHECK_THAT(o.error().message, Catch::StartsWith("order: ") && Catch::Contains("nested deeper"));
+  auto c = parse_challenge(R"({"type": "http-01", "url": "u", "status": "invalid", "error": )" + deep + "}");
+  REQUIRE_FALSE(c);
+  CHECK_THAT(c.error().message, Catch::Contains("nested deeper"));
+}
+
+TEST_CASE("Every CA document is refused past 64 levels of nesting, arrays included", "[wire][limits]") {
+  std::string deep_array = R"({"newNonce": "n", "newAccount": "a", "newOrder": "o", "revokeCert": "r", "keyChange": "k", "x": )";
+  deep_array += std::string(65, '[') + std::string(65, ']') + "}";
+  auto d = parse_directory(deep_array);
+  REQUIRE_FALSE(d);
+  CHECK_THAT(d.error().message, Catch::StartsWith("directory: ") && Catch::Contains("nested deeper than 64"));
+  std::string shallow = R"({"newNonce": "n", "newAccount": "a", "newOrder": "o", "revokeCert": "r", "keyChange": "k", "x": )";
+  shallow += std::string(62, '[') + std::string(62, ']') + "}";
+  CHECK(parse_directory(shallow));
+  CHECK_FALSE(parse_account(std::string(100000, '['), "u"));
+}
+
+TEST_CASE("parse_problem keeps one level of subproblems and says when it dropped deeper ones",
+          "[wire][problem][limits]") {
+  // RFC 8555 §6.7.1 defines subproblems of a problem, not of a subproblem.
+  auto p = parse_problem(R"({"type": "urn:ietf:params:acme:error:malformed", "detail": "top",
+    "subproblems": [{"type": "urn:ietf:params:acme:error:rejectedIdentifier", "detail": "inner",
+                     "identifier": {"type": "dns", "value": "a.example"},
+                     "subproblems": [{"detail": "deeper", "subproblems": [{"detail": "deepest"}]}]}]})");
+  REQUIRE(p);
+  REQUIRE(p->subproblems.size() == 1);
+  CHECK(p->subproblems[0].subproblems.empty());
+  CHECK_THAT(p->subproblems[0].detail, Catch::StartsWith("inner") && Catch::Contains("nested subproblems"));
+  CHECK(p->subproblems[0].identifier == "dns:a.example");
+}
+
+TEST_CASE("parse_problem keeps at most 100 subproblems and counts the rest", "[wire][problem][limits]") {
+  std::string subs;
+  for (int i = 0; i < 5000; ++i) subs += std::string(i ? "," : "") + R"({"detail": "x"})";
+  auto p = parse_problem(R"({"detail": "many", "subproblems": [)" + subs + "]}");
+  REQUIRE(p);
+  CHECK(p->subproblems.size() == 100);
+  CHECK_THAT(p->detail, Catch::StartsWith("many") && Catch::Contains("4900 more subproblems"));
+}
+
+TEST_CASE("Orders and authorizations with absurdly many entries are refused with the count", "[wire][limits]") {
+  std::string ids, urls, challs;
+  for (int i = 0; i < 1001; ++i) {
+    ids += std::string(i ? "," : "") + R"({"type": "dns", "value": "a)" + std::to_string(i) + R"(.example"})";
+    urls += std::string(i ? "," : "") + "\"https://ca.test/authz/" + std::to_string(i) + "\"";
+  }
+  for (int i = 0; i < 101; ++i) challs += std::string(i ? "," : "") + R"({"type": "http-01", "url": "u", "status": "pending", "token": "t"})";
+  auto many_ids = parse_order(R"({"status": "pending", "identifiers": [)" + ids + R"(], "authorizations": [], "finalize": "f"})", "o");
+  REQUIRE_FALSE(many_ids);
+  CHECK_THAT(many_ids.error().message, Catch::Contains("'identifiers'") && Catch::Contains("1001") && Catch::Contains("1000"));
+  auto many_authz = parse_order(
+      R"({"status": "pending", "identifiers": [{"type": "dns", "value": "a.example"}], "authorizations": [)" + urls +
+          R"(], "finalize": "f"})",
+      "o");
+  REQUIRE_FALSE(many_authz);
+  CHECK_THAT(many_authz.error().message, Catch::Contains("'authorizations'") && Catch::Contains("1001"));
+  auto many_challs = parse_authorization(
+      R"({"identifier": {"type": "dns", "value": "a.example"}, "status": "pending", "challenges": [)" + challs + "]}", "a");
+  REQUIRE_FALSE(many_challs);
+  CHECK_THAT(many_challs.error().message, Catch::Contains("'challenges'") && Catch::Contains("101"));
+}
+
+TEST_CASE("CA text in a problem is escaped and cut before it reaches a message", "[wire][problem][escape]") {
+  // A newline in detail forged an "info: certificate ... saved" line; ESC reached the terminal.
+  auto p = parse_problem(
+      "{\"type\": \"urn:ietf:params:acme:error:caa\\u001b[2J\", \"detail\": \"no\\ninfo: certificate www saved\\u001b[31m\","
+      " \"subproblems\": [{\"detail\": \"x\\r\\u0085y\", \"identifier\": {\"type\": \"dns\", \"value\": \"a\\nb.example\"}}]}");
+  REQUIRE(p);
+  CHECK(p->detail == "no\\ninfo: certificate www saved\\x1b[31m");
+  CHECK(p->type == "urn:ietf:params:acme:error:caa\\x1b[2J");
+  REQUIRE(p->subproblems.size() == 1);
+  CHECK(p->subproblems[0].detail == "x\\r\\u0085y");
+  CHECK(p->subproblems[0].identifier == "dns:a\\nb.example");
+  const std::string line = Error(Errc::acme_problem, "POST", *p).describe();
+  CHECK(line.find('\x1b') == std::string::npos);
+  CHECK(line.find('\r') == std::string::npos);
+
+  const std::string huge(1 << 20, 'A');
+  auto big = parse_problem(R"({"type": "urn:ietf:params:acme:error:serverInternal", "detail": ")" + huge + "\"}");
+  REQUIRE(big);
+  CHECK(big->detail.size() < 400);
+  CHECK_THAT(big->detail, Catch::StartsWith("AAAA") && Catch::EndsWith("(truncated, 1048576 bytes)"));
+  CHECK(big->short_type() == "serverInternal");
+}
+
+TEST_CASE("Statuses and challenge types from the CA are escaped; URLs with controls are refused", "[wire][escape]") {
+  auto a = parse_authorization(R"({"identifier": {"type": "dns", "value": "a.example"}, "status": "pend\ning",
+    "challenges": [{"type": "http-01\u001b[1m", "url": "https://ca.test/c/1", "status": "pending", "token": "t"}]})",
+                               "a");
+  REQUIRE(a);
+  CHECK(a->status == "pend\\ning");
+  CHECK(a->challenges.at(0).type == "http-01\\x1b[1m");
+  auto o = parse_order(R"({"status": "pending", "identifiers": [{"type": "dns", "value": "a.example"}],
+    "authorizations": ["https://ca.test/authz/1\ninfo: saved"], "finalize": "f"})",
+                       "o");
+  REQUIRE_FALSE(o);
+  CHECK_THAT(o.error().message, Catch::Contains("'authorizations'") && Catch::Contains("not a URL"));
+  CHECK(o.error().message.find('\n') == std::string::npos);
+  auto id = parse_order(R"({"status": "pending", "identifiers": [{"type": "dns\u001b", "value": "a.example"}],
+    "authorizations": [], "finalize": "f"})",
+                        "o");
+  REQUIRE_FALSE(id);
+  CHECK_THAT(id.error().message, Catch::Contains("dns\\x1b"));
+  auto name = parse_order(R"({"status": "pending", "identifiers": [{"type": "dns", "value": "a\nb.example"}],
+    "authorizations": [], "finalize": "f"})",
+                          "o");
+  REQUIRE_FALSE(name);
+  CHECK(name.error().message.find('\n') == std::string::npos);
+}
+
 // --- Retry-After ---------------------------------------------------------------------
 
 TEST_CASE("parse_retry_after reads delta-seconds relative to now", "[wire][retry-after]") {
@@ -357,6 +494,20 @@ TEST_CASE("parse_retry_after accepts the obsolete HTTP-date forms", "[wire][retr
   CHECK(parse_retry_after("Sun Nov  6 08:49:37 1994", now) == expected);
 }
 
+TEST_CASE("parse_retry_after reads a far-future, an HTTP-date and a delta-seconds value", "[wire][retry-after]") {
+  const system_clock::time_point now = sys_days{year{2026} / March / 1} + hours{12};
+  CHECK(parse_retry_after("3600", now) == now + hours{1});
+  CHECK(parse_retry_after("Sun, 01 Mar 2026 13:00:00 GMT", now) == now + hours{1});
+  // Past 2262 a time_point overflows; the date must saturate into the future, never print as 1715.
+  auto far = parse_retry_after("Fri, 01 Jan 2300 00:00:00 GMT", now);
+  REQUIRE(far);
+  CHECK(*far > now + years{200});
+  CHECK(format_rfc3339(*far) == "2262-04-11T23:47:16Z");
+  auto end_of_time = parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT", now);
+  REQUIRE(end_of_time);
+  CHECK(*end_of_time == *far);
+}
+
 TEST_CASE("parse_retry_after ignores garbage, negative and absurd values", "[wire][retry-after]") {
   const system_clock::time_point now = sys_days{year{2026} / March / 1};
   for (const char* bad : {"", "soon", "-5", "+5", "1.5", "12abc", "99999999999999999999999999", "4294967296",
@@ -364,6 +515,40 @@ TEST_CASE("parse_retry_after ignores garbage, negative and absurd values", "[wir
     INFO("value '" << bad << "'");
     CHECK_FALSE(parse_retry_after(bad, now));
   }
+}
+
+// --- Renewal information (ARI) -------------------------------------------------------
+
+TEST_CASE("parse_renewal_info reads the suggested window with offsets and fractions", "[wire][ari]") {
+  auto ri = parse_renewal_info(R"({"suggestedWindow": {"start": "2026-01-08T10:00:00.5Z", "end": "2026-01-09T12:00:00+02:00"},
+    "explanationURL": "https://ca.test/why"})");
+  REQUIRE(ri);
+  CHECK(ri->window_start == sys_days{year{2026} / January / 8} + hours{10});
+  CHECK(ri->window_end == sys_days{year{2026} / January / 9} + hours{10});
+  CHECK(ri->explanation_url == "https://ca.test/why");
+  CHECK_FALSE(ri->retry_after);
+}
+
+TEST_CASE("parse_renewal_info saturates a window past 2262 instead of wrapping into the past", "[wire][ari]") {
+  auto ri = parse_renewal_info(R"({"suggestedWindow": {"start": "2026-01-08T10:00:00Z", "end": "9999-12-31T23:59:59-05:00"}})");
+  REQUIRE(ri);
+  CHECK(ri->window_end > sys_days{year{2262} / January / 1});
+  CHECK(format_rfc3339(ri->window_end) == "2262-04-11T23:47:16Z");
+}
+
+TEST_CASE("parse_renewal_info refuses missing, reversed, malformed and deeply nested windows", "[wire][ari]") {
+  for (const char* bad : {R"({})", R"({"suggestedWindow": "soon"})", R"({"suggestedWindow": {"start": "2026-01-08T10:00:00Z"}})",
+                          R"({"suggestedWindow": {"start": "2026-01-09T10:00:00Z", "end": "2026-01-08T10:00:00Z"}})",
+                          R"({"suggestedWindow": {"start": "2026-01-08", "end": "2026-01-09"}})", "not json"}) {
+    INFO(bad);
+    auto ri = parse_renewal_info(bad);
+    REQUIRE_FALSE(ri);
+    CHECK(ri.error().code == Errc::bad_response);
+    CHECK_THAT(ri.error().message, Catch::StartsWith("renewal information: "));
+  }
+  auto deep = parse_renewal_info(R"({"suggestedWindow": {}, "x": )" + nested_problem(10000) + "}");
+  REQUIRE_FALSE(deep);
+  CHECK_THAT(deep.error().message, Catch::Contains("nested deeper"));
 }
 
 // --- Link headers --------------------------------------------------------------------
