@@ -308,7 +308,7 @@ Result<Order> Client::finalize(const Order& order, const std::string& csr_der) {
   return parse_order(r->response.body, r->location.value_or(order.url));
 }
 
-Result<CertificateChains> Client::download_certificate(const std::string& url) {
+Result<CertificateChains> Client::download_certificate(const std::string& url, const DownloadOptions& options) {
   auto fetch = [&](const std::string& u) -> Result<transport::HttpResponse> {
     auto r = post(u, std::nullopt, false, nullptr, "application/pem-certificate-chain");
     if (!r) return fail(r.error().with_context("downloading the certificate"));
@@ -323,7 +323,33 @@ Result<CertificateChains> Client::download_certificate(const std::string& url) {
   if (!main) return fail(main.error());
   CertificateChains out;
   out.default_chain_pem = main->body;
-  for (const auto& alt : parse_link_urls(main->headers_named("Link"), "alternate")) {
+  const auto offered = parse_link_urls(main->headers_named("Link"), "alternate");
+  if (!options.alternates) {
+    if (!offered.empty()) spdlog::debug("not fetching the {} alternate chain(s) offered: no preferred chain", offered.size());
+    return out;
+  }
+  // A Link header may name any URL; only the CA's own origin gets a signed request.
+  auto origin = [](std::string_view u) -> std::optional<std::string> {
+    auto p = transport::parse_url(u);
+    if (!p) return std::nullopt;
+    std::string host = p->host;
+    std::transform(host.begin(), host.end(), host.begin(), [](unsigned char c) { return std::tolower(c); });
+    std::size_t zeros = p->port.find_first_not_of('0');
+    return p->scheme + "://" + host + ":" + (zeros == std::string::npos ? "0" : p->port.substr(zeros));
+  };
+  const auto ca_origin = origin(options_.directory_url);
+  std::size_t fetched = 0;
+  for (const auto& alt : offered) {
+    if (!ca_origin || origin(alt) != ca_origin) {
+      spdlog::warn("skipping alternate chain {}: not on the CA's origin", alt);
+      continue;
+    }
+    if (fetched == options.max_alternates) {
+      spdlog::warn("the CA offers {} alternate chains; only the first {} on its origin were fetched", offered.size(),
+                   options.max_alternates);
+      break;
+    }
+    ++fetched;
     auto a = fetch(alt);
     if (!a) {
       spdlog::warn("skipping alternate chain {}: {}", alt, a.error().describe());

@@ -293,7 +293,8 @@ Result<IssueResult> issue_certificate(Client& client, const IssueRequest& reques
     if (!fin) return fail(fin.error());
   }
 
-  auto chains = client.download_certificate(*fin->certificate);
+  // Alternates only matter when one may be preferred: each costs a request and a parse.
+  auto chains = client.download_certificate(*fin->certificate, {.alternates = request.preferred_chain.has_value()});
   if (!chains) return fail(chains.error());
   IssueResult out;
   out.order_url = order->url;

@@ -27,6 +27,14 @@ struct ClientOptions {
   int bad_nonce_retries = 10;  ///< extra attempts after a badNonce answer (each carries a fresh nonce)
 };
 
+/// What Client::download_certificate fetches besides the certificate itself.
+struct DownloadOptions {
+  /// Also fetch the alternate chains the CA links to (Link rel="alternate", RFC 8555
+  /// §7.4.2); only worth their requests when a preferred chain is configured.
+  bool alternates = false;
+  std::size_t max_alternates = 10;  ///< more offered ones are not fetched (logged)
+};
+
 class Client {
  public:
   Client(transport::HttpClient& http, ClientOptions options);
@@ -60,8 +68,11 @@ class Client {
   [[nodiscard]] Result<Challenge> respond_challenge(const std::string& url);
   [[nodiscard]] Result<Authorization> deactivate_authorization(const std::string& url);
   [[nodiscard]] Result<Order> finalize(const Order& order, const std::string& csr_der);
-  /// Downloads the chain and every alternate chain the CA links to.
-  [[nodiscard]] Result<CertificateChains> download_certificate(const std::string& url);
+  /// Downloads the chain and, when `options` ask for them, at most `max_alternates` of the
+  /// alternate chains the CA links to on its own origin (the directory URL's scheme, host
+  /// and port). Every download is bounded by the HTTP client's body limit.
+  [[nodiscard]] Result<CertificateChains> download_certificate(const std::string& url,
+                                                               const DownloadOptions& options = {});
   /// Signed by the account key, or by the certificate's key when `certificate_key` is given.
   [[nodiscard]] Result<void> revoke(const std::string& certificate_der, RevocationReason reason,
                                     const PrivateKey* certificate_key = nullptr);

@@ -72,7 +72,8 @@ std::string select_chain(const CertificateChains& chains, const std::optional<st
                                                const std::vector<Identifier>& identifiers,
                                                std::chrono::system_clock::time_point now);
 
-/// Orders, validates, finalizes and downloads. The chain it returns passed verify_issued_chain.
+/// Orders, validates, finalizes and downloads. The chain it returns passed
+/// verify_issued_chain; alternate chains are fetched only with a preferred_chain.
 [[nodiscard]] Result<IssueResult> issue_certificate(Client& client, const IssueRequest& request,
                                                     const PrivateKey& certificate_key);
 

@@ -501,7 +501,7 @@ TEST_CASE("download_certificate fetches the chain and its alternates", "[client]
   http.push(200, {{"Content-Type", "application/pem-certificate-chain"}, {"Replay-Nonce", "n3"}}, alt_chain);
   Client c(http, options());
   c.set_account(&account_key(), account_url);
-  auto chains = c.download_certificate("https://ca.test/acme/cert/1");
+  auto chains = c.download_certificate("https://ca.test/acme/cert/1", {.alternates = true});
   REQUIRE(chains);
   CHECK(chains->default_chain_pem == main_chain);
   CHECK(chains->alternate_chain_pems == std::vector<std::string>{alt_chain});
@@ -509,6 +509,78 @@ TEST_CASE("download_certificate fetches the chain and its alternates", "[client]
   CHECK(http.requests()[3].url == "https://ca.test/acme/cert/1/1");
   CHECK(request_header(http.requests()[2], "Accept") == "application/pem-certificate-chain");
   CHECK(decode_jws(http.requests()[2].body).payload.empty());
+}
+
+TEST_CASE("download_certificate fetches no alternate chain unless asked to", "[client][download]") {
+  const std::string main_chain = test::make_chain_pem({"a.example"}, "Root A");
+  std::string links;
+  for (int i = 0; i < 150; ++i)
+    links += (links.empty() ? "<" : ", <") + std::string("https://ca.test/acme/cert/1/") + std::to_string(i) +
+             ">;rel=\"alternate\"";
+  FakeHttpClient http;
+  push_opening(http);
+  http.push(200, {{"Content-Type", "application/pem-certificate-chain"}, {"Replay-Nonce", "n2"}, {"Link", links}},
+            main_chain);
+  Client c(http, options());
+  c.set_account(&account_key(), account_url);
+  auto chains = c.download_certificate("https://ca.test/acme/cert/1");
+  REQUIRE(chains);
+  CHECK(chains->default_chain_pem == main_chain);
+  CHECK(chains->alternate_chain_pems.empty());
+  CHECK(http.requests().size() == 3);  // directory, newNonce, the certificate
+}
+
+/// A client whose CA answers every certificate URL with `chain`, the main one linking `alternates`.
+struct AlternatesCa {
+  const std::string chain = test::make_chain_pem({"a.example"}, "Root A");
+  FakeHttpClient http;
+  Client client{http, options()};
+  explicit AlternatesCa(const std::vector<std::string>& alternates) {
+    std::string links;
+    for (const auto& u : alternates) links += (links.empty() ? "<" : ", <") + u + ">;rel=\"alternate\"";
+    push_opening(http);
+    http.push(200, {{"Content-Type", "application/pem-certificate-chain"}, {"Replay-Nonce", "n2"}, {"Link", links}},
+              chain);
+    http.set_handler([this](const HttpRequest&) -> Result<HttpResponse> {
+      HttpResponse r;
+      r.status = 200;
+      r.headers = {{"Content-Type", "application/pem-certificate-chain"}, {"Replay-Nonce", "n"}};
+      r.body = chain;
+      return r;
+    });
+    client.set_account(&account_key(), account_url);
+  }
+  std::vector<std::string> urls_after_opening() const {
+    std::vector<std::string> out;
+    for (std::size_t i = 3; i < http.requests().size(); ++i) out.push_back(http.requests()[i].url);
+    return out;
+  }
+};
+
+TEST_CASE("download_certificate fetches at most max_alternates alternate chains", "[client][download]") {
+  std::vector<std::string> offered;
+  for (int i = 0; i < 150; ++i) offered.push_back("https://ca.test/acme/cert/1/" + std::to_string(i));
+  AlternatesCa ca(offered);
+  auto chains = ca.client.download_certificate("https://ca.test/acme/cert/1", {.alternates = true});
+  REQUIRE(chains);
+  CHECK(chains->alternate_chain_pems.size() == 10);
+  CHECK(ca.http.requests().size() == 3 + 10);
+  CHECK(ca.urls_after_opening() == std::vector<std::string>(offered.begin(), offered.begin() + 10));
+
+  AlternatesCa two(offered);
+  REQUIRE(two.client.download_certificate("https://ca.test/acme/cert/1", {.alternates = true, .max_alternates = 2}));
+  CHECK(two.http.requests().size() == 3 + 2);
+}
+
+TEST_CASE("download_certificate fetches alternate chains only from the directory's origin", "[client][download]") {
+  AlternatesCa ca({"https://elsewhere.test/acme/cert/1/1", "http://ca.test/acme/cert/1/2",
+                   "https://ca.test:8443/acme/cert/1/3", "https://ca.test.elsewhere.test/4", "/acme/cert/1/5",
+                   "https://CA.test:443/acme/cert/1/6", "https://ca.test/acme/cert/1/7"});
+  auto chains = ca.client.download_certificate("https://ca.test/acme/cert/1", {.alternates = true});
+  REQUIRE(chains);
+  CHECK(ca.urls_after_opening() ==
+        std::vector<std::string>{"https://CA.test:443/acme/cert/1/6", "https://ca.test/acme/cert/1/7"});
+  CHECK(chains->alternate_chain_pems.size() == 2);
 }
 
 TEST_CASE("download_certificate rejects a non-PEM answer", "[client][download]") {

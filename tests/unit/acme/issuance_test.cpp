@@ -684,6 +684,45 @@ TEST_CASE("issue_certificate checks the preferred alternate chain it picks", "[i
   CHECK_THAT(r.error().message, Catch::Contains("Root B") && Catch::Contains("not the key of the CSR"));
 }
 
+// --- Alternate chains are bounded ------------------------------------------------------
+
+std::vector<std::string> many_alternates(std::size_t n, const std::string& base = "https://ca.test/acme/cert/1/alt/") {
+  std::vector<std::string> urls;
+  for (std::size_t i = 0; i < n; ++i) urls.push_back(base + std::to_string(i));
+  return urls;
+}
+
+TEST_CASE("issue_certificate fetches no alternate chain without a preferred chain", "[issuance][alternates]") {
+  FakeCa ca({{.name = "a.example"}});
+  ca.alt_chain_pem = chain_for(leaf_for({"a.example"}), "Root B");
+  ca.alt_urls = many_alternates(150);
+  auto r = issue_from(ca, {"a.example"});
+  REQUIRE(r);
+  CHECK(ca.cert_downloads == 1);
+  CHECK(r->fullchain_pem == ca.chain_pem);
+}
+
+TEST_CASE("issue_certificate fetches at most 10 alternate chains", "[issuance][alternates]") {
+  FakeCa ca({{.name = "a.example"}});
+  ca.alt_chain_pem = chain_for(leaf_for({"a.example"}), "Root B");
+  ca.alt_urls = many_alternates(150);
+  auto r = issue_from(ca, {"a.example"}, "Root B");
+  REQUIRE(r);
+  CHECK(ca.cert_downloads == 1 + 10);
+  CHECK(r->fullchain_pem == ca.alt_chain_pem);
+}
+
+TEST_CASE("issue_certificate fetches alternate chains only from the CA's origin", "[issuance][alternates]") {
+  FakeCa ca({{.name = "a.example"}});
+  ca.alt_chain_pem = chain_for(leaf_for({"a.example"}), "Root B");
+  ca.alt_urls = {"https://elsewhere.test/acme/cert/1/alt", "http://ca.test/acme/cert/1/alt",
+                 "https://ca.test:8443/acme/cert/1/alt", "https://ca.test.elsewhere.test/alt"};
+  auto r = issue_from(ca, {"a.example"}, "Root B");
+  REQUIRE(r);
+  CHECK(ca.cert_downloads == 1);
+  CHECK(r->fullchain_pem == ca.chain_pem);
+}
+
 TEST_CASE("issue_certificate needs a registered account", "[issuance]") {
   FakeCa ca({{.name = "a.example"}});
   FakeHttpClient http;
