@@ -2,8 +2,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include <cstdio>
-
 #include <nlohmann/json.hpp>
 
 #include "acmed/acme/wire.hpp"
@@ -245,32 +243,9 @@ Result<RenewalInfo> Client::renewal_info(const std::string& cert_id) {
   if (!r) return fail(r.error().with_context("fetching renewal information"));
   if (r->status == 404) return fail(Errc::not_found, "the CA has no renewal information for this certificate");
   if (r->status != 200) return fail(error_from(*r, "fetching renewal information"));
-  auto j = json::parse(r->body, nullptr, false);
-  auto bad = [] { return fail(Errc::bad_response, "renewal information: missing or invalid suggestedWindow"); };
-  if (!j.is_object() || !j.contains("suggestedWindow") || !j["suggestedWindow"].is_object()) return bad();
-  const auto& w = j["suggestedWindow"];
-  auto time_of = [](const json& v) -> std::optional<std::chrono::system_clock::time_point> {
-    if (!v.is_string()) return std::nullopt;
-    std::tm tm{};
-    std::string s = v.get<std::string>();
-    const char* end = strptime(s.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
-    if (!end) return std::nullopt;
-    auto t = std::chrono::system_clock::from_time_t(timegm(&tm));
-    if (*end == '.')  // fractional seconds
-      for (++end; std::isdigit(static_cast<unsigned char>(*end)); ++end) {}
-    if (*end == 'Z' || *end == 'z') return t;
-    int hh = 0, mm = 0;
-    if ((*end == '+' || *end == '-') && std::sscanf(end + 1, "%2d:%2d", &hh, &mm) == 2) {
-      auto off = std::chrono::hours(hh) + std::chrono::minutes(mm);
-      return *end == '+' ? t - off : t + off;  // RFC 3339: local = UTC + offset
-    }
-    return std::nullopt;
-  };
-  auto start = w.contains("start") ? time_of(w["start"]) : std::nullopt;
-  auto end = w.contains("end") ? time_of(w["end"]) : std::nullopt;
-  if (!start || !end || *end < *start) return bad();
-  RenewalInfo info{*start, *end, std::nullopt, last_retry_after_};
-  if (j.contains("explanationURL") && j["explanationURL"].is_string()) info.explanation_url = j["explanationURL"].get<std::string>();
+  auto info = parse_renewal_info(r->body);
+  if (!info) return fail(info.error());
+  info->retry_after = last_retry_after_;
   return info;
 }
 
