@@ -418,7 +418,7 @@ std::vector<std::string> parse_link_urls(const std::vector<std::string>& link_he
       while (pos <= rels.size()) {
         auto sp = rels.find(' ', pos);
         if (rels.substr(pos, sp - pos) == want) {
-          out.push_back((*it)[1]);
+          if (plausible_url((*it)[1].str())) out.push_back((*it)[1]);
           break;
         }
         if (sp == std::string::npos) break;

@@ -32,7 +32,8 @@ namespace acmed::acme {
 std::optional<std::chrono::system_clock::time_point> parse_retry_after(
     std::string_view value, std::chrono::system_clock::time_point now);
 
-/// Link header values with the given rel, e.g. rel="alternate" (RFC 8288).
+/// Link header values with the given rel, e.g. rel="alternate" (RFC 8288); targets with
+/// controls, spaces or non-ASCII bytes are skipped.
 std::vector<std::string> parse_link_urls(const std::vector<std::string>& link_headers, std::string_view rel);
 
 }  // namespace acmed::acme

@@ -587,6 +587,14 @@ TEST_CASE("parse_link_urls compares relation types case-insensitively", "[wire][
   CHECK(urls == std::vector<std::string>{"https://ca.test/a", "https://ca.test/b"});
 }
 
+TEST_CASE("parse_link_urls skips targets that are not URLs", "[wire][link][escape]") {
+  // Link targets end up in requests and in "skipping alternate chain <url>" log lines.
+  auto urls = parse_link_urls({"<https://ca.test/a\x1b[2J>;rel=\"alternate\", <https://ca.test/a b>;rel=alternate, "
+                               "<https://ca.test/\xc2\x9b" "1m>;rel=alternate, <https://ca.test/b>;rel=alternate"},
+                              "alternate");
+  CHECK(urls == std::vector<std::string>{"https://ca.test/b"});
+}
+
 TEST_CASE("parse_link_urls copes with commas and other parameters", "[wire][link]") {
   auto urls = parse_link_urls({R"(<https://ca.test/x?a=1,2>;title="a, b";rel="alternate", <https://ca.test/y>;rel="up")"},
                               "alternate");
