@@ -7,7 +7,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 cache="${ACMED_CACHE:-$PWD/.cache}/pebble-sid"
 bin="$cache/root/usr/bin/pebble"
-if [ -x "$bin" ] && "$bin" -h 2>&1 | grep -q dnsserver; then echo "$bin"; exit 0; fi
+# The output is captured first: with pipefail, `pebble -h | grep -q` fails whenever grep
+# exits before pebble has written everything (SIGPIPE), which sent parallel tests into
+# a re-fetch. One fetch at a time: tests run in parallel.
+has_persist() { local help; help=$("$bin" -h 2>&1 || true); grep -q dnsserver <<<"$help"; }
+if [ -x "$bin" ] && has_persist; then echo "$bin"; exit 0; fi
+mkdir -p "$cache"
+exec 9>"$cache/.lock"
+flock 9
+if [ -x "$bin" ] && has_persist; then echo "$bin"; exit 0; fi
 mkdir -p "$cache/lists/partial" "$cache/archives/partial"
 keyring=/usr/share/keyrings/debian-archive-keyring.gpg
 [ -f "$keyring" ] || { echo "fetch-pebble-sid: $keyring missing (package debian-archive-keyring)" >&2; exit 1; }

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "acmed/app/issuance.hpp"
+#include "acmed/status/prometheus.hpp"
 #include "acmed/storage/file_store.hpp"
 #include "builtin_solvers.hpp"
 #include "commands.hpp"
@@ -104,13 +105,6 @@ int run_config_check(const GlobalOptions& g, const std::vector<std::string>& fil
   return c.errors.empty() ? exit_ok : exit_config;
 }
 
-/// A Prometheus label value: backslash, quote and newline escaped.
-std::string label(const std::string& v) {
-  std::string o;
-  for (char c : v) o += c == '\\' ? "\\\\" : c == '"' ? "\\\"" : c == '\n' ? "\\n" : std::string(1, c);
-  return o;
-}
-
 }  // namespace
 
 std::string comma_joined(const std::vector<std::string>& v) {
@@ -166,12 +160,14 @@ std::string metrics_text(const GlobalOptions& g, bool live_persist) {
   for (const auto& c : certs)
     if (live_persist && c.persist) checked.push_back(session.persist(c.name, {.check = true}));
   const app::Metrics m = app::metrics(certs, checked, now);
-  std::string out;
+  std::vector<status::Gauge> gauges;
   auto family = [&](const std::string& name, const std::string& help, const std::vector<app::Sample>& samples) {
-    out += "# HELP " + name + " " + help + "\n# TYPE " + name + " gauge\n";
-    for (const auto& s : samples)
-      out += name + "{name=\"" + label(s.certificate) + "\"" +
-             (s.record.empty() ? "" : ",record=\"" + label(s.record) + "\"") + "} " + std::to_string(s.value) + "\n";
+    status::Gauge g{name, help, {}};
+    for (const auto& s : samples) {
+      g.samples.push_back({{{"name", s.certificate}}, s.value});
+      if (!s.record.empty()) g.samples.back().labels.emplace_back("record", s.record);
+    }
+    gauges.push_back(std::move(g));
   };
   family("acmed_certificate_not_after_seconds", "Expiry of the live certificate (Unix time).", m.not_after);
   family("acmed_certificate_next_renewal_seconds", "When the certificate is due for renewal (Unix time).", m.next_renewal);
@@ -179,16 +175,17 @@ std::string metrics_text(const GlobalOptions& g, bool live_persist) {
   family("acmed_certificate_consecutive_failures", "Consecutive failed renewal attempts.", m.failures);
   family("acmed_config_error", "1 when the certificate's configuration file does not load.", m.config_error);
   family("acmed_next_due_seconds", "The earliest time any certificate needs work (Unix time).", {});
-  if (m.next_due) out += "acmed_next_due_seconds " + std::to_string(*m.next_due) + "\n";
-  if (!live_persist) return out;
-  family("acmed_persist_record_ok", "1 when the DNS-PERSIST-01 record verifies on every server checked.", m.persist_ok);
-  family("acmed_persist_until_seconds", "persistUntil of the record that authorizes the account (Unix time).",
-         m.persist_until);
-  family("acmed_persist_record_republish",
-         "1 when the record must be republished: in the CA's other draft format (stale-format), or hashed with an "
-         "earlier account key.",
-         m.persist_republish);
-  return out;
+  if (m.next_due) gauges.back().samples.push_back({{}, *m.next_due});
+  if (live_persist) {
+    family("acmed_persist_record_ok", "1 when the DNS-PERSIST-01 record verifies on every server checked.", m.persist_ok);
+    family("acmed_persist_until_seconds", "persistUntil of the record that authorizes the account (Unix time).",
+           m.persist_until);
+    family("acmed_persist_record_republish",
+           "1 when the record must be republished: in the CA's other draft format (stale-format), or hashed with an "
+           "earlier account key.",
+           m.persist_republish);
+  }
+  return status::exposition(gauges);
 }
 
 void add_status_commands(CLI::App& app, GlobalOptions& g, int& rc) {

@@ -115,6 +115,7 @@ grep -q 'id="warnings"' "$FIXTURE_DIR/dom.html" && grep -q "gone: _validation-pe
 grep -q '<button class="copy"' "$FIXTURE_DIR/dom.html" || fail "no copy button"
 timeout 60 "${chrome[@]}" --window-size=1280,1400 --screenshot="$artifacts/acmed-status.png" "$base/" > /dev/null 2>&1 || true
 [ -s "$artifacts/acmed-status.png" ] || fail "no screenshot"
-curl -fsS "$base/" | grep -qF "$(/usr/bin/python3 -c 'import html,sys; print(html.escape(sys.argv[1]))' "$value")" \
-  || fail "the record is not in the page without JavaScript"
+curl -fsS "$base/" > "$FIXTURE_DIR/page.html" || fail "the page did not load: $(tail -3 "$FIXTURE_DIR/serve.log")"
+grep -qF "$(/usr/bin/python3 -c 'import html,sys; print(html.escape(sys.argv[1]))' "$value")" "$FIXTURE_DIR/page.html" \
+  || fail "the record is not in the page without JavaScript (expected $value; kept in $FIXTURE_DIR/page.html)"
 pass "headless Chromium: records and warnings match the API; screenshot at $artifacts/acmed-status.png"
