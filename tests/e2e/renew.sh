@@ -1,7 +1,8 @@
 # acmed renew from cron/systemd: not due -> nothing; --force -> a new archive version
 # with live/ switched atomically; --json parsed; ARI window honoured (Pebble 2.10
-# serves ARI); two parallel `renew --all` runs do not corrupt anything; a run killed
-# at random points leaves a consistent certificate; failures back off across runs;
+# serves ARI); two overlapping `renew --all` runs renew each certificate exactly once; a
+# run killed at fixed points of the certificate write (strace fault injection) is
+# recovered by the next run; failures back off across runs;
 # deploy hooks get their environment and their failure does not roll back.
 . "$(dirname "$0")/lib/fixture.sh"
 fixture_init
@@ -63,29 +64,106 @@ run renew a --force > /dev/null 2>&1 || fail "forced renewal failed"
 consistent a || fail "live/a is inconsistent after renewal"
 pass "--force: version 2 in archive/, live/ switched, version 1 kept"
 
-# Two parallel runs: each certificate is renewed by exactly one of them; nothing breaks.
-run renew --all --force --json -j 2 > "$FIXTURE_DIR/p1.json" 2>/dev/null &
+# Two overlapping runs: each certificate is renewed by exactly one of them. The solver
+# blocks in `present` until the test opens a gate, and both runs use -j 3, so each run
+# tries every certificate while the locks the other took are held: with working locks
+# there are exactly 3 presents (one per certificate) and 3 "locked" outcomes; without
+# them, 6 presents, and each certificate gets two new archive versions.
+cat > "$FIXTURE_DIR/gate-solver.sh" <<GATE
+#!/bin/sh
+cat > /dev/null
+[ "\$1" = present ] || exit 0
+echo "\$\$" >> "$FIXTURE_DIR/gate.presents"
+while [ ! -e "$FIXTURE_DIR/gate.open" ]; do sleep 0.05; done
+GATE
+chmod 755 "$FIXTURE_DIR/gate-solver.sh"
+sed -i "s|command: .*|command: $FIXTURE_DIR/gate-solver.sh|" "$CONFIG_DIR"/certs.d/{a,b,c}.yaml
+versions() { ls "$STATE_DIR/archive/$1" | grep -c '^cert[0-9]*\.pem$'; }
+declare -A before_v
+for n in a b c; do before_v[$n]=$(versions "$n"); done
+: > "$FIXTURE_DIR/gate.presents"
+run renew --all --force --json -j 3 > "$FIXTURE_DIR/p1.json" 2> "$FIXTURE_DIR/p1.log" &
 p1=$!
-run renew --all --force --json -j 2 > "$FIXTURE_DIR/p2.json" 2>/dev/null &
+run renew --all --force --json -j 3 > "$FIXTURE_DIR/p2.json" 2> "$FIXTURE_DIR/p2.log" &
 p2=$!
-wait $p1; wait $p2
-r1=$(json_get 'd["renewed"]' < "$FIXTURE_DIR/p1.json"); r2=$(json_get 'd["renewed"]' < "$FIXTURE_DIR/p2.json")
-locked=$(cat "$FIXTURE_DIR/p1.json" "$FIXTURE_DIR/p2.json" | grep -c '"action": "locked"' || true)
-[ $((r1 + r2)) -ge 3 ] || fail "parallel runs renewed $r1 + $r2"
-for n in a b c; do consistent "$n" || fail "live/$n inconsistent after parallel runs"; done
-pass "two parallel renew --all: $r1 + $r2 renewed, $locked skipped as locked, all consistent"
-
-# Kill at random moments during forced renewals: the live certificate stays usable.
-for i in 1 2 3 4 5; do
-  "$ACMED" --config-dir "$CONFIG_DIR" --state-dir "$STATE_DIR" renew b --force > /dev/null 2>&1 &
-  pid=$!
-  sleep "0.$((RANDOM % 9 + 1))"
-  kill -9 "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true
-  consistent b || fail "live/b inconsistent after kill #$i"
+presents=0; locked_logged=0
+for _ in $(seq 1 300); do
+  presents=$(wc -l < "$FIXTURE_DIR/gate.presents")
+  locked_logged=$(cat "$FIXTURE_DIR/p1.log" "$FIXTURE_DIR/p2.log" | grep -c ': locked: ' || [ $? = 1 ])
+  [ "$presents" -gt 3 ] && break                        # more than one run is renewing the same certificate
+  [ "$presents" = 3 ] && [ "$locked_logged" = 3 ] && break  # every lock attempt has been made
+  sleep 0.1
 done
-[ -z "$(find "$STATE_DIR" -name '*.tmp-*')" ] || echo "# note: temp files from killed runs: $(find "$STATE_DIR" -name '*.tmp-*' | wc -l)"
-pass "5 runs killed at random points: live/b always consistent"
+touch "$FIXTURE_DIR/gate.open"
+set +e; wait $p1; rc1=$?; wait $p2; rc2=$?; set -e
+[ "$presents" = 3 ] && [ "$locked_logged" = 3 ] \
+  || fail "overlapping runs: $presents presents and $locked_logged locked while both held the gate (want 3 and 3)"
+[ "$rc1" = 0 ] && [ "$rc2" = 0 ] || fail "parallel runs exited $rc1 and $rc2: $(cat "$FIXTURE_DIR/p1.log" "$FIXTURE_DIR/p2.log")"
+r1=$(json_get 'd["renewed"]' < "$FIXTURE_DIR/p1.json"); r2=$(json_get 'd["renewed"]' < "$FIXTURE_DIR/p2.json")
+locked=$(cat "$FIXTURE_DIR/p1.json" "$FIXTURE_DIR/p2.json" | grep -c '"action": "locked"' || [ $? = 1 ])
+[ $((r1 + r2)) = 3 ] && [ "$locked" = 3 ] || fail "parallel runs renewed $r1 + $r2, $locked locked (want 3 renewed, 3 locked)"
+for n in a b c; do
+  by=$(json_get "sum(c['action'] == 'renewed' for c in d['certificates'] if c['name'] == '$n')" < "$FIXTURE_DIR/p1.json")
+  by2=$(json_get "sum(c['action'] == 'renewed' for c in d['certificates'] if c['name'] == '$n')" < "$FIXTURE_DIR/p2.json")
+  [ $((by + by2)) = 1 ] || fail "$n renewed $by + $by2 times by the two runs"
+  [ "$(versions "$n")" = $((before_v[$n] + 1)) ] || fail "$n: $(versions "$n") archive versions, want $((before_v[$n] + 1))"
+  consistent "$n" || fail "live/$n inconsistent after parallel runs"
+done
+sed -i "s|command: .*|command: $FIXTURE_DIR/ok-solver.sh|" "$CONFIG_DIR"/certs.d/{a,b,c}.yaml
+pass "two overlapping renew --all: each certificate renewed exactly once ($r1 + $r2), the other run found it locked"
 
+# Kills at fixed points of the certificate write (strace fault injection: SIGKILL on
+# the Nth rename(2) of the thread that saves). FileStateStore::save_certificate writes
+# archive/b/{privkey,cert,chain,fullchain}N.pem (temp file, fsync, rename), then
+# switches live/b/*.pem one link at a time (symlink to a temp name, rename). A
+# calibration run under strace finds which rename is which, so each kill lands exactly
+# where it is named, and the state right after the kill proves it did.
+linkv() { readlink "$STATE_DIR/live/b/$1.pem" | sed 's/.*[a-z]\([0-9]*\)\.pem$/\1/'; }
+strace -f -qq -e trace=rename -o "$FIXTURE_DIR/cal.strace" \
+  "$ACMED" --config-dir "$CONFIG_DIR" --state-dir "$STATE_DIR" renew b --force > "$FIXTURE_DIR/cal.log" 2>&1 \
+  || { cat "$FIXTURE_DIR/cal.log"; fail "calibration run failed"; }
+nth_rename() {  # nth_rename REGEX: the ordinal, within its thread, of the rename whose target matches
+  awk -v re="$1" '$2 ~ /^rename\(/ { n[$1]++; if ($0 ~ re) { print n[$1]; exit } }' "$FIXTURE_DIR/cal.strace"
+}
+declare -A at
+at[archive-privkey]=$(nth_rename '/archive/b/privkey[0-9]+\.pem"\)')
+at[archive-cert]=$(nth_rename '/archive/b/cert[0-9]+\.pem"\)')
+at[live-privkey]=$(nth_rename '/live/b/privkey\.pem"\)')
+at[live-cert]=$(nth_rename '/live/b/cert\.pem"\)')
+at[live-fullchain]=$(nth_rename '/live/b/fullchain\.pem"\)')
+for k in "${!at[@]}"; do [ -n "${at[$k]}" ] || fail "calibration: no rename for $k in $(cat "$FIXTURE_DIR/cal.strace")"; done
+for point in archive-privkey archive-cert live-privkey live-cert live-fullchain; do
+  old=$(linkv cert); new=$((old + 1))
+  set +e
+  strace -f -qq -o /dev/null -e trace=rename -e inject=rename:signal=SIGKILL:when="${at[$point]}" \
+    "$ACMED" --config-dir "$CONFIG_DIR" --state-dir "$STATE_DIR" renew b --force > "$FIXTURE_DIR/kill.log" 2>&1
+  rc=$?
+  set -e
+  [ "$rc" = 137 ] || { cat "$FIXTURE_DIR/kill.log"; fail "$point: the run was not killed (exit $rc)"; }
+  a="$STATE_DIR/archive/b"; l="$STATE_DIR/live/b"
+  case $point in  # what is on disk proves where the kill landed
+    archive-privkey)
+      ls -A "$a" | grep -q "^\.privkey$new\.pem\.tmp-" && [ ! -e "$a/privkey$new.pem" ] || fail "$point: kill not before the key's rename: $(ls -A "$a")" ;;
+    archive-cert)
+      [ -e "$a/privkey$new.pem" ] && [ ! -e "$a/cert$new.pem" ] && ls -A "$a" | grep -q "^\.cert$new\.pem\.tmp-" \
+        || fail "$point: kill not between the key and the certificate: $(ls -A "$a")" ;;
+    live-privkey)
+      [ -e "$a/fullchain$new.pem" ] && [ "$(linkv privkey)" = "$old" ] && ls -A "$l" | grep -q '^privkey\.pem\.tmp-' \
+        || fail "$point: kill not before the first link moved: $(ls -lA "$l")" ;;
+    live-cert)
+      [ "$(linkv privkey)" = "$new" ] && [ "$(linkv cert)" = "$old" ] && ls -A "$l" | grep -q '^cert\.pem\.tmp-' \
+        || fail "$point: kill not in the middle of the switch: $(ls -lA "$l")" ;;
+    live-fullchain)
+      [ "$(linkv chain)" = "$new" ] && [ "$(linkv fullchain)" = "$old" ] || fail "$point: kill not before the last link: $(ls -lA "$l")" ;;
+  esac
+  [ -n "$(find "$STATE_DIR" -name '*.tmp-*')" ] || fail "$point: the kill left no temp file (it landed elsewhere)"
+  run renew b --force > "$FIXTURE_DIR/next.log" 2>&1 || { cat "$FIXTURE_DIR/next.log"; fail "$point: the next run failed"; }
+  [ -z "$(find "$STATE_DIR" -name '*.tmp-*')" ] || fail "$point: temp files left after the next run: $(find "$STATE_DIR" -name '*.tmp-*')"
+  v=$(linkv cert)
+  for f in privkey chain fullchain; do [ "$(linkv $f)" = "$v" ] || fail "$point: live/b/$f.pem -> $(linkv $f), cert.pem -> $v"; done
+  consistent b || fail "$point: live/b/cert.pem does not match live/b/privkey.pem after the next run"
+  pass "killed at $point (rename #${at[$point]}): the next run succeeds, no temp file left, live/b consistent (version $v)"
+done
 # Failure and back-off: the solver program fails.
 printf '#!/bin/sh\necho "no route to the web tier" >&2\nexit 1\n' > "$FIXTURE_DIR/bad-solver.sh"; chmod 755 "$FIXTURE_DIR/bad-solver.sh"
 # A name never validated before, so no earlier authorization can be reused.

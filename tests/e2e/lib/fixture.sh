@@ -26,13 +26,38 @@ free_port() {
   echo "no free port found" >&2; return 1
 }
 
+# The pids of PID and of everything below it (children first), from /proc.
+_fixture_tree() {
+  local p=$1 c
+  for c in $(cat /proc/"$p"/task/*/children 2>/dev/null); do _fixture_tree "$c"; done
+  echo "$p"
+}
+
+# fixture_cleanup kills exactly what the test started: each pid in FIXTURE_PIDS and
+# whatever runs below it (a function or subshell put in the background is a bash
+# process whose child is the real server: killing only $! would orphan the server).
 fixture_cleanup() {
-  local rc=$?
+  local rc=$? pid tree=()
   for pid in "${FIXTURE_PIDS[@]:-}"; do
+    # Only this shell's own children (a pid that exited and was reaped may be reused).
+    [ -n "$pid" ] && [ "$(awk '{print $4}' "/proc/$pid/stat" 2>/dev/null)" = "$$" ] && tree+=($(_fixture_tree "$pid"))
+  done
+  for pid in "${tree[@]:-}"; do
+    # Not fatal: a pid in the list may have exited (or been stopped) already.
     [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
   done
   for pid in "${FIXTURE_PIDS[@]:-}"; do
     [ -n "$pid" ] && wait "$pid" 2>/dev/null || true
+  done
+  # Grandchildren cannot be waited for: give them a moment, then SIGKILL what is left.
+  for _ in $(seq 1 50); do
+    local alive=0
+    for pid in "${tree[@]:-}"; do [ -n "$pid" ] && [ -e "/proc/$pid" ] && alive=1; done
+    [ "$alive" = 0 ] && break
+    sleep 0.1
+  done
+  for pid in "${tree[@]:-}"; do
+    if [ -n "$pid" ] && [ -e "/proc/$pid" ]; then kill -9 "$pid" 2>/dev/null || true; fi  # (it may just have exited)
   done
   if [ "$rc" -ne 0 ] && [ -n "$FIXTURE_DIR" ]; then
     echo "--- pebble log (tail) ---" >&2; tail -n 40 "$FIXTURE_DIR/pebble.log" >&2 || true
@@ -128,11 +153,38 @@ acmed_run() {
   "$ACMED" --config-dir "$CONFIG_DIR" --state-dir "$STATE_DIR" --server "$ACME_DIR" --ca-bundle "$CA_BUNDLE" "$@"
 }
 
-# acmed_bg LOG ARGS...: acmed in the background (so $! is acmed itself, not a subshell).
+# acmed_bg LOG ARGS...: acmed in the background, killed by the cleanup trap; sets ACMED_BG_PID
+# (the acmed process itself: the function forks it directly, so it is not a subshell).
 acmed_bg() {
   local log=$1; shift
   "$ACMED" --config-dir "$CONFIG_DIR" --state-dir "$STATE_DIR" --server "$ACME_DIR" --ca-bundle "$CA_BUNDLE" "$@" \
     > "$log" 2>&1 &
+  ACMED_BG_PID=$!
+  FIXTURE_PIDS+=("$ACMED_BG_PID")
+}
+
+# jws_log_start: puts lib/jws_log.py (an HTTPS proxy that logs each POST's JWS protected
+# header, payload keys and status) in front of the running Pebble; ACME_DIR then names
+# the proxy. The log is $JWS_LOG, one JSON object a line.
+jws_log_start() {
+  local port
+  port=$(free_port)
+  JWS_LOG="$FIXTURE_DIR/jws.log"
+  : > "$JWS_LOG"
+  /usr/bin/python3 "$(dirname "${BASH_SOURCE[0]}")/jws_log.py" --listen "127.0.0.1:$port" \
+    --upstream "127.0.0.1:$PEBBLE_PORT" --cert "$FIXTURE_DIR/server.pem" --key "$FIXTURE_DIR/server.key" \
+    --log "$JWS_LOG" > "$FIXTURE_DIR/jws_log.stderr" 2>&1 &
+  FIXTURE_PIDS+=($!)
+  ACME_DIR="https://127.0.0.1:$port/dir"
+  wait_for_url "$ACME_DIR"
+  export ACME_DIR JWS_LOG
+}
+
+# jws_count FILTER: how many logged POSTs match the Python expression FILTER over `r`
+# (one log record), e.g. jws_count 'r["path"] == "/sign-me-up" and r["status"] == 201'.
+jws_count() {
+  /usr/bin/python3 -c 'import json,sys
+print(sum(1 for l in open(sys.argv[1]) if l.strip() and eval(sys.argv[2], {}, {"r": json.loads(l)})))' "$JWS_LOG" "$1"
 }
 
 # pebble_sid: the path of Pebble >= 2.10 (dns-persist-01) from Debian sid, fetched by
