@@ -3,6 +3,7 @@
 # the certificate key; a clear error when the CA refuses an Ed25519 account key.
 . "$(dirname "$0")/lib/fixture.sh"
 fixture_start
+jws_log_start   # records each POST's JWS protected header: how the revocation was signed
 
 cat > "$CONFIG_DIR/acmed.yaml" <<YAML
 ca:
@@ -43,7 +44,27 @@ pass "Ed25519 certificate key"
 serial=$(openssl x509 -in "$STATE_DIR/live/rsa/cert.pem" -noout -serial | cut -d= -f2 | tr 'A-F' 'a-f' | sed 's/^0*//')
 run revoke rsa --with-cert-key --reason superseded 2> "$FIXTURE_DIR/revoke.log" || { cat "$FIXTURE_DIR/revoke.log"; fail "revoke with cert key failed"; }
 curl -fsS --cacert "$CA_BUNDLE" "$PEBBLE_MGMT/cert-status-by-serial/$serial" | grep -q '"Status": "Revoked"' || fail "not revoked"
-pass "revocation signed by the certificate key"
+# Pebble also accepts a revocation signed by the account key, so the claim is checked on
+# the request itself: the revokeCert JWS carries a jwk (not a kid) that is the
+# certificate's own RSA public key.
+revoke_path=$(curl -fsS --cacert "$CA_BUNDLE" "$ACME_DIR" | /usr/bin/python3 -c 'import json,sys,urllib.parse; print(urllib.parse.urlsplit(json.load(sys.stdin)["revokeCert"]).path)')
+modulus=$(openssl x509 -in "$STATE_DIR/live/rsa/cert.pem" -noout -modulus | cut -d= -f2)
+/usr/bin/python3 - "$JWS_LOG" "$revoke_path" "$modulus" <<'PY' || fail "the revokeCert request was not signed with the certificate key"
+import base64, json, sys
+log, path, modulus = sys.argv[1], sys.argv[2], int(sys.argv[3], 16)
+def b64(s): return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
+reqs = [json.loads(l) for l in open(log) if l.strip()]
+revokes = [r for r in reqs if r["path"] == path]
+assert len(revokes) == 1, "want one revokeCert POST, got %d" % len(revokes)
+prot = revokes[0]["protected"]
+assert "kid" not in prot, "signed with the account (kid %s)" % prot.get("kid")
+jwk = prot.get("jwk")
+assert jwk and jwk.get("kty") == "RSA", "no RSA jwk in the protected header: %s" % prot
+assert int.from_bytes(b64(jwk["n"]), "big") == modulus and int.from_bytes(b64(jwk["e"]), "big") == 65537, \
+    "the jwk is not the certificate's public key"
+assert revokes[0]["status"] == 200, "revokeCert answered %s" % revokes[0]["status"]
+PY
+pass "revocation signed by the certificate key (revokeCert JWS: jwk = the certificate's RSA key, no kid)"
 
 # Pebble 2.4 has no EdDSA account keys: the error says so, and no unusable key is left behind.
 rm -rf "$STATE_DIR/accounts"

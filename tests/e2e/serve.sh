@@ -27,9 +27,11 @@ bind_wait_synced
 run issue web > "$FIXTURE_DIR/issue.log" 2>&1 || { cat "$FIXTURE_DIR/issue.log"; fail "issuance failed"; }
 
 port=$(free_port)
-run serve --listen "127.0.0.1:$port" > "$FIXTURE_DIR/serve.log" 2>&1 &
-FIXTURE_PIDS+=($!)
+# Started directly, not through the run() function: `run ... &` would fork a bash
+# subshell, $! would be that subshell, and killing it would leave acmed serve running.
+"$ACMED" --config-dir "$CONFIG_DIR" --state-dir "$STATE_DIR" serve --listen "127.0.0.1:$port" > "$FIXTURE_DIR/serve.log" 2>&1 &
 serve_pid=$!
+FIXTURE_PIDS+=("$serve_pid")
 base="http://127.0.0.1:$port"
 for _ in $(seq 1 50); do curl -fsS "$base/api/v1/health" > /dev/null 2>&1 && break; sleep 0.1; done
 get() { curl -sS -o "$FIXTURE_DIR/body" -w '%{http_code}' "$@"; }
@@ -73,7 +75,8 @@ set +e; out=$(run serve --listen "0.0.0.0:$(free_port)" 2>&1); rc=$?; set -e
 [ "$rc" = 2 ] && grep -q "refusing to serve on non-loopback address 0.0.0.0 without authentication" <<<"$out" || fail "non-loopback without token: $rc $out"
 ( umask 077; head -c 24 /dev/urandom | base64 > "$FIXTURE_DIR/token" )
 tport=$(free_port)
-run serve --listen "0.0.0.0:$tport" --token-file "$FIXTURE_DIR/token" > "$FIXTURE_DIR/serve2.log" 2>&1 &
+"$ACMED" --config-dir "$CONFIG_DIR" --state-dir "$STATE_DIR" serve --listen "0.0.0.0:$tport" --token-file "$FIXTURE_DIR/token" \
+  > "$FIXTURE_DIR/serve2.log" 2>&1 &
 FIXTURE_PIDS+=($!)
 for _ in $(seq 1 50); do [ "$(get "http://127.0.0.1:$tport/api/v1/health")" = 401 ] && break; sleep 0.1; done
 [ "$(get "http://127.0.0.1:$tport/api/v1/health")" = 401 ] || fail "no token: expected 401"
@@ -83,11 +86,12 @@ pass "non-loopback: refused without a token; 401 without or with a wrong token; 
 
 ms=$(/usr/bin/python3 "$here/lib/flood.py" 127.0.0.1 "$port" 300)
 # Behaviour, not speed: a normal request is answered while the stalled clients are held
-# (flood.py gives up after 20 tries). The latency is printed; targets belong in bench/.
+# (flood.py gives up after 20 tries) and the server is still running afterwards. Latency
+# and memory targets are measured by bench/serve_flood.sh, not here.
 [ "$ms" -ge 0 ] || fail "no answer while 300 stalled clients were held"
-rss=$(ps -o rss= -p "$serve_pid" | tr -d ' ')
-[ "$rss" -lt 65536 ] || fail "memory grew to ${rss} KiB under the flood"
-pass "300 stalled clients: a normal request answered in ${ms} ms; RSS ${rss} KiB"
+kill -0 "$serve_pid" 2>/dev/null || fail "acmed serve died under the flood: $(tail -3 "$FIXTURE_DIR/serve.log")"
+[ "$(get "$base/api/v1/health")" = 200 ] || fail "not answering after the flood"
+pass "300 stalled clients: a normal request still answered (in ${ms} ms), and after them"
 
 curl -fsS "$base/metrics" > "$FIXTURE_DIR/metrics"
 grep -q '^acmed_certificate_not_after_seconds{name="web"} [0-9]' "$FIXTURE_DIR/metrics" && \
@@ -95,7 +99,9 @@ grep -q '^acmed_certificate_not_after_seconds{name="web"} [0-9]' "$FIXTURE_DIR/m
   grep -q '^acmed_persist_record_ok{name="gone",record="_validation-persist.gone.persist.test"} 0' "$FIXTURE_DIR/metrics" && \
   grep -q '^acmed_persist_until_seconds{name="web",record=' "$FIXTURE_DIR/metrics" && \
   grep -q '^acmed_next_due_seconds [0-9]' "$FIXTURE_DIR/metrics" || fail "metrics: $(cat "$FIXTURE_DIR/metrics")"
-run renew --metrics-file "$FIXTURE_DIR/acmed.prom" > /dev/null 2>&1 || true
+# 'gone' has no published record, so its issuance fails: exit 1, and the file is written anyway.
+set +e; run renew --metrics-file "$FIXTURE_DIR/acmed.prom" > "$FIXTURE_DIR/renew.log" 2>&1; rc=$?; set -e
+[ "$rc" = 1 ] || fail "renew --metrics-file: exit $rc, want 1 ('gone' cannot be issued): $(tail -5 "$FIXTURE_DIR/renew.log")"
 grep -q '^acmed_certificate_consecutive_failures{name="web"} 0' "$FIXTURE_DIR/acmed.prom" || fail "--metrics-file"
 pass "metrics: expiry, persistUntil, record status, next due; renew --metrics-file writes them"
 
@@ -113,6 +119,8 @@ grep -qF "$(/usr/bin/python3 -c 'import html,sys; print(html.escape(sys.argv[1])
 grep -q 'id="warnings"' "$FIXTURE_DIR/dom.html" && grep -q "gone: _validation-persist.gone.persist.test: missing" "$FIXTURE_DIR/dom.html" \
   && grep -q "expiring" "$FIXTURE_DIR/dom.html" || fail "warnings missing from the page"
 grep -q '<button class="copy"' "$FIXTURE_DIR/dom.html" || fail "no copy button"
+# Chromium's exit status is not the claim (it can exit non-zero after writing the file);
+# the screenshot itself is checked next.
 timeout 60 "${chrome[@]}" --window-size=1280,1400 --screenshot="$artifacts/acmed-status.png" "$base/" > /dev/null 2>&1 || true
 [ -s "$artifacts/acmed-status.png" ] || fail "no screenshot"
 curl -fsS "$base/" > "$FIXTURE_DIR/page.html" || fail "the page did not load: $(tail -3 "$FIXTURE_DIR/serve.log")"
