@@ -1,5 +1,7 @@
-"""flood.py HOST PORT N: opens N connections that send half a request and stall,
-then times one normal request while they are held. Prints the latency in ms."""
+"""flood.py HOST PORT N [--hold]: opens N connections that send half a request and stall,
+then times one normal request while they are held. Prints the latency in ms (-1: no
+answer). With --hold the stalled connections stay open until stdin is closed (so
+bench/serve_flood.sh can read the server's memory meanwhile)."""
 import socket
 import sys
 import time
@@ -24,6 +26,8 @@ for attempt in range(20):  # connections over the cap are closed at once; retry 
     except OSError:
         pass
     time.sleep(0.05)
-print(int((time.monotonic() - start) * 1000) if ok else -1)
+print(int((time.monotonic() - start) * 1000) if ok else -1, flush=True)
+if "--hold" in sys.argv[4:]:
+    sys.stdin.read()
 for s in held:
     s.close()
