@@ -47,7 +47,9 @@ pass "SIGTERM during the propagation wait: record removed, exit $rc"
 acmed_bg "$FIXTURE_DIR/kill.log" issue kill
 pid=$!
 wait_for_record
-kill -KILL "$pid"; wait "$pid" 2>/dev/null || true
+kill -KILL "$pid"
+set +e; wait "$pid" 2>/dev/null; rc=$?; set -e
+[ "$rc" = 137 ] || fail "acmed was not killed by SIGKILL (exit $rc): $(tail -3 "$FIXTURE_DIR/kill.log")"
 [ -n "$(dns_txt "$DNS_PRIMARY" "$name")" ] || fail "expected a leftover record after SIGKILL"
 grep -q "$name" "$journal" || fail "journal does not list the leftover"
 pass "SIGKILL leaves a journalled record"

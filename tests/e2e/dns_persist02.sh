@@ -58,7 +58,7 @@ want() {
 has() { grep -qE -- "$2" "$1" || { cat "$1" >&2; fail "$3: no line matches '$2' in $(basename "$1")"; }; }
 hasnt() { ! grep -qE -- "$2" "$1" || { cat "$1" >&2; fail "$3: a line matches '$2' in $(basename "$1")"; }; }
 # count_lines FILE ERE: matching lines.
-count_lines() { grep -cE -- "$2" "$1" || true; }
+count_lines() { grep -cE -- "$2" "$1" || [ $? = 1 ]; }  # (grep -c: 1 = no match, 2 = error)
 rx() { printf '%s' "$1" | sed 's/[][\.*^$?+(){}|/]/\\&/g'; }    # literal text as an ERE
 cert() {  # cert NAME "names" [extra solver lines]
   printf 'names: [%s]\nsolvers:\n  - type: dns-persist-01\n    issuer: %s\n%s' "$2" "$ISSUER" "${3:-}" \
@@ -116,12 +116,12 @@ wait_served() {
   done
   fail "_validation-persist.$1.persist.test does not serve '$2' everywhere"
 }
-pebble_orders() { grep -c 'POST /order-plz' "$FIXTURE_DIR/pebble.log" || true; }
-pebble_new_accounts() { grep -c 'POST /sign-me-up' "$FIXTURE_DIR/pebble.log" || true; }
+pebble_orders() { grep -c 'POST /order-plz' "$FIXTURE_DIR/pebble.log" || [ $? = 1 ]; }
+pebble_new_accounts() { grep -c 'POST /sign-me-up' "$FIXTURE_DIR/pebble.log" || [ $? = 1 ]; }
 # proxy_ok IDENT: challenges for IDENT the proxy judged ok.
 proxy_ok() { count_lines "$FIXTURE_DIR/persist_ca.log" "^CHALLENGE \S+ $(rx "$1") ok$"; }
 counters() { echo "$(persist_ca_posts) $(persist_ca_refused) $(count_challenge_posts) $(pebble_orders)"; }
-pebble_new_authzs() { grep -c 'There are now [0-9]* authorizations in the db' "$FIXTURE_DIR/pebble.log" || true; }
+pebble_new_authzs() { grep -c 'There are now [0-9]* authorizations in the db' "$FIXTURE_DIR/pebble.log" || [ $? = 1 ]; }
 # issue_ok NAME ROUND IDENT...: `issue NAME` (ROUND=issue) or `renew NAME --force` (ROUND=renew)
 # succeeds with one order; each IDENT's challenge was judged ok by the proxy exactly once and
 # forwarded to Pebble, nothing was refused, and a certificate is stored. Pebble reuses a valid

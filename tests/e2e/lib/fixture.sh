@@ -13,13 +13,21 @@ FIXTURE_DIR=""
 fail() { echo "FAIL: $*" >&2; exit 1; }
 pass() { echo "ok - $*"; }
 
+# Tools the fixtures and tests rely on (scripts/install-deps.sh installs them). Checked up
+# front: e.g. without ss, `ss ... | grep -q .` is simply false, so a port check would pass.
+for tool in ss strace openssl curl pebble pebble-challtestsrv; do
+  command -v "$tool" > /dev/null || fail "$tool is required (scripts/install-deps.sh installs it)"
+done
+
 # A TCP port nothing listens on now. Ports come from a range Linux does not hand out
 # as ephemeral ports, so a fresh listener rarely collides.
 free_port() {
   local p
   for _ in $(seq 1 200); do
     p=$((20000 + RANDOM % 12000))
-    if ! ss -Hltn "sport = :$p" | grep -q . && ! ss -Hlun "sport = :$p" | grep -q .; then
+    local tcp udp
+    tcp=$(ss -Hltn "sport = :$p") && udp=$(ss -Hlun "sport = :$p") || fail "ss failed"
+    if [ -z "$tcp" ] && [ -z "$udp" ]; then
       echo "$p"; return 0
     fi
   done
@@ -198,12 +206,12 @@ pebble_sid() {
 
 # count_challenge_posts: challenge POSTs Pebble received (POST {} to a challenge URL).
 count_challenge_posts() {
-  grep -c 'POST /chalZ/' "$FIXTURE_DIR/pebble.log" || true
+  grep -c 'POST /chalZ/' "$FIXTURE_DIR/pebble.log" || [ $? = 1 ]  # (grep -c: 1 = no match, 2 = no log)
 }
 
 # Requests Pebble's WFE logged, e.g. count_pebble_requests before/after a run.
 count_pebble_requests() {
-  grep -cE ' (GET|HEAD|POST) \S+ -> calling handler' "$FIXTURE_DIR/pebble.log" || true
+  grep -cE ' (GET|HEAD|POST) \S+ -> calling handler' "$FIXTURE_DIR/pebble.log" || [ $? = 1 ]
 }
 
 # pebble_root [N]: root N (default 0) that Pebble's issued chains lead to.

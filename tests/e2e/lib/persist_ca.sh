@@ -80,12 +80,12 @@ persist_ca_mode() {
 
 # persist_ca_posts: challenge POSTs the proxy judged (ok or refused).
 persist_ca_posts() {
-  grep -c '^CHALLENGE ' "$FIXTURE_DIR/persist_ca.log" || true
+  grep -c '^CHALLENGE ' "$FIXTURE_DIR/persist_ca.log" || [ $? = 1 ]
 }
 
 # persist_ca_refused: challenge POSTs the proxy refused (answered 403, never forwarded).
 persist_ca_refused() {
-  grep -cE '^CHALLENGE \S+ \S+ refused ' "$FIXTURE_DIR/persist_ca.log" || true
+  grep -cE '^CHALLENGE \S+ \S+ refused ' "$FIXTURE_DIR/persist_ca.log" || [ $? = 1 ]
 }
 
 # pebble_restart: kills Pebble and starts a fresh one with the same command line and environment
