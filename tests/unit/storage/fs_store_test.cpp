@@ -2,9 +2,15 @@
 
 #include <catch2/catch.hpp>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <set>
+#include <thread>
 
 #include "acmed/core/crypto.hpp"
 #include "temp_dir.hpp"
@@ -431,6 +437,119 @@ TEST_CASE("StateStore cleanup leaves files it did not write alone", "[store][cer
   for (const char* f : {"cert1.pem", "chain1.pem", "fullchain1.pem"}) CHECK(fs::exists(t.archive + "/" + f));
   TempDir empty;
   CHECK(FileStateStore(empty.path()).cleanup_incomplete("nothing"));  // no archive/: nothing to do
+}
+
+// --- The per-certificate lock --------------------------------------------------------
+// Two renewals of one certificate at once would race on archive/NAME and live/NAME
+// (and could leave a private key without its certificate). The lock is flock(2), so it
+// holds between processes (two cron runs) and between open files of one process.
+
+/// Runs `body` in a forked child and returns its exit status (0..255); a child must
+/// never return into Catch2, so everything it does ends in _exit.
+template <class F>
+int in_child(F body) {
+  pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) ::_exit(body());
+  int status = 0;
+  REQUIRE(::waitpid(pid, &status, 0) == pid);
+  REQUIRE(WIFEXITED(status));
+  return WEXITSTATUS(status);
+}
+
+TEST_CASE("Certificate lock: another process is refused while it is held, and gets it after release", "[store][lock]") {
+  TempDir dir;
+  FileStateStore store(dir.path());
+  // Child exit codes: 0 = lock granted, 1 = refused with timeout, 2 = any other error.
+  auto try_lock = [&](const std::string& name) {
+    return in_child([&] {
+      FileStateStore own(dir.path());
+      auto l = own.lock_certificate(name, false);
+      if (l) return 0;
+      return l.error().code == Errc::timeout && l.error().message.find("'" + name + "'") != std::string::npos ? 1 : 2;
+    });
+  };
+  {
+    auto held = store.lock_certificate("www", false);
+    REQUIRE(held);
+    CHECK(try_lock("www") == 1);
+    CHECK(try_lock("mail") == 0);  // another certificate does not contend
+  }
+  CHECK(try_lock("www") == 0);  // released with the handle
+}
+
+TEST_CASE("Certificate lock: a waiting lock blocks until the holding process lets go (or dies)", "[store][lock]") {
+  TempDir dir;
+  int to_child[2], from_child[2];
+  REQUIRE(::pipe(to_child) == 0);
+  REQUIRE(::pipe(from_child) == 0);
+  pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    ::close(to_child[1]);
+    ::close(from_child[0]);
+    FileStateStore own(dir.path());
+    auto l = own.lock_certificate("www", false);
+    char ok = l ? 'L' : 'E';
+    if (::write(from_child[1], &ok, 1) != 1) ::_exit(3);
+    char c;
+    (void)!::read(to_child[0], &c, 1);  // returns when the parent closes its end
+    ::_exit(0);                          // exiting closes the lock file: flock released
+  }
+  ::close(to_child[0]);
+  ::close(from_child[1]);
+  char got = 0;
+  REQUIRE(::read(from_child[0], &got, 1) == 1);
+  REQUIRE(got == 'L');
+
+  FileStateStore store(dir.path());
+  auto refused = store.lock_certificate("www", false);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().code == Errc::timeout);
+  CHECK_THAT(refused.error().message, Catch::Contains("another acmed process is working on certificate 'www'"));
+
+  std::atomic<bool> done{false};
+  Result<LockHandle> waited = fail(Errc::io, "not run");
+  std::thread waiter([&] {
+    waited = store.lock_certificate("www", true);
+    done = true;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  CHECK_FALSE(done.load());  // still blocked: the child holds it
+  ::close(to_child[1]);       // let the child exit
+  waiter.join();
+  CHECK(done.load());
+  CHECK(waited);
+  int status = 0;
+  REQUIRE(::waitpid(pid, &status, 0) == pid);
+  CHECK(WIFEXITED(status));
+  ::close(from_child[0]);
+}
+
+TEST_CASE("Certificate lock: two threads of one process exclude each other too", "[store][lock]") {
+  TempDir dir;
+  FileStateStore store(dir.path());
+  auto held = store.lock_certificate("www", false);
+  REQUIRE(held);
+  // Another thread (its own open file) is refused at once without wait ...
+  Result<LockHandle> other = fail(Errc::io, "not run");
+  std::thread([&] { other = store.lock_certificate("www", false); }).join();
+  REQUIRE_FALSE(other);
+  CHECK(other.error().code == Errc::timeout);
+  // ... and with wait it blocks until the holder releases.
+  std::atomic<bool> done{false};
+  Result<LockHandle> waited = fail(Errc::io, "not run");
+  std::thread waiter([&] {
+    waited = store.lock_certificate("www", true);
+    done = true;
+  });
+  // A different certificate is free meanwhile.
+  CHECK(store.lock_certificate("mail", false));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  CHECK_FALSE(done.load());
+  held->reset();
+  waiter.join();
+  CHECK(waited);
 }
 
 }  // namespace
