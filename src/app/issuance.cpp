@@ -16,6 +16,7 @@
 #include "acmed/app/renewal.hpp"
 #include "acmed/core/cancel.hpp"
 #include "acmed/core/files.hpp"
+#include "acmed/core/time.hpp"
 #include "acmed/solvers/process.hpp"
 
 namespace acmed::app {
@@ -346,7 +347,7 @@ RenewOutcome renew_certificate(Session& s, const config::CertificateConfig& cert
     auto failed = after_failure(latest ? *latest : *st, got.error().describe(), s.clock().now());
     s.save_renewal_state(name, failed);
     auto out = failed_with(got.error());
-    out.next_due = std::chrono::system_clock::time_point(std::chrono::seconds(*failed.next_attempt));
+    out.next_due = time_from_unix(*failed.next_attempt);
     return out;
   }
   auto done = complete(s, cert, std::move(*got));

@@ -1,6 +1,7 @@
 #include "acmed/app/persist.hpp"
 
 #include "acmed/core/files.hpp"
+#include "acmed/core/time.hpp"
 
 #include <algorithm>
 #include <filesystem>
@@ -64,7 +65,7 @@ Result<CaPersistInfo> note_ca_facts(const storage::StateStore& store, const std:
                            : "the plain account URL; hashed records no longer validate";
     info.revision_notice = "the CA " + directory_url + " switched from dns-persist-01 draft " +
                            persist::to_string(before) + " to draft " + persist::to_string(info.revision) + " on " +
-                           format_rfc3339(TimePoint(std::chrono::seconds(*facts.changed_at))) +
+                           format_rfc3339(time_from_unix(*facts.changed_at)) +
                            ": it now expects " + what + "; republish every record ('acmed persist record NAME')";
   }
   return info;

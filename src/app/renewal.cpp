@@ -2,13 +2,16 @@
 
 #include <algorithm>
 
+#include "acmed/core/time.hpp"
+
 namespace acmed::app {
 namespace {
 
 using namespace std::chrono;
 
 std::int64_t unix_seconds(TimePoint t) { return duration_cast<seconds>(t.time_since_epoch()).count(); }
-TimePoint from_unix(std::int64_t s) { return TimePoint(seconds(s)); }
+// Saturates past 2262 (acmed/core/time.hpp): a far-future time must not wrap into the past.
+TimePoint from_unix(std::int64_t s) { return time_from_unix(s); }
 
 }  // namespace
 

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "acmed/app/persist_formats.hpp"
+#include "acmed/core/time.hpp"
 #include "acmed/persist/records.hpp"
 #include "acmed/solvers/dns_persist01.hpp"
 #include "commands.hpp"
@@ -30,7 +31,7 @@ struct PersistOptions {
 };
 
 std::string utc(std::int64_t t) {
-  return format_rfc3339(std::chrono::system_clock::time_point(std::chrono::seconds(t)));
+  return format_rfc3339(time_from_unix(t));
 }
 
 app::PersistRequest request_of(const PersistOptions& o) {

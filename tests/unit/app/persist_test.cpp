@@ -153,6 +153,20 @@ TEST_CASE("note_ca_facts remembers the revision and reports a switch for 30 days
   CHECK_FALSE(note_ca_facts(store, "ca", "https://ca.example/dir", &m02, t0 + hours(24 * 31))->revision_notice);
 }
 
+TEST_CASE("note_ca_facts: a switch time stored past 2262 is shown saturated, not wrapped into the past", "[app][time]") {
+  storage::MemoryStateStore store;
+  storage::CaFacts facts;
+  facts.revision = "02";
+  facts.previous_revision = "01";
+  facts.hash_prefix = "https://ca.example/account-hash/";
+  facts.changed_at = 253'402'300'799;  // 9999-12-31T23:59:59Z, e.g. from a clock that was far off
+  REQUIRE(store.save_ca_facts("ca", facts));
+  auto cached = note_ca_facts(store, "ca", "https://ca.example/dir", nullptr, t0);
+  REQUIRE(cached);
+  REQUIRE(cached->revision_notice);
+  CHECK_THAT(*cached->revision_notice, Catch::Contains("on 2262-04-11T23:47:16Z"));
+}
+
 TEST_CASE("anchored persistUntil: a duration is computed once, moves on a config change or a roll", "[app]") {
   storage::MemoryStateStore store;
   auto settings_at = [](const std::string& value, system_clock::time_point now) {

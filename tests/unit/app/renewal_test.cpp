@@ -112,5 +112,31 @@ TEST_CASE("back-off across runs: 1 min, 10 min, 100 min, then daily; --force ove
   CHECK(ok.persist_until_spec == "180d");
 }
 
+TEST_CASE("Unix seconds past 2262 in the stored state saturate instead of wrapping into the past", "[app][renewal][time]") {
+  const std::int64_t year_9999 = 253'402'300'799;  // 9999-12-31T23:59:59Z
+  const TimePoint end_of_time = TimePoint::max();
+  auto info = cert(t0, hours(24 * 90));
+  // An ARI window (as a CA could send) that ends after 2262: the due time is far ahead.
+  storage::RenewalState st;
+  st.ari_cert_id = info.ari_cert_id;
+  st.ari_start = epoch(t0 + hours(24 * 10));
+  st.ari_end = year_9999;
+  st.ari_chosen = year_9999 - 1;
+  auto due = compute_due(info, st, std::nullopt);
+  CHECK(due.when > t0);
+  CHECK(end_of_time - due.when < seconds(2));
+  CHECK_THAT(due.why, Catch::Contains(".. 2262-04-11T23:47:16Z"));
+  CHECK(decide(info, st, std::nullopt, t0 + hours(24 * 80), {}).verdict == Verdict::not_due);
+  // A back-off that ends after 2262 still holds, and says until when.
+  storage::RenewalState backing;
+  backing.failures = 4;
+  backing.next_attempt = year_9999;
+  auto d = decide(std::nullopt, backing, std::nullopt, t0, {});
+  CHECK(d.verdict == Verdict::backoff);
+  REQUIRE(d.next);
+  CHECK(*d.next > t0);
+  CHECK_THAT(d.why, Catch::Contains("until 2262-04-11T23:47:16Z"));
+}
+
 }  // namespace
 }  // namespace acmed::app
