@@ -49,6 +49,17 @@ std::string sign_certificate(const CertSpec& spec, EVP_PKEY* subject_key, const 
   for (const auto& ip : spec.ip_addresses) san += (san.empty() ? "" : ",") + std::string("IP:") + ip;
   if (!san.empty()) add_ext(cert.get(), cert.get(), NID_subject_alt_name, san);
   add_ext(cert.get(), cert.get(), NID_basic_constraints, spec.is_ca ? "critical,CA:TRUE" : "critical,CA:FALSE");
+  if (!spec.authority_key_id_hex.empty()) {
+    long len = 0;
+    std::unique_ptr<unsigned char, void (*)(void*)> raw(OPENSSL_hexstr2buf(spec.authority_key_id_hex.c_str(), &len),
+                                                        [](void* p) { OPENSSL_free(p); });
+    check(raw != nullptr, "authority key id hex");
+    std::unique_ptr<AUTHORITY_KEYID, decltype(&AUTHORITY_KEYID_free)> akid(AUTHORITY_KEYID_new(), &AUTHORITY_KEYID_free);
+    akid->keyid = ASN1_OCTET_STRING_new();
+    check(akid->keyid && ASN1_OCTET_STRING_set(akid->keyid, raw.get(), static_cast<int>(len)) == 1, "authority key id");
+    check(X509_add1_ext_i2d(cert.get(), NID_authority_key_identifier, akid.get(), 0, X509V3_ADD_DEFAULT) == 1,
+          "authority key id extension");
+  }
   const EVP_MD* md = issuer_key.type() == KeyType::ed25519 ? nullptr : EVP_sha256();
   check(X509_sign(cert.get(), evp(issuer_key), md) > 0, "sign");
   unsigned char* der = nullptr;
@@ -124,6 +135,19 @@ std::string with_not_after(const std::string& der, const std::string& asn1_time,
   std::string result(reinterpret_cast<char*>(out), static_cast<std::size_t>(n));
   OPENSSL_free(out);
   return result;
+}
+
+std::string csr_public_key(std::string_view csr_der) {
+  const unsigned char* p = reinterpret_cast<const unsigned char*>(csr_der.data());
+  std::unique_ptr<X509_REQ, decltype(&X509_REQ_free)> req(d2i_X509_REQ(nullptr, &p, static_cast<long>(csr_der.size())),
+                                                          &X509_REQ_free);
+  check(req != nullptr, "CSR");
+  unsigned char* buf = nullptr;
+  int n = i2d_PUBKEY(X509_REQ_get0_pubkey(req.get()), &buf);
+  check(n > 0, "CSR public key");
+  std::string out(reinterpret_cast<char*>(buf), static_cast<std::size_t>(n));
+  OPENSSL_free(buf);
+  return out;
 }
 
 }  // namespace acmed::test

@@ -24,6 +24,9 @@ struct CertSpec {
   std::chrono::system_clock::time_point not_before = std::chrono::system_clock::from_time_t(1735689600);
   std::chrono::system_clock::time_point not_after = std::chrono::system_clock::from_time_t(2051222400);
   bool is_ca = false;
+  /// When not empty: an authorityKeyIdentifier extension whose keyIdentifier is these
+  /// bytes (hex, as ARI's certID uses them, RFC 9773 §4.1).
+  std::string authority_key_id_hex{};
 };
 
 /// A DER X.509 v3 certificate for `subject_key`, signed by `issuer_key`.
@@ -51,5 +54,8 @@ std::string make_certificate_der_for_public_key(const CertSpec& spec, std::strin
 /// signed by that key instead of the intermediate's: a chain whose signature does not link.
 std::string make_chain_pem_for_key(CertSpec leaf, std::string_view subject_public_key_der,
                                    const std::string& root_cn = "Test Root", const PrivateKey* leaf_signer = nullptr);
+
+/// The SubjectPublicKeyInfo DER of a PKCS#10 CSR (DER), as a CA reads it; throws on garbage.
+std::string csr_public_key(std::string_view csr_der);
 
 }  // namespace acmed::test

@@ -605,5 +605,76 @@ TEST_CASE("Client refuses kid requests before the account URL is known", "[clien
   CHECK(count_method(http.requests(), "POST") == 0);
 }
 
+// --- Renewal information (ARI, RFC 9773) ----------------------------------------------
+
+std::string ari_directory() {
+  json d = json::parse(directory_body());
+  d["renewalInfo"] = "https://ca.test/acme/renewal-info";
+  return d.dump();
+}
+
+TEST_CASE("renewal_info GETs <renewalInfo>/<certID> and reads the window and Retry-After", "[client][ari]") {
+  FakeHttpClient http;
+  http.push(200, {{"Content-Type", "application/json"}}, ari_directory());
+  http.push(200, {{"Content-Type", "application/json"}, {"Retry-After", "21600"}},
+            R"({"suggestedWindow": {"start": "2026-01-08T10:00:00Z", "end": "2026-01-09T10:00:00Z"}})");
+  Client c(http, options());
+  auto before = std::chrono::system_clock::now();
+  auto ri = c.renewal_info("aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE");
+  REQUIRE(ri);
+  CHECK(http.requests()[1].method == "GET");
+  CHECK(http.requests()[1].url == "https://ca.test/acme/renewal-info/aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE");
+  CHECK(ri->window_end - ri->window_start == std::chrono::hours(24));
+  REQUIRE(ri->retry_after);
+  CHECK(*ri->retry_after >= before + std::chrono::seconds(21600));
+}
+
+TEST_CASE("renewal_info: a 404 is not_found, a reversed window is refused, no renewalInfo is unsupported",
+          "[client][ari]") {
+  FakeHttpClient http;
+  http.push(200, {{"Content-Type", "application/json"}}, ari_directory());
+  http.push(404, problem_headers("n1"), problem_body("malformed", "no such certificate", 404));
+  http.push(200, {{"Content-Type", "application/json"}},
+            R"({"suggestedWindow": {"start": "2026-01-09T10:00:00Z", "end": "2026-01-08T10:00:00Z"}})");
+  http.push(500, problem_headers("n2"), problem_body("serverInternal", "try later", 500));
+  Client c(http, options());
+  auto missing = c.renewal_info("a.b");
+  REQUIRE_FALSE(missing);
+  CHECK(missing.error().code == Errc::not_found);
+  auto reversed = c.renewal_info("a.b");
+  REQUIRE_FALSE(reversed);
+  CHECK(reversed.error().code == Errc::bad_response);
+  CHECK_THAT(reversed.error().message, Catch::StartsWith("renewal information: "));
+  auto broken = c.renewal_info("a.b");
+  REQUIRE_FALSE(broken);
+  CHECK(broken.error().is_acme("serverInternal"));
+
+  FakeHttpClient plain;
+  plain.push(200, {{"Content-Type", "application/json"}}, directory_body());
+  Client no_ari(plain, options());
+  auto none = no_ari.renewal_info("a.b");
+  REQUIRE_FALSE(none);
+  CHECK(none.error().code == Errc::unsupported);
+  CHECK(plain.requests().size() == 1);  // nothing asked beyond the directory
+}
+
+TEST_CASE("new_order sends `replaces` only to a CA that offers ARI", "[client][ari]") {
+  for (bool ari : {true, false}) {
+    INFO("renewalInfo in the directory: " << ari);
+    FakeHttpClient http;
+    http.push(200, {{"Content-Type", "application/json"}}, ari ? ari_directory() : directory_body());
+    http.push(200, {{"Replay-Nonce", "nonce-1"}}, "");
+    http.push(201, json_headers("nonce-2", {{"Location", "https://ca.test/acme/order/1"}}), order_body());
+    Client c(http, options());
+    c.set_account(&account_key(), account_url);
+    REQUIRE(c.new_order(one_name(), std::nullopt, std::string("aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE")));
+    auto payload = json::parse(decode_jws(http.requests()[2].body).payload);
+    if (ari)
+      CHECK(payload["replaces"] == "aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE");
+    else
+      CHECK_FALSE(payload.contains("replaces"));
+  }
+}
+
 }  // namespace
 }  // namespace acmed::acme

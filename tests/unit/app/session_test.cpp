@@ -8,14 +8,20 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include <cstdio>
 #include <map>
 #include <mutex>
 
 #include "acmed/app/issuance.hpp"
 #include "acmed/core/base64.hpp"
+#include "acmed/core/files.hpp"
+#include "acmed/core/time.hpp"
+#include "acmed/storage/file_store.hpp"
 #include "acmed/storage/memory_store.hpp"
 #include "fake_http_client.hpp"
 #include "fake_solver.hpp"
+#include "signature.hpp"
+#include "temp_dir.hpp"
 #include "test_certs.hpp"
 
 namespace acmed::app {
@@ -45,6 +51,12 @@ class MiniCa {
   int new_account_posts = 0, key_changes = 0, orders = 0;
 
   void forget() { accounts_.clear(); }
+  /// Whether `key` is the key of a registered account (as keyChange left it).
+  bool knows(const PrivateKey& key) const {
+    json jwk = json::object();
+    for (const auto& [k, v] : key.jwk_members()) jwk[k] = v;
+    return accounts_.count(jwk.dump()) > 0;
+  }
   std::size_t accounts() const { return accounts_.size(); }
 
   Result<HttpResponse> operator()(const HttpRequest& r) {
@@ -234,6 +246,142 @@ TEST_CASE("Session key rollover refused by the CA discards the unused key and ke
   CHECK(rig.session->account_thumbprint() == old_tp);
 }
 
+/// A StateStore that forwards to another one, except for the failures a test injects.
+class FaultyStore final : public storage::StateStore {
+ public:
+  explicit FaultyStore(std::unique_ptr<storage::StateStore> inner) : inner_(std::move(inner)) {}
+  bool fail_commit = false;  ///< commit_pending_account_key fails (a full disk, a read-only state dir)
+  mutable std::string pending_pem;  ///< the last key save_pending_account_key stored
+
+  std::string location() const override { return inner_->location(); }
+  Result<std::optional<storage::StoredAccount>> load_account(const std::string& c) const override { return inner_->load_account(c); }
+  Result<void> save_account_key(const std::string& c, const Secret& k) const override { return inner_->save_account_key(c, k); }
+  Result<void> save_account_url(const std::string& c, const std::string& u) const override { return inner_->save_account_url(c, u); }
+  Result<std::optional<std::string>> load_account_url(const std::string& c) const override { return inner_->load_account_url(c); }
+  Result<void> forget_account_url(const std::string& c) const override { return inner_->forget_account_url(c); }
+  Result<void> discard_unregistered_account_key(const std::string& c) const override {
+    return inner_->discard_unregistered_account_key(c);
+  }
+  std::string account_dir(const std::string& c) const override { return inner_->account_dir(c); }
+  Result<void> save_seen_challenges(const std::string& c, const std::string& t) const override {
+    return inner_->save_seen_challenges(c, t);
+  }
+  Result<std::optional<std::string>> load_seen_challenges(const std::string& c) const override {
+    return inner_->load_seen_challenges(c);
+  }
+  Result<void> save_ca_facts(const std::string& c, const storage::CaFacts& f) const override { return inner_->save_ca_facts(c, f); }
+  Result<storage::CaFacts> load_ca_facts(const std::string& c) const override { return inner_->load_ca_facts(c); }
+  Result<void> add_earlier_thumbprint(const std::string& c, const std::string& t) const override {
+    return inner_->add_earlier_thumbprint(c, t);
+  }
+  Result<std::vector<std::string>> load_earlier_thumbprints(const std::string& c) const override {
+    return inner_->load_earlier_thumbprints(c);
+  }
+  Result<void> retire_earlier_thumbprints(const std::string& c) const override { return inner_->retire_earlier_thumbprints(c); }
+  Result<void> save_account_thumbprint(const std::string& c, const std::string& t) const override {
+    return inner_->save_account_thumbprint(c, t);
+  }
+  Result<std::string> load_account_thumbprint(const std::string& c) const override { return inner_->load_account_thumbprint(c); }
+  Result<std::string> retire_account(const std::string& c) const override { return inner_->retire_account(c); }
+  Result<void> save_pending_account_key(const std::string& c, const Secret& k) const override {
+    auto r = inner_->save_pending_account_key(c, k);
+    if (r) pending_pem = std::string(k.view());
+    return r;
+  }
+  Result<void> commit_pending_account_key(const std::string& c) const override {
+    if (fail_commit) return fail(Errc::io, "cannot move the new account key into place: Read-only file system");
+    return inner_->commit_pending_account_key(c);
+  }
+  Result<void> discard_pending_account_key(const std::string& c) const override { return inner_->discard_pending_account_key(c); }
+  bool has_pending_account_key(const std::string& c) const override { return inner_->has_pending_account_key(c); }
+  Result<void> commit_token_key(const std::string& c, const std::string& u) const override { return inner_->commit_token_key(c, u); }
+  Result<int> save_certificate(const std::string& n, const std::string& pem, const Secret& k) const override {
+    return inner_->save_certificate(n, pem, k);
+  }
+  Result<std::optional<storage::StoredCertificate>> load_certificate(const std::string& n) const override {
+    return inner_->load_certificate(n);
+  }
+  Result<Secret> load_certificate_key(const std::string& n) const override { return inner_->load_certificate_key(n); }
+  std::string live_dir(const std::string& n) const override { return inner_->live_dir(n); }
+  Result<void> repair_live(const std::string& n) const override { return inner_->repair_live(n); }
+  Result<storage::RenewalState> load_renewal_state(const std::string& n) const override { return inner_->load_renewal_state(n); }
+  Result<void> save_renewal_state(const std::string& n, const storage::RenewalState& st) const override {
+    return inner_->save_renewal_state(n, st);
+  }
+  Result<storage::LockHandle> lock_certificate(const std::string& n, bool wait) const override {
+    return inner_->lock_certificate(n, wait);
+  }
+  Result<storage::LockHandle> lock_accounts() const override { return inner_->lock_accounts(); }
+
+ private:
+  std::unique_ptr<storage::StateStore> inner_;
+};
+
+std::string slurp(const std::string& path) {
+  auto data = read_file(path, 1 << 20);
+  REQUIRE(data);
+  return *data;
+}
+
+TEST_CASE("Session key rollover: the CA switched but storing the new key failed; the key is kept and recoverable",
+          "[app][session][rollover]") {
+  test::TempDir dir;
+  auto faulty = std::make_unique<FaultyStore>(std::make_unique<storage::FileStateStore>(dir.path()));
+  FaultyStore* store = faulty.get();
+  Rig rig(true, std::move(faulty));
+  REQUIRE(rig.session->ensure_account());
+  const std::string acct_dir = store->account_dir(ca);
+  auto old_key = PrivateKey::from_pem(slurp(acct_dir + "/private_key.pem"));
+  REQUIRE(old_key);
+
+  store->fail_commit = true;
+  auto r = rig.session->rollover_account_key(KeyType::ec_p256);
+  REQUIRE_FALSE(r);
+  // The error says the CA switched and where the new key is.
+  CHECK_THAT(r.error().describe(), Catch::Contains("the CA switched to the new key") &&
+                                       Catch::Contains("private_key.next.pem"));
+  CHECK(rig.ca_server.key_changes == 1);
+  auto new_key = PrivateKey::from_pem(store->pending_pem);
+  REQUIRE(new_key);
+  CHECK(rig.ca_server.knows(*new_key));
+  CHECK_FALSE(rig.ca_server.knows(*old_key));
+
+  // Not lost: the key the CA now holds is on disk, private, beside the old one.
+  CHECK(store->has_pending_account_key(ca));
+  CHECK(slurp(acct_dir + "/private_key.next.pem") == store->pending_pem);
+  CHECK(test::file_mode(acct_dir + "/private_key.next.pem") == 0600);
+  CHECK(PrivateKey::from_pem(slurp(acct_dir + "/private_key.pem"))->thumbprint() == old_key->thumbprint());
+  // This run goes on with the key the CA holds.
+  CHECK(rig.session->account_thumbprint() == new_key->thumbprint());
+
+  // A second rollover refuses to overwrite the pending key.
+  store->fail_commit = false;
+  auto again = rig.session->rollover_account_key(KeyType::ec_p256);
+  REQUIRE_FALSE(again);
+  CHECK_THAT(again.error().describe(), Catch::Contains("private_key.next.pem exists"));
+  CHECK(slurp(acct_dir + "/private_key.next.pem") == store->pending_pem);
+
+  // The documented way back (the warning every later run prints): move
+  // private_key.next.pem to private_key.pem. The next run then signs with the CA's key.
+  REQUIRE(std::rename((acct_dir + "/private_key.next.pem").c_str(), (acct_dir + "/private_key.pem").c_str()) == 0);
+  Rig next(true, std::make_unique<storage::FileStateStore>(dir.path()));
+  next.ca_server = rig.ca_server;
+  REQUIRE(next.session->ensure_account());
+  CHECK(next.session->account_thumbprint() == new_key->thumbprint());
+  CHECK(next.stored_url() == "https://ca.test/acct/1");
+  auto order = next.session->client().new_order({*Identifier::parse("www.example")}, std::nullopt, std::nullopt);
+  CHECK_FALSE(order);  // MiniCa issues nothing, but it must know the account the request names
+  CHECK_FALSE(order.error().is_acme("accountDoesNotExist"));
+  const auto& sent = next.http->requests().back();
+  json outer = json::parse(sent.body);
+  json header = decode_part(outer["protected"]);
+  CHECK(header["kid"] == "https://ca.test/acct/1");
+  auto sig = base64url_decode(outer["signature"].get<std::string>());
+  REQUIRE(sig);
+  CHECK(test::verify_jws_signature(new_key->jws_alg(), new_key->public_key_der(),
+                                   outer["protected"].get<std::string>() + "." + outer["payload"].get<std::string>(), *sig));
+}
+
 TEST_CASE("Session drops a fresh key the CA refuses, so the next run generates the configured type", "[app][session]") {
   Rig rig;
   rig.ca_server.refuse_keys = true;
@@ -289,6 +437,19 @@ TEST_CASE("renew_certificate: failures back off 1 min, 10 min, 100 min across ru
   CHECK(st->failures == 3);
   CHECK_THAT(st->last_error, Catch::Contains("bad day"));
   CHECK(rig.session->state_save_failures() == 0);
+}
+
+TEST_CASE("renew_certificate: a back-off ending past 2262 is reported saturated, not wrapped into the past",
+          "[app][renew][time]") {
+  Rig rig;
+  rig.ca_server.order_fails = true;
+  // The last second a time point can hold: now + 1 minute of back-off no longer fits.
+  rig.clock.set(time_from_unix(253'402'300'799));
+  auto r = renew_certificate(*rig.session, certificate("www"), {});
+  CHECK(r.action == RenewAction::failed);
+  REQUIRE(r.next_due);
+  CHECK(*r.next_due >= rig.clock.now());
+  CHECK(format_rfc3339(*r.next_due) == "2262-04-11T23:47:16Z");
 }
 
 TEST_CASE("renew_certificate: a stored certificate far from expiry is not due, and costs no order", "[app][renew]") {
