@@ -6,13 +6,14 @@ void FakeResolver::add_zone(const std::string& apex, std::vector<dns::Server> na
   zones_[apex] = dns::Zone{apex, std::move(nameservers), "ns1." + apex};
 }
 
-dns::TxtResult FakeResolver::answer(const std::string& name, bool with_live) const {
+Result<dns::TxtResult> FakeResolver::answer(const std::string& name, bool with_live) const {
   dns::TxtResult r;
   r.queried = name;
   std::string current = name;
-  for (int i = 0; i < 16; ++i) {
-    auto it = cnames_.find(current);
-    if (it == cnames_.end()) break;
+  for (auto it = cnames_.find(current); it != cnames_.end(); it = cnames_.find(current)) {
+    // As LdnsResolver does: a loop (a -> b -> a) or an overlong chain is an error, not a hang.
+    if (r.cnames.size() >= max_cname_chain)
+      return fail(Errc::dns, "CNAME chain at '" + name + "' is longer than " + std::to_string(max_cname_chain));
     current = it->second;
     r.cnames.push_back(current);
   }
@@ -31,11 +32,15 @@ Result<dns::TxtResult> FakeResolver::query_txt(const dns::Server& server, const 
   if (failing_.count(server.address)) return fail(Errc::dns, "TXT " + name + " @" + server.to_string() + ": timed out");
   auto lag = lag_.find(server.address);
   auto r = answer(name, lag == lag_.end() || n >= lag->second);
-  r.authoritative = true;
+  if (r) r->authoritative = true;
   return r;
 }
 
-Result<std::vector<std::string>> FakeResolver::cname_chain(const std::string& name) { return answer(name, false).cnames; }
+Result<std::vector<std::string>> FakeResolver::cname_chain(const std::string& name) {
+  auto r = answer(name, false);
+  if (!r) return fail(r.error());
+  return r->cnames;
+}
 
 Result<dns::Zone> FakeResolver::find_zone(const std::string& name) {
   std::string candidate = name;

@@ -37,8 +37,11 @@ class FakeResolver final : public dns::Resolver {
 
   int queries(const std::string& address) const;
 
+  /// Aliases followed before a lookup fails, like LdnsResolver's limit.
+  static constexpr std::size_t max_cname_chain = 16;
+
  private:
-  dns::TxtResult answer(const std::string& name, bool with_live) const;
+  Result<dns::TxtResult> answer(const std::string& name, bool with_live) const;
   std::map<std::string, dns::Zone> zones_;
   std::map<std::string, std::string> cnames_;
   std::map<std::string, std::vector<std::string>> txt_;

@@ -189,6 +189,49 @@ TEST_CASE("check_record follows a CNAME and checks the target's zone", "[persist
   CHECK(dns.queries("192.0.2.1") == 0);
 }
 
+TEST_CASE("check_record: a CNAME loop ends as a lookup failure naming the chain, not a hang", "[persist][cname]") {
+  test::FakeResolver dns;
+  dns.add_zone("example.com", {{"192.0.2.1", 53, "ns1.example.com"}});
+  dns.add_zone("example.net", {{"198.51.100.7", 53, "ns.example.net"}});
+  const std::string name = "_validation-persist.example.com";
+  dns.add_cname(name, "loop.example.net");
+  dns.add_cname("loop.example.net", name);  // a -> b -> a
+  dns.add_live(name, "letsencrypt.org; accounturi=" + acct);  // never reached through the loop
+  auto r = check_record(dns, name, expect());
+  CHECK(r.status == Status::lookup_failed);
+  CHECK_THAT(r.summary, Catch::Contains("CNAME chain at '" + name + "' is longer than 16"));
+  CHECK_FALSE(passes(r.status));
+  for (const auto& s : r.servers) CHECK(s.evaluation.status == Status::lookup_failed);
+}
+
+TEST_CASE("check_record: an overlong CNAME chain fails clearly; a 10-alias chain is followed", "[persist][cname]") {
+  test::FakeResolver dns;
+  dns.add_zone("example.com", {{"192.0.2.1", 53, "ns1.example.com"}});
+  dns.add_zone("example.net", {{"198.51.100.7", 53, "ns.example.net"}});
+  auto chain = [&](const std::string& start, int hops) {
+    std::string from = start;
+    for (int i = 1; i <= hops; ++i) {
+      std::string to = "hop" + std::to_string(i) + "." + start.substr(start.find('.') + 1) + ".example.net";
+      dns.add_cname(from, to);
+      from = to;
+    }
+    dns.add_live(from, "letsencrypt.org; accounturi=" + acct);
+    return from;
+  };
+  const std::string long_name = "_validation-persist.long.example.com";
+  chain(long_name, 40);
+  auto r = check_record(dns, long_name, expect());
+  CHECK(r.status == Status::lookup_failed);
+  CHECK_THAT(r.summary, Catch::Contains("CNAME chain"));
+
+  const std::string short_name = "_validation-persist.short.example.com";
+  const std::string target = chain(short_name, 10);
+  auto ok = check_record(dns, short_name, expect());
+  CHECK(ok.status == Status::ok);
+  CHECK(ok.final_name == target);
+  CHECK(ok.cnames.size() == 10);
+}
+
 TEST_CASE("dns-persist-01 settings: credentials are refused with the reason; dates and durations parse", "[persist]") {
   auto now = system_clock::time_point(seconds(1'800'000'000));
   auto section = [](std::string key, std::string value) {
