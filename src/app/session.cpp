@@ -31,7 +31,8 @@ Result<void> Session::ensure_account(bool allow_register) {
   if (account_key_ && client_->account_url()) return {};
   auto stored = parts_.store->load_account(ca_id_);
   if (!stored) return fail(stored.error());
-  if (parts_.store->has_pending_account_key(ca_id_))
+  const bool pending = parts_.store->has_pending_account_key(ca_id_);
+  if (pending && !(*stored && (*stored)->url))
     spdlog::warn("{}/private_key.next.pem exists: an earlier key rollover was interrupted; if the CA rejects "
                  "the current key, move that file to private_key.pem",
                  parts_.store->account_dir(ca_id_));
@@ -41,6 +42,7 @@ Result<void> Session::ensure_account(bool allow_register) {
     account_key_.emplace(std::move(*key));
     if ((*stored)->url) {
       client_->set_account(&*account_key_, (*stored)->url);
+      if (pending) finish_interrupted_rollover();
       note_thumbprint();
       return {};
     }
@@ -61,6 +63,43 @@ Result<void> Session::ensure_account(bool allow_register) {
   }
   if (!allow_register) return fail(Errc::not_found, "the CA has no account for the stored key");
   return register_account();
+}
+
+void Session::finish_interrupted_rollover() {
+  // A rollover stopped either before keyChange reached the CA or after the CA switched
+  // but before the new key was committed (full disk, read-only state, a kill). Only the
+  // CA knows which; once it switched it accepts only the new key (RFC 8555 §7.3.5), so
+  // without this every later run would sign with a key the CA refuses.
+  const std::string dir = parts_.store->account_dir(ca_id_);
+  const auto url = client_->account_url();
+  auto pem = parts_.store->load_pending_account_key(ca_id_);
+  std::optional<PrivateKey> next;
+  if (pem && *pem)
+    if (auto k = PrivateKey::from_pem((*pem)->view()); k) next.emplace(std::move(*k));
+  if (next) {
+    client_->set_account(&*next, url);
+    if (auto held = client_->fetch_account(); held) {
+      previous_key_.emplace(std::move(*account_key_));
+      account_key_.emplace(std::move(*next));
+      client_->set_account(&*account_key_, url);
+      if (auto c = parts_.store->commit_pending_account_key(ca_id_); !c)
+        spdlog::error("the CA holds the account key in {}/private_key.next.pem, but it cannot be moved into place "
+                      "({}); this run uses it, move it to private_key.pem by hand",
+                      dir, c.error().describe());
+      else
+        spdlog::warn("finished an interrupted key rollover: the CA holds the key from {}/private_key.next.pem, now "
+                     "private_key.pem (the previous key is private_key.old.pem)",
+                     dir);
+      return;
+    } else {
+      spdlog::debug("the CA does not accept the pending account key: {}", held.error().describe());
+    }
+    client_->set_account(&*account_key_, url);
+  }
+  spdlog::warn("{}/private_key.next.pem exists: an earlier key rollover was interrupted and the CA does not accept "
+               "that key (or could not be asked); acmed keeps using private_key.pem. Check with 'acmed account show' "
+               "before removing either file",
+               dir);
 }
 
 Result<void> Session::register_account() {

@@ -368,6 +368,15 @@ bool FileStateStore::has_pending_account_key(const std::string& ca) const {
   return fs::exists(account_dir(ca) + "/private_key.next.pem");
 }
 
+Result<std::optional<Secret>> FileStateStore::load_pending_account_key(const std::string& ca) const {
+  auto key = read_file(account_dir(ca) + "/private_key.next.pem", 64 * 1024);
+  if (!key) {
+    if (key.error().code == Errc::not_found) return std::optional<Secret>{};
+    return fail(key.error());
+  }
+  return std::optional<Secret>(Secret(std::move(*key)));
+}
+
 Result<void> FileStateStore::discard_unregistered_account_key(const std::string& ca) const {
   if (fs::exists(account_dir(ca) + "/account_url"))
     return fail(Errc::io, "refusing to remove the key of a registered account in " + account_dir(ca));

@@ -194,6 +194,13 @@ Result<void> MemoryStateStore::discard_pending_account_key(const std::string& ca
   return {};
 }
 
+Result<std::optional<Secret>> MemoryStateStore::load_pending_account_key(const std::string& ca) const {
+  std::lock_guard g(state_->mu);
+  auto it = state_->accounts.find(ca);
+  if (it == state_->accounts.end() || it->second.next_key_pem.empty()) return std::optional<Secret>{};
+  return std::optional<Secret>(Secret(std::string(it->second.next_key_pem)));
+}
+
 bool MemoryStateStore::has_pending_account_key(const std::string& ca) const {
   std::lock_guard g(state_->mu);
   auto it = state_->accounts.find(ca);

@@ -53,6 +53,7 @@ class FileStateStore final : public StateStore {
   [[nodiscard]] Result<void> commit_pending_account_key(const std::string& ca) const override;
   [[nodiscard]] Result<void> discard_pending_account_key(const std::string& ca) const override;
   bool has_pending_account_key(const std::string& ca) const override;
+  [[nodiscard]] Result<std::optional<Secret>> load_pending_account_key(const std::string& ca) const override;
   /// Records that the account key now lives in a token at `uri`; a file key that was in
   /// use is kept as private_key.old.pem.
   [[nodiscard]] Result<void> commit_token_key(const std::string& ca, const std::string& uri) const override;

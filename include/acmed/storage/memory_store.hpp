@@ -47,6 +47,7 @@ class MemoryStateStore final : public StateStore {
   [[nodiscard]] Result<void> commit_pending_account_key(const std::string& ca) const override;
   [[nodiscard]] Result<void> discard_pending_account_key(const std::string& ca) const override;
   bool has_pending_account_key(const std::string& ca) const override;
+  [[nodiscard]] Result<std::optional<Secret>> load_pending_account_key(const std::string& ca) const override;
   [[nodiscard]] Result<void> commit_token_key(const std::string& ca, const std::string& uri) const override;
 
   [[nodiscard]] Result<int> save_certificate(const std::string& name, const std::string& fullchain_pem,

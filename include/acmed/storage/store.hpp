@@ -141,6 +141,9 @@ class StateStore {
   [[nodiscard]] virtual Result<void> commit_pending_account_key(const std::string& ca) const = 0;
   [[nodiscard]] virtual Result<void> discard_pending_account_key(const std::string& ca) const = 0;
   virtual bool has_pending_account_key(const std::string& ca) const = 0;
+  /// The pending key itself (nothing when there is none), so a later run can ask the
+  /// CA whether an interrupted rollover reached it.
+  [[nodiscard]] virtual Result<std::optional<Secret>> load_pending_account_key(const std::string& ca) const = 0;
   /// Records that the account key now lives in a token at `uri`; a file key that was in
   /// use is kept as private_key.old.pem.
   [[nodiscard]] virtual Result<void> commit_token_key(const std::string& ca, const std::string& uri) const = 0;

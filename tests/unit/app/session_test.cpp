@@ -48,7 +48,7 @@ class MiniCa {
   bool tos_required = true;
   bool refuse_keys = false;     ///< newAccount answers badPublicKey
   bool order_fails = false;     ///< newOrder answers serverInternal
-  int new_account_posts = 0, key_changes = 0, orders = 0;
+  int new_account_posts = 0, key_changes = 0, orders = 0, account_fetches = 0;
 
   void forget() { accounts_.clear(); }
   /// Whether `key` is the key of a registered account (as keyChange left it).
@@ -96,6 +96,17 @@ class MiniCa {
         }
       return problem(400, "accountDoesNotExist", "no such account");
     }
+    if (r.url.rfind("https://ca.test/acct/", 0) == 0) {
+      // POST-as-GET on the account: only a JWS signed by the account's current key.
+      ++account_fetches;
+      for (const auto& [jwk, url] : accounts_)
+        if (url == r.url && header["kid"] == url &&
+            test::verify_jws_signature("ES256", p256_spki(json::parse(jwk)),
+                                       outer["protected"].get<std::string>() + "." + outer["payload"].get<std::string>(),
+                                       *base64url_decode(outer["signature"].get<std::string>())))
+          return ok(200, R"({"status":"valid"})");
+      return problem(403, "unauthorized", "JWS verification error");
+    }
     if (r.url == "https://ca.test/new-order") {
       ++orders;
       bool known = false;
@@ -107,6 +118,14 @@ class MiniCa {
   }
 
  private:
+  /// SubjectPublicKeyInfo DER of a P-256 JWK (the default account key type).
+  static std::string p256_spki(const json& jwk) {
+    static const unsigned char prefix[] = {0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06,
+                                           0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00, 0x04};
+    return std::string(reinterpret_cast<const char*>(prefix), sizeof prefix) +
+           base64url_decode(jwk.at("x").get<std::string>()).value_or("") +
+           base64url_decode(jwk.at("y").get<std::string>()).value_or("");
+  }
   HttpResponse ok(int status, std::string body, const std::string& location = "") {
     HttpResponse resp;
     resp.status = status;
@@ -294,6 +313,9 @@ class FaultyStore final : public storage::StateStore {
   }
   Result<void> discard_pending_account_key(const std::string& c) const override { return inner_->discard_pending_account_key(c); }
   bool has_pending_account_key(const std::string& c) const override { return inner_->has_pending_account_key(c); }
+  Result<std::optional<Secret>> load_pending_account_key(const std::string& c) const override {
+    return inner_->load_pending_account_key(c);
+  }
   Result<void> commit_token_key(const std::string& c, const std::string& u) const override { return inner_->commit_token_key(c, u); }
   Result<int> save_certificate(const std::string& n, const std::string& pem, const Secret& k) const override {
     return inner_->save_certificate(n, pem, k);
@@ -321,6 +343,15 @@ std::string slurp(const std::string& path) {
   auto data = read_file(path, 1 << 20);
   REQUIRE(data);
   return *data;
+}
+
+/// Whether `r` is a JWS signed by `key`, checked with OpenSSL directly.
+bool signed_with(const HttpRequest& r, const PrivateKey& key) {
+  json outer = json::parse(r.body);
+  auto sig = base64url_decode(outer["signature"].get<std::string>());
+  return sig && test::verify_jws_signature(key.jws_alg(), key.public_key_der(),
+                                           outer["protected"].get<std::string>() + "." + outer["payload"].get<std::string>(),
+                                           *sig);
 }
 
 TEST_CASE("Session key rollover: the CA switched but storing the new key failed; the key is kept and recoverable",
@@ -361,25 +392,56 @@ TEST_CASE("Session key rollover: the CA switched but storing the new key failed;
   CHECK_THAT(again.error().describe(), Catch::Contains("private_key.next.pem exists"));
   CHECK(slurp(acct_dir + "/private_key.next.pem") == store->pending_pem);
 
-  // The documented way back (the warning every later run prints): move
-  // private_key.next.pem to private_key.pem. The next run then signs with the CA's key.
-  REQUIRE(std::rename((acct_dir + "/private_key.next.pem").c_str(), (acct_dir + "/private_key.pem").c_str()) == 0);
+  // The next run asks the CA which key it holds, finishes the rollover and signs with
+  // the new key; nobody has to move files by hand.
   Rig next(true, std::make_unique<storage::FileStateStore>(dir.path()));
   next.ca_server = rig.ca_server;
   REQUIRE(next.session->ensure_account());
+  CHECK(next.ca_server.account_fetches == 1);
   CHECK(next.session->account_thumbprint() == new_key->thumbprint());
+  CHECK(slurp(acct_dir + "/private_key.pem") == store->pending_pem);
+  CHECK(PrivateKey::from_pem(slurp(acct_dir + "/private_key.old.pem"))->thumbprint() == old_key->thumbprint());
+  CHECK_FALSE(next.store().has_pending_account_key(ca));
   CHECK(next.stored_url() == "https://ca.test/acct/1");
   auto order = next.session->client().new_order({*Identifier::parse("www.example")}, std::nullopt, std::nullopt);
   CHECK_FALSE(order);  // MiniCa issues nothing, but it must know the account the request names
   CHECK_FALSE(order.error().is_acme("accountDoesNotExist"));
-  const auto& sent = next.http->requests().back();
-  json outer = json::parse(sent.body);
-  json header = decode_part(outer["protected"]);
-  CHECK(header["kid"] == "https://ca.test/acct/1");
-  auto sig = base64url_decode(outer["signature"].get<std::string>());
-  REQUIRE(sig);
-  CHECK(test::verify_jws_signature(new_key->jws_alg(), new_key->public_key_der(),
-                                   outer["protected"].get<std::string>() + "." + outer["payload"].get<std::string>(), *sig));
+  CHECK(signed_with(next.http->requests().back(), *new_key));
+
+  // The run after that has nothing left to finish: no extra request.
+  Rig third(true, std::make_unique<storage::FileStateStore>(dir.path()));
+  third.ca_server = next.ca_server;
+  REQUIRE(third.session->ensure_account());
+  CHECK(third.ca_server.account_fetches == 1);
+  CHECK(third.session->account_thumbprint() == new_key->thumbprint());
+}
+
+TEST_CASE("Session keeps the current key when the pending one never reached the CA", "[app][session][rollover]") {
+  test::TempDir dir;
+  Rig rig(true, std::make_unique<storage::FileStateStore>(dir.path()));
+  REQUIRE(rig.session->ensure_account());
+  const std::string old_tp = rig.session->account_thumbprint();
+  // A run killed between storing the new key and sending keyChange.
+  auto unsent = PrivateKey::generate(KeyType::ec_p256);
+  REQUIRE(unsent);
+  REQUIRE(rig.store().save_pending_account_key(ca, unsent->to_pem()));
+
+  Rig next(true, std::make_unique<storage::FileStateStore>(dir.path()));
+  next.ca_server = rig.ca_server;
+  REQUIRE(next.session->ensure_account());
+  CHECK(next.ca_server.account_fetches == 1);  // asked once with the pending key: refused
+  CHECK(next.session->account_thumbprint() == old_tp);
+  CHECK(next.store().has_pending_account_key(ca));  // kept: nothing is deleted on a guess
+  auto order = next.session->client().new_order({*Identifier::parse("www.example")}, std::nullopt, std::nullopt);
+  REQUIRE_FALSE(order);
+  CHECK_FALSE(order.error().is_acme("accountDoesNotExist"));
+  auto stored = next.store().load_account(ca);
+  REQUIRE(stored);
+  REQUIRE(*stored);
+  auto old_key = PrivateKey::from_pem((*stored)->key_pem.view());
+  REQUIRE(old_key);
+  CHECK(old_key->thumbprint() == old_tp);
+  CHECK(signed_with(next.http->requests().back(), *old_key));
 }
 
 TEST_CASE("Session drops a fresh key the CA refuses, so the next run generates the configured type", "[app][session]") {

@@ -37,8 +37,11 @@ TEMPLATE_TEST_CASE("StateStore contract: accounts, keys and rollover", "[store][
   REQUIRE(s.save_pending_account_key("ca", Secret(std::string("KEY2"))));
   CHECK(s.has_pending_account_key("ca"));
   CHECK_FALSE(s.save_pending_account_key("ca", Secret(std::string("KEY3"))));
+  REQUIRE(*s.load_pending_account_key("ca"));
+  CHECK((*s.load_pending_account_key("ca"))->view() == "KEY2");  // the first one, not overwritten
   REQUIRE(s.commit_pending_account_key("ca"));
   CHECK_FALSE(s.has_pending_account_key("ca"));
+  CHECK_FALSE(*s.load_pending_account_key("ca"));
   CHECK((*s.load_account("ca"))->key_pem.view() == "KEY2");
 
   REQUIRE(s.add_earlier_thumbprint("ca", std::string(43, 'a')));

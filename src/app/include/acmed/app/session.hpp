@@ -94,6 +94,9 @@ class Session {
   [[nodiscard]] Result<void> register_account();
   /// Keeps the current key's thumbprint beside the account (views read it without the key).
   void note_thumbprint();
+  /// private_key.next.pem beside a registered account: asks the CA which key it holds
+  /// and, when it is the pending one, finishes the rollover (commit) and uses it.
+  void finish_interrupted_rollover();
   [[nodiscard]] Result<PrivateKey> load_token_key(const std::string& uri) const;
 
   SessionParts parts_;
