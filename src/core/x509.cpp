@@ -50,6 +50,17 @@ std::optional<std::chrono::system_clock::time_point> asn1_time(const ASN1_TIME* 
 
 }  // namespace
 
+Result<X509Ptr> detail::parse_x509_der(std::string_view der, std::string_view what) {
+  const auto* start = reinterpret_cast<const unsigned char*>(der.data());
+  const unsigned char* p = start;
+  X509Ptr cert(d2i_X509(nullptr, &p, static_cast<long>(der.size())), &X509_free);
+  if (!cert) return fail(Errc::crypto, "cannot parse the " + std::string(what) + ": " + openssl_error());
+  if (auto used = static_cast<std::size_t>(p - start); used != der.size())
+    return fail(Errc::crypto, "cannot parse the " + std::string(what) + ": " + std::to_string(der.size() - used) +
+                                  " bytes after the certificate");
+  return cert;
+}
+
 Result<std::vector<std::string>> parse_pem_chain(std::string_view pem) {
   auto bio = mem_bio(pem);
   std::vector<std::string> out;
@@ -75,9 +86,9 @@ Result<std::vector<std::string>> parse_pem_chain(std::string_view pem) {
 }
 
 Result<CertificateInfo> inspect_certificate(std::string_view der) {
-  const unsigned char* p = reinterpret_cast<const unsigned char*>(der.data());
-  X509Ptr cert(d2i_X509(nullptr, &p, static_cast<long>(der.size())), &X509_free);
-  if (!cert) return fail(Errc::crypto, "cannot parse certificate: " + openssl_error());
+  auto parsed = parse_x509_der(der, "certificate");
+  if (!parsed) return fail(parsed.error());
+  X509Ptr cert = std::move(*parsed);
   CertificateInfo info;
   info.subject_cn = tm_name_entry(X509_get_subject_name(cert.get()));
   info.issuer_cn = tm_name_entry(X509_get_issuer_name(cert.get()));

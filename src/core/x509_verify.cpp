@@ -12,21 +12,10 @@ namespace acmed {
 
 using namespace detail;
 
-namespace {
-
-Result<X509Ptr> parse_der(std::string_view der, const char* what) {
-  const unsigned char* p = reinterpret_cast<const unsigned char*>(der.data());
-  X509Ptr cert(d2i_X509(nullptr, &p, static_cast<long>(der.size())), &X509_free);
-  if (!cert) return fail(Errc::crypto, std::string("cannot parse the ") + what + ": " + openssl_error());
-  return cert;
-}
-
-}  // namespace
-
 Result<void> check_issued_by(std::string_view child_der, std::string_view issuer_der) {
-  auto child = parse_der(child_der, "certificate");
+  auto child = parse_x509_der(child_der, "certificate");
   if (!child) return fail(child.error());
-  auto issuer = parse_der(issuer_der, "issuer certificate");
+  auto issuer = parse_x509_der(issuer_der, "issuer certificate");
   if (!issuer) return fail(issuer.error());
   switch (int rc = X509_check_issued(issuer->get(), child->get())) {
     case X509_V_OK:

@@ -473,6 +473,18 @@ TEST_CASE("inspect_certificate rejects bytes that are not a certificate", "[cryp
   CHECK(r.error().code == Errc::crypto);
 }
 
+TEST_CASE("inspect_certificate refuses bytes after the certificate", "[crypto][x509]") {
+  // Found by tests/fuzz/fuzz_x509: DER with trailing bytes passed as the certificate, so
+  // what was checked and what would be stored could differ.
+  auto key = generate(KeyType::ec_p256);
+  const std::string der = test::make_certificate_der({.subject_cn = "trailing.example"}, key, key);
+  REQUIRE(inspect_certificate(der));
+  auto r = inspect_certificate(der + "extra");
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == Errc::crypto);
+  CHECK(r.error().message.find("5 bytes after the certificate") != std::string::npos);
+}
+
 TEST_CASE("parse_pem_chain splits a bundle into DER certificates in order", "[crypto][x509]") {
   auto root_key = generate(KeyType::ec_p256);
   auto leaf_key = generate(KeyType::ec_p256);

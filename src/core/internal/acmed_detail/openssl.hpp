@@ -11,6 +11,9 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
+
+#include "acmed/core/result.hpp"
 
 namespace acmed::detail {
 
@@ -39,5 +42,9 @@ inline std::string bio_contents(BIO* bio) {
 }
 /// The most recent OpenSSL error as text, and the queue cleared.
 std::string openssl_error();
+
+/// Exactly one DER certificate, nothing after it (what is checked must be all of what is
+/// stored). Fails with Errc::crypto: "cannot parse the <what>: <reason>".
+[[nodiscard]] Result<X509Ptr> parse_x509_der(std::string_view der, std::string_view what);
 
 }  // namespace acmed::detail
