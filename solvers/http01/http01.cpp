@@ -13,6 +13,7 @@
 #include "acmed/solvers/settings.hpp"
 #include "acmed/solvers/solver_base.hpp"
 #include "acmed_detail/asio.hpp"
+#include "acmed_detail/http_bytes.hpp"
 
 namespace acmed::solver {
 namespace {
@@ -24,6 +25,40 @@ using tcp = net::ip::tcp;
 namespace fs = std::filesystem;
 
 constexpr std::string_view challenge_prefix = "/.well-known/acme-challenge/";
+
+// Validation servers keep requests tiny; a large one gets dropped.
+constexpr detail::RequestLimits request_limits{.header_limit = 8192, .body_limit = 0};
+
+/// The key authorization for a request target, from a token -> entry map.
+template <class Map, class Value>
+std::optional<std::string> find_key_authorization(const Map& tokens, std::string_view target, Value value) {
+  if (target.rfind(challenge_prefix, 0) != 0) return std::nullopt;
+  auto it = tokens.find(std::string(target.substr(challenge_prefix.size())));
+  if (it == tokens.end()) return std::nullopt;
+  return value(it->second);
+}
+
+/// One request's response: the key authorization for GET/HEAD of a known token, else 404/405.
+template <class Lookup>
+http::response<http::string_body> respond(const http::request<http::empty_body>& req, Lookup lookup) {
+  http::response<http::string_body> res;
+  res.version(11);
+  res.keep_alive(req.keep_alive());
+  res.set(http::field::server, "acmed");
+  const auto target = req.target();
+  auto body = lookup(std::string_view(target.data(), target.size()));
+  if (req.method() != http::verb::get && req.method() != http::verb::head) {
+    res.result(http::status::method_not_allowed);
+  } else if (body) {
+    res.result(http::status::ok);
+    res.set(http::field::content_type, "application/octet-stream");
+    if (req.method() != http::verb::head) res.body() = *body;
+  } else {
+    res.result(http::status::not_found);
+  }
+  res.prepare_payload();
+  return res;
+}
 
 /// The tokens the http-01 listener answers for: a minimal HTTP/1.1 responder for
 /// /.well-known/acme-challenge/<token>.
@@ -53,26 +88,10 @@ class TokenTable {
     for (int i = 0; i < 8; ++i) {
       stream.expires_after(std::chrono::seconds(10));
       http::request_parser<http::empty_body> parser;
-      parser.header_limit(8192);
+      detail::apply_limits(parser, request_limits);
       co_await http::async_read(stream, buffer, parser, net::redirect_error(net::use_awaitable, ec));
       if (ec) break;
-      auto req = parser.release();
-      http::response<http::string_body> res;
-      res.version(11);
-      res.keep_alive(req.keep_alive());
-      res.set(http::field::server, "acmed");
-      std::string target(req.target());
-      auto body = lookup(target);
-      if (req.method() != http::verb::get && req.method() != http::verb::head) {
-        res.result(http::status::method_not_allowed);
-      } else if (body) {
-        res.result(http::status::ok);
-        res.set(http::field::content_type, "application/octet-stream");
-        res.body() = *body;
-      } else {
-        res.result(http::status::not_found);
-      }
-      res.prepare_payload();
+      auto res = respond(parser.get(), [this](std::string_view target) { return lookup(target); });
       co_await http::async_write(stream, res, net::redirect_error(net::use_awaitable, ec));
       if (ec || !res.keep_alive()) break;
     }
@@ -81,12 +100,8 @@ class TokenTable {
 
  private:
   std::optional<std::string> lookup(std::string_view target) const {
-    if (target.rfind(challenge_prefix, 0) != 0) return std::nullopt;
-    std::string token(target.substr(challenge_prefix.size()));
     std::lock_guard lock(mu_);
-    auto it = tokens_.find(token);
-    if (it == tokens_.end()) return std::nullopt;
-    return it->second.first;
+    return find_key_authorization(tokens_, target, [](const auto& entry) { return entry.first; });
   }
 
   mutable std::mutex mu_;
@@ -197,6 +212,15 @@ class Http01Factory final : public SolverFactory {
 };
 
 }  // namespace
+
+std::optional<std::string> http01_answer_bytes(std::string_view raw, const std::map<std::string, std::string>& tokens) {
+  auto parsed = detail::parse_request_bytes<http::empty_body>(raw, request_limits);
+  if (!parsed.request) return std::nullopt;
+  auto res = respond(*parsed.request, [&](std::string_view target) {
+    return find_key_authorization(tokens, target, [](const std::string& v) { return v; });
+  });
+  return detail::response_bytes(res);
+}
 
 std::unique_ptr<SolverFactory> make_http01_factory() { return std::make_unique<Http01Factory>(); }
 

@@ -324,6 +324,20 @@ class LdnsResolver final : public Resolver {
 
 }  // namespace
 
+Result<TxtResult> read_txt_answer(std::string_view wire, const std::string& name) {
+  ldns_pkt* p = nullptr;
+  if (ldns_status st = ldns_wire2pkt(&p, reinterpret_cast<const uint8_t*>(wire.data()), wire.size());
+      st != LDNS_STATUS_OK || !p)
+    return fail(Errc::dns, std::string("malformed DNS message: ") + ldns_get_errorstr_by_id(st));
+  PktPtr pkt(p, &ldns_pkt_free);
+  TxtResult out;
+  out.queried = normalize(name);
+  out.authoritative = ldns_pkt_aa(pkt.get());
+  out.nxdomain = ldns_pkt_get_rcode(pkt.get()) == LDNS_RCODE_NXDOMAIN;
+  read_answer(pkt.get(), out.queried, out, out.final_name);
+  return out;
+}
+
 Result<std::unique_ptr<Resolver>> make_ldns_resolver(ResolverOptions options) {
   auto r = std::make_unique<LdnsResolver>(std::move(options));
   if (auto i = r->init(); !i) return fail(i.error());

@@ -9,7 +9,9 @@
 #include <atomic>
 #include <deque>
 
+#include "acmed/core/text.hpp"
 #include "acmed_detail/asio.hpp"
+#include "acmed_detail/http_bytes.hpp"
 #include "acmed_detail/listen.hpp"
 
 namespace acmed::status {
@@ -31,6 +33,59 @@ bool token_ok(std::string_view header, const std::string& token) {
   credential.remove_prefix(std::min(credential.find_first_not_of(' '), credential.size()));
   // Constant-time comparison: the token is a credential.
   return credential.size() == token.size() && CRYPTO_memcmp(credential.data(), token.data(), token.size()) == 0;
+}
+
+detail::RequestLimits limits(const ServerOptions& o) { return {.header_limit = o.header_limit, .body_limit = 1024}; }
+
+bool too_large(const beast::error_code& ec) {
+  return ec == http::error::header_limit || ec == http::error::body_limit || ec == http::error::buffer_overflow;
+}
+
+http::response<http::string_body> too_large_response(const beast::error_code& ec) {
+  http::response<http::string_body> res{
+      ec == http::error::body_limit ? http::status::payload_too_large : http::status::request_header_fields_too_large, 11};
+  res.set(http::field::content_type, "application/json");
+  res.body() = R"({"error":"request too large"})";
+  res.prepare_payload();
+  res.keep_alive(false);
+  return res;
+}
+
+/// One request's response: the token check, GET/HEAD only, then the handler.
+http::response<http::string_body> answer(const http::request<http::string_body>& req, const ServerOptions& opts,
+                                         const Handler& handler) {
+  http::response<http::string_body> res;
+  res.version(11);
+  res.keep_alive(req.keep_alive());
+  res.set(http::field::server, "acmed");
+  res.set("X-Content-Type-Options", "nosniff");
+  res.set(http::field::cache_control, "no-store");
+  std::string target(req.target());
+  Response out;
+  if (!opts.bearer_token.empty() && !token_ok(std::string(req[http::field::authorization]), opts.bearer_token)) {
+    out = {401, "application/json", R"({"error":"missing or wrong bearer token"})"};
+    res.set(http::field::www_authenticate, "Bearer");
+  } else if (req.method() != http::verb::get && req.method() != http::verb::head) {
+    out = {405, "application/json", R"({"error":"read-only: only GET and HEAD"})"};
+    res.set(http::field::allow, "GET, HEAD");
+  } else {
+    Request r;
+    r.method = std::string(req.method_string());
+    auto q = target.find('?');
+    r.path = target.substr(0, q);
+    r.query = q == std::string::npos ? "" : target.substr(q + 1);
+    try {
+      out = handler(r);
+    } catch (const std::exception& e) {
+      spdlog::error("status handler for {} failed: {}", escape_untrusted(r.path), e.what());
+      out = {500, "application/json", R"({"error":"internal error"})"};
+    }
+  }
+  res.result(static_cast<http::status>(out.status));
+  res.set(http::field::content_type, out.content_type);
+  if (req.method() != http::verb::head) res.body() = std::move(out.body);
+  res.prepare_payload();
+  return res;
 }
 
 /// Accept errors that mean "no descriptor or buffer for another socket".
@@ -111,54 +166,16 @@ class Server final : public HttpServer {
     for (;;) {
       stream.expires_after(opts_.io_timeout);
       http::request_parser<http::string_body> parser;
-      parser.header_limit(static_cast<std::uint32_t>(opts_.header_limit));
-      parser.body_limit(1024);
+      detail::apply_limits(parser, limits(opts_));
       co_await http::async_read(stream, buffer, parser, net::redirect_error(net::use_awaitable, ec));
-      if (ec == http::error::header_limit || ec == http::error::body_limit || ec == http::error::buffer_overflow) {
-        http::response<http::string_body> res{ec == http::error::body_limit ? http::status::payload_too_large
-                                                                            : http::status::request_header_fields_too_large,
-                                              11};
-        res.set(http::field::content_type, "application/json");
-        res.body() = R"({"error":"request too large"})";
-        res.prepare_payload();
-        res.keep_alive(false);
+      if (too_large(ec)) {
+        auto res = too_large_response(ec);
         stream.expires_after(opts_.io_timeout);
         co_await http::async_write(stream, res, net::redirect_error(net::use_awaitable, ec));
         break;
       }
       if (ec) break;
-      auto req = parser.release();
-      http::response<http::string_body> res;
-      res.version(11);
-      res.keep_alive(req.keep_alive());
-      res.set(http::field::server, "acmed");
-      res.set("X-Content-Type-Options", "nosniff");
-      res.set(http::field::cache_control, "no-store");
-      std::string target(req.target());
-      Response out;
-      if (!opts_.bearer_token.empty() && !token_ok(std::string(req[http::field::authorization]), opts_.bearer_token)) {
-        out = {401, "application/json", R"({"error":"missing or wrong bearer token"})"};
-        res.set(http::field::www_authenticate, "Bearer");
-      } else if (req.method() != http::verb::get && req.method() != http::verb::head) {
-        out = {405, "application/json", R"({"error":"read-only: only GET and HEAD"})"};
-        res.set(http::field::allow, "GET, HEAD");
-      } else {
-        Request r;
-        r.method = std::string(req.method_string());
-        auto q = target.find('?');
-        r.path = target.substr(0, q);
-        r.query = q == std::string::npos ? "" : target.substr(q + 1);
-        try {
-          out = handler_(r);
-        } catch (const std::exception& e) {
-          spdlog::error("status handler for {} failed: {}", r.path, e.what());
-          out = {500, "application/json", R"({"error":"internal error"})"};
-        }
-      }
-      res.result(static_cast<http::status>(out.status));
-      res.set(http::field::content_type, out.content_type);
-      if (req.method() != http::verb::head) res.body() = std::move(out.body);
-      res.prepare_payload();
+      auto res = answer(parser.get(), opts_, handler_);
       stream.expires_after(opts_.io_timeout);
       co_await http::async_write(stream, res, net::redirect_error(net::use_awaitable, ec));
       if (ec || !res.keep_alive()) break;
@@ -183,6 +200,13 @@ bool is_loopback(const std::string& address) {
   beast::error_code ec;
   auto a = net::ip::make_address(address, ec);
   return !ec && a.is_loopback();
+}
+
+std::optional<std::string> answer_bytes(std::string_view raw, const ServerOptions& options, const Handler& handler) {
+  auto parsed = detail::parse_request_bytes<http::string_body>(raw, limits(options));
+  if (too_large(parsed.error)) return detail::response_bytes(too_large_response(parsed.error));
+  if (!parsed.request) return std::nullopt;
+  return detail::response_bytes(answer(*parsed.request, options, handler));
 }
 
 Result<std::unique_ptr<HttpServer>> HttpServer::start(ServerOptions options, Handler handler) {

@@ -12,7 +12,9 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "acmed/core/result.hpp"
@@ -53,6 +55,12 @@ class HttpServer {
   /// Binds and listens; refuses a non-loopback address without a bearer token.
   [[nodiscard]] static Result<std::unique_ptr<HttpServer>> start(ServerOptions options, Handler handler);
 };
+
+/// What the server sends back for `raw`, the first bytes a client sends on a new
+/// connection: the same limits, token check and routing as a socket gets, without one.
+/// Nothing when `raw` holds no complete request (a socket would wait, then time out).
+/// For tests and the fuzz target.
+std::optional<std::string> answer_bytes(std::string_view raw, const ServerOptions& options, const Handler& handler);
 
 /// True for 127.0.0.0/8 and ::1.
 bool is_loopback(const std::string& address);

@@ -8,12 +8,22 @@
 //   registry.add(acmed::solver::make_http01_factory());
 #pragma once
 
+#include <map>
 #include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
 
 #include "acmed/solver/solver.hpp"
 
 namespace acmed::solver {
 
 std::unique_ptr<SolverFactory> make_http01_factory();
+
+/// What the standalone responder sends back for `raw`, the first bytes a validator sends
+/// on a new connection, with `tokens` (token -> key authorization) published: the same
+/// limits and routing as its socket path. Nothing when `raw` holds no complete request.
+/// For tests and the fuzz target.
+std::optional<std::string> http01_answer_bytes(std::string_view raw, const std::map<std::string, std::string>& tokens);
 
 }  // namespace acmed::solver
