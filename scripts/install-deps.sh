@@ -6,6 +6,8 @@ set -euo pipefail
 packages=(
   # build
   g++ cmake ninja-build pkg-config
+  # sanitizer and fuzz build (scripts/sanitize.sh, scripts/fuzz.sh): clang with libFuzzer
+  clang libclang-rt-14-dev
   libssl-dev libboost-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libyaml-cpp-dev
   libcli11-dev libexpected-dev catch2 libldns-dev libunbound-dev
   # tests and demo: the real CA and the tools the fixtures use

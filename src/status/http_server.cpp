@@ -88,11 +88,6 @@ http::response<http::string_body> answer(const http::request<http::string_body>&
   return res;
 }
 
-/// Accept errors that mean "no descriptor or buffer for another socket".
-bool out_of_descriptors(const beast::error_code& ec) {
-  return ec.category() == boost::system::system_category() &&
-         (ec.value() == EMFILE || ec.value() == ENFILE || ec.value() == ENOBUFS || ec.value() == ENOMEM);
-}
 
 class Server final : public HttpServer {
  public:
@@ -129,7 +124,7 @@ class Server final : public HttpServer {
       if (ec) {
         // EMFILE/ENFILE leave the connection queued, so accepting again at once fails the
         // same way and the loop spins: free a descriptor and pause while it closes.
-        if (out_of_descriptors(ec)) close_oldest();
+        if (detail::out_of_descriptors(ec)) close_oldest();
         backoff_.expires_after(std::chrono::milliseconds(50));
         co_await backoff_.async_wait(net::redirect_error(net::use_awaitable, ec));
         continue;

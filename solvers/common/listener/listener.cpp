@@ -46,11 +46,6 @@ namespace {
 constexpr auto fd_cap_hold = std::chrono::seconds(10);
 constexpr std::size_t min_fd_cap = 8;
 
-/// Accept errors that mean "no descriptor or buffer for another socket".
-bool out_of_descriptors(const boost::system::error_code& ec) {
-  return ec.category() == boost::system::system_category() &&
-         (ec.value() == EMFILE || ec.value() == ENFILE || ec.value() == ENOBUFS || ec.value() == ENOMEM);
-}
 
 }  // namespace
 
@@ -86,7 +81,7 @@ net::awaitable<void> Listener::accept_loop() {
       // way and the loop spins. Free a descriptor, hold one connection fewer for a while so
       // the next ones evict instead of failing (but never fewer than a validator's few
       // parallel connections), and pause while the freed descriptors close.
-      if (out_of_descriptors(ec)) {
+      if (detail::out_of_descriptors(ec)) {
         fd_cap_ = std::max<std::size_t>(min_fd_cap, connections_.size() - (connections_.empty() ? 0 : 1));
         fd_cap_until_ = std::chrono::steady_clock::now() + fd_cap_hold;
         evict_oldest();

@@ -1,7 +1,9 @@
-// Opening a listening socket for the standalone responders (http-01, tls-alpn-01),
-// with the error an operator needs when it fails.
+// Listening sockets for the standalone responders (http-01, tls-alpn-01) and the status
+// server: opening one with the error an operator needs, and telling accept failures that
+// mean "out of descriptors" (back off, then make room) from the rest.
 #pragma once
 
+#include <cerrno>
 #include <string>
 
 #include "acmed/core/result.hpp"
@@ -21,6 +23,12 @@ inline Result<void> open_acceptor(boost::asio::ip::tcp::acceptor& acceptor, cons
                                 ec.message() +
                                 (ec == net::error::access_denied ? " (ports below 1024 need root or CAP_NET_BIND_SERVICE)"
                                                                  : ""));
+}
+
+/// Accept errors that mean "no descriptor or buffer for another socket".
+inline bool out_of_descriptors(const boost::system::error_code& ec) {
+  return ec.category() == boost::system::system_category() &&
+         (ec.value() == EMFILE || ec.value() == ENFILE || ec.value() == ENOBUFS || ec.value() == ENOMEM);
 }
 
 }  // namespace acmed::detail
