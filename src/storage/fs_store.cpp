@@ -566,6 +566,21 @@ Result<void> FileStateStore::cleanup_incomplete(const std::string& name) const {
     if (!removed) return fail(removed.error());
     for (const auto& f : *removed) spdlog::warn("'{}': removed {} left by an interrupted write in {}", name, f, dir);
   }
+  // The renewal state is written atomically too (".NAME.tmp-N", then rename): a kill in
+  // between leaves the temp file, never a half-written state.
+  const std::string renewal = root_ + "/renewal";
+  const std::string renewal_temp = "." + name + ".tmp-";
+  std::error_code ec;
+  for (fs::directory_iterator it(renewal, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string file = it->path().filename().string();
+    if (!file.starts_with(renewal_temp) || file.size() == renewal_temp.size() ||
+        !std::all_of(file.begin() + static_cast<std::ptrdiff_t>(renewal_temp.size()), file.end(),
+                     [](unsigned char c) { return std::isdigit(c); }))
+      continue;
+    if (::unlink(it->path().c_str()) != 0 && errno != ENOENT)
+      return fail(Errc::io, "cannot remove " + it->path().string() + ": " + errno_text());
+    spdlog::warn("'{}': removed {} left by an interrupted write in {}", name, file, renewal);
+  }
   auto versions = archive_versions(archive);
   if (!versions) return fail(versions.error());
   const std::set<int> in_use = linked_versions(live);

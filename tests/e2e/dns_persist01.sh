@@ -62,7 +62,7 @@ issue_ok() {  # issue_ok NAME: issue twice (issue + renewal), under strace
   local t0 ms
   for round in issue renew; do
     t0=$(date +%s%N)
-    strace -f -qq -e trace=open,openat -o "$FIXTURE_DIR/$1.$round.strace" \
+    traced -f -qq -e trace=open,openat -o "$FIXTURE_DIR/$1.$round.strace" \
       "$ACMED" --config-dir "$CONFIG_DIR" --state-dir "$STATE_DIR" --server "$ACME_DIR" --ca-bundle "$CA_BUNDLE" \
       issue "$1" > "$FIXTURE_DIR/$1.$round.log" 2>&1 || { cat "$FIXTURE_DIR/$1.$round.log"; fail "$1: $round failed"; }
     ms=$(( ($(date +%s%N) - t0) / 1000000 ))

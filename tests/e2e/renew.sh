@@ -119,7 +119,7 @@ pass "two overlapping renew --all: each certificate renewed exactly once ($r1 + 
 # calibration run under strace finds which rename is which, so each kill lands exactly
 # where it is named, and the state right after the kill proves it did.
 linkv() { readlink "$STATE_DIR/live/b/$1.pem" | sed 's/.*[a-z]\([0-9]*\)\.pem$/\1/'; }
-strace -f -qq -e trace=rename -o "$FIXTURE_DIR/cal.strace" \
+traced -f -qq -e trace=rename -o "$FIXTURE_DIR/cal.strace" \
   "$ACMED" --config-dir "$CONFIG_DIR" --state-dir "$STATE_DIR" renew b --force > "$FIXTURE_DIR/cal.log" 2>&1 \
   || { cat "$FIXTURE_DIR/cal.log"; fail "calibration run failed"; }
 nth_rename() {  # nth_rename REGEX: the ordinal, within its thread, of the rename whose target matches
@@ -135,7 +135,7 @@ for k in "${!at[@]}"; do [ -n "${at[$k]}" ] || fail "calibration: no rename for 
 for point in archive-privkey archive-cert live-privkey live-cert live-fullchain; do
   old=$(linkv cert); new=$((old + 1))
   set +e
-  strace -f -qq -o /dev/null -e trace=rename -e inject=rename:signal=SIGKILL:when="${at[$point]}" \
+  traced -f -qq -o /dev/null -e trace=rename -e inject=rename:signal=SIGKILL:when="${at[$point]}" \
     "$ACMED" --config-dir "$CONFIG_DIR" --state-dir "$STATE_DIR" renew b --force > "$FIXTURE_DIR/kill.log" 2>&1
   rc=$?
   set -e

@@ -425,6 +425,23 @@ TEST_CASE("StateStore cleanup keeps a complete version live/ never reached, and 
   CHECK(file_mode(dir.path() + "/archive/new/privkey1.pem") == 0600);
 }
 
+TEST_CASE("StateStore cleanup removes this certificate's interrupted renewal-state write only",
+          "[store][cert][cleanup]") {
+  TwoVersions t;
+  RenewalState st;
+  st.failures = 2;
+  REQUIRE(t.store.save_renewal_state("www", st));
+  const std::string renewal = t.dir.path() + "/renewal";
+  put(renewal + "/.www.tmp-12345", "failures=9", 0600);     // killed between write and rename
+  put(renewal + "/.wwww.tmp-1", "other certificate", 0600);  // another certificate's: not ours
+  put(renewal + "/.www.tmp-x", "not a temp name", 0600);
+  REQUIRE(t.store.cleanup_incomplete("www"));
+  CHECK_FALSE(fs::exists(renewal + "/.www.tmp-12345"));
+  CHECK(fs::exists(renewal + "/.wwww.tmp-1"));
+  CHECK(fs::exists(renewal + "/.www.tmp-x"));
+  CHECK(t.store.load_renewal_state("www")->failures == 2);
+}
+
 TEST_CASE("StateStore cleanup leaves files it did not write alone", "[store][cert][cleanup]") {
   TwoVersions t;
   put(t.archive + "/README", "notes", 0644);
