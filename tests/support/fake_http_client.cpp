@@ -23,4 +23,19 @@ Result<transport::HttpResponse> FakeHttpClient::send(const transport::HttpReques
   return fail(Errc::network, "FakeHttpClient: no scripted reply for " + request.method + " " + request.url);
 }
 
+transport::HttpResponse acme_reply(int status, std::string body, int& nonce, const std::string& location) {
+  transport::HttpResponse resp;
+  resp.status = status;
+  resp.headers = {{"Content-Type", "application/json"}, {"Replay-Nonce", "n" + std::to_string(++nonce)}};
+  if (!location.empty()) resp.headers.push_back({"Location", location});
+  resp.body = std::move(body);
+  return resp;
+}
+
+transport::HttpResponse acme_problem(int status, const std::string& type, const std::string& detail, int& nonce) {
+  auto resp = acme_reply(status, R"({"type":"urn:ietf:params:acme:error:)" + type + R"(","detail":")" + detail + "\"}", nonce);
+  resp.headers[0].value = "application/problem+json";
+  return resp;
+}
+
 }  // namespace acmed::test

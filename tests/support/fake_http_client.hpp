@@ -34,4 +34,11 @@ class FakeHttpClient final : public transport::HttpClient {
   Handler handler_;
 };
 
+/// A fake CA's JSON reply with the next Replay-Nonce ("n1", "n2", ... counted in `nonce`)
+/// and, when given, a Location.
+transport::HttpResponse acme_reply(int status, std::string body, int& nonce, const std::string& location = "");
+/// The same as an RFC 7807 problem of ACME error `type` ("rateLimited"); `detail` is
+/// written as is (no JSON escaping: keep it plain).
+transport::HttpResponse acme_problem(int status, const std::string& type, const std::string& detail, int& nonce);
+
 }  // namespace acmed::test

@@ -133,17 +133,10 @@ class AriCa {
     return o;
   }
   HttpResponse ok(int status, std::string body, const std::string& location = "") {
-    HttpResponse resp;
-    resp.status = status;
-    resp.headers = {{"Content-Type", "application/json"}, {"Replay-Nonce", "n" + std::to_string(++nonce_)}};
-    if (!location.empty()) resp.headers.push_back({"Location", location});
-    resp.body = std::move(body);
-    return resp;
+    return test::acme_reply(status, std::move(body), nonce_, location);
   }
   HttpResponse problem(int status, const std::string& type, const std::string& detail) {
-    HttpResponse resp = ok(status, json{{"type", "urn:ietf:params:acme:error:" + type}, {"detail", detail}}.dump());
-    resp.headers[0].value = "application/problem+json";
-    return resp;
+    return test::acme_problem(status, type, detail, nonce_);
   }
 
   std::string chain_;
