@@ -13,6 +13,7 @@ trap 'rm -rf "$scratch"' EXIT
 log="$scratch/log"
 name=$(basename "$fuzzer")
 mkdir -p "$scratch/corpus"
+started=$(date +%s)
 ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} \
 UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1} \
   "$fuzzer" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=262144 -print_final_stats=1 \
@@ -24,4 +25,5 @@ if [ "$rc" -ne 0 ]; then
   exit 1
 fi
 [ -n "$execs" ] && [ "$execs" -gt 0 ] || { tail -20 "$log" >&2; echo "run.sh: $name ran no inputs" >&2; exit 1; }
-echo "run.sh: $name: $execs executions in ${seconds}s, no finding"
+took=$(( $(date +%s) - started )); [ "$took" -gt 0 ] || took=1
+echo "run.sh: $name: $execs executions in ${took} s ($(( execs / took )) exec/s), no finding"

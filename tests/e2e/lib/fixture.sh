@@ -103,7 +103,8 @@ wait_for_url() {
 #   NONCE_REJECT (percent, default 0), AUTHZ_REUSE (percent, default 0),
 #   ALTERNATE_ROOTS (count, default 0), EAB=1 (require external account binding;
 #   exports EAB_KID and EAB_HMAC_KEY), PEBBLE_BIN (default: Debian's pebble),
-#   CAA_IDENTITIES (JSON array: the dns-persist-01 issuer-domain-names, Pebble >= 2.10)
+#   CAA_IDENTITIES (JSON array: the dns-persist-01 issuer-domain-names, Pebble >= 2.10),
+#   VA_SLEEP (seconds every validation takes: a slow CA; default 0)
 fixture_start() {
   fixture_init
   pebble_start
@@ -144,7 +145,9 @@ JSON
     -management "127.0.0.1:$CTS_MGMT" -defaultIPv4 127.0.0.1 -defaultIPv6 "" \
     > "$FIXTURE_DIR/challtestsrv.log" 2>&1 &
   FIXTURE_PIDS+=($!)
-  PEBBLE_VA_NOSLEEP=1 PEBBLE_WFE_NONCEREJECT="${NONCE_REJECT:-0}" PEBBLE_AUTHZREUSE="${AUTHZ_REUSE:-0}" \
+  local va_env=(PEBBLE_VA_NOSLEEP=1)
+  [ -n "${VA_SLEEP:-}" ] && va_env=(PEBBLE_VA_SLEEPTIME="$VA_SLEEP")
+  env "${va_env[@]}" PEBBLE_WFE_NONCEREJECT="${NONCE_REJECT:-0}" PEBBLE_AUTHZREUSE="${AUTHZ_REUSE:-0}" \
     PEBBLE_ALTERNATE_ROOTS="${ALTERNATE_ROOTS:-0}" \
     "${PEBBLE_BIN:-pebble}" -config "$FIXTURE_DIR/pebble.json" -dnsserver "${PEBBLE_DNS:-127.0.0.1:$DNS_PORT}" \
     > "$FIXTURE_DIR/pebble.log" 2>&1 &
