@@ -141,7 +141,7 @@ std::chrono::milliseconds next_poll_delay(std::chrono::milliseconds previous, co
     return std::clamp(wait, std::min(std::chrono::milliseconds(100), policy.max_interval), policy.max_interval);
   }
   if (previous.count() <= 0) return policy.initial;
-  return std::min(previous * 2, policy.max_interval);
+  return std::min(previous * std::max(policy.growth, 1), policy.max_interval);
 }
 
 std::string select_chain(const CertificateChains& chains, const std::optional<std::string>& preferred) {
@@ -249,14 +249,19 @@ Result<IssueResult> issue_certificate(Client& client, const IssueRequest& reques
   // Never answer a challenge after SIGINT/SIGTERM: cleanup would pull the response
   // while the CA validates, and the failure would count against rate limits.
   if (cancel_requested()) return fail(Errc::cancelled, "interrupted before answering; cleaning up");
+  std::size_t remaining = pending.size();
   for (auto& p : pending) {
     auto c = client.respond_challenge(p.ctx.challenge_url);
     if (!c) return fail(c.error().with_context(display_name(p.authz)));
     spdlog::info("{}: answered {} (status {})", display_name(p.authz), p.ctx.challenge_type, c->status);
+    // A valid challenge makes its authorization valid (RFC 8555 §7.1.6): no poll needed.
+    if (c->status == "valid") {
+      p.done = true;
+      --remaining;
+    }
   }
 
   std::chrono::milliseconds delay{0};
-  std::size_t remaining = pending.size();
   while (remaining > 0) {
     delay = next_poll_delay(delay, request.poll, client.last_retry_after(), std::chrono::system_clock::now());
     if (Clock::now() + delay > deadline)

@@ -102,6 +102,8 @@ class FakeCa {
   std::vector<std::string> alt_urls = {alt_cert_url};
   int cert_downloads = 0;     ///< requests for cert_url or an alternate
   int order_processing_polls = 1;   ///< order polls after finalize that still see "processing"
+  bool answer_valid = false;        ///< the challenge POST itself answers "valid" (validated at once)
+  bool finalize_valid = false;      ///< finalize answers "valid" with the certificate URL (issued at once)
   std::string finalize_outcome = "valid";
 
   // Draft -02 mode: with a hash prefix the directory carries accountHashPrefix and
@@ -310,7 +312,14 @@ class FakeCa {
         }
         state_[i].answered_type = type;
         state_[i].polls_left = specs_[i].pending_polls;
-        return reply(200, {{"type", type}, {"url", r.url}, {"status", "processing"}, {"token", token(i, type)}});
+        if (answer_valid) {
+          state_[i].status = "valid";
+          state_[i].polls_left = 0;
+        }
+        return reply(200, {{"type", type},
+                           {"url", r.url},
+                           {"status", answer_valid ? "valid" : "processing"},
+                           {"token", token(i, type)}});
       }
     }
     if (r.url == finalize_url) {
@@ -322,7 +331,7 @@ class FakeCa {
         for (const auto& spec : specs_) names.push_back(spec.name);
         chain_pem = test::make_chain_pem_for_key(leaf_for(names), csr_public_key(csr_der), "Root A");
       }
-      order_status_ = "processing";
+      order_status_ = finalize_valid ? finalize_outcome : "processing";
       return reply(200, order_json(), {{"Location", order_url}});
     }
     if (r.url == order_url) {
@@ -736,16 +745,77 @@ TEST_CASE("issue_certificate needs a registered account", "[issuance]") {
   CHECK(http.requests().empty());
 }
 
+TEST_CASE("issue_certificate polls no authorization whose challenge was answered valid", "[issuance][poll]") {
+  FakeCa ca({{.name = "a.example"}, {.name = "b.example"}});
+  ca.answer_valid = true;
+  ca.order_processing_polls = 0;
+  Harness h(ca);
+  FakeSolver solver("fake-http");
+  auto r = issue_certificate(h.client, request_for({"a.example", "b.example"}, {{"http-01", {}, &solver}}),
+                             certificate_key());
+  REQUIRE(r);
+  CHECK(ca.authz_fetches == 2);  // the two fetches before presenting, no poll after answering
+  CHECK(ca.challenge_posts.size() == 2);
+  CHECK(ca.finalize_calls == 1);
+}
+
+TEST_CASE("issue_certificate polls no order that finalize answered valid", "[issuance][poll]") {
+  FakeCa ca({{.name = "a.example"}});
+  ca.finalize_valid = true;
+  Harness h(ca);
+  FakeSolver solver("fake-http");
+  auto r = issue_certificate(h.client, request_for({"a.example"}, {{"http-01", {}, &solver}}), certificate_key());
+  REQUIRE(r);
+  std::size_t order_polls = 0;
+  for (const auto& q : h.http.requests()) order_polls += q.url == order_url;
+  CHECK(order_polls == 0);
+  CHECK(ca.cert_downloads == 1);
+}
+
 // --- Helpers -------------------------------------------------------------------------
 
-TEST_CASE("next_poll_delay doubles up to the cap without Retry-After", "[issuance][poll]") {
-  const PollPolicy p{.initial = 1000ms, .max_interval = 10000ms, .overall = 300s};
+/// How many polls a schedule needs to see a result that is ready `ready_after` after the answer.
+int polls_until(const PollPolicy& p, std::chrono::milliseconds ready_after) {
+  std::chrono::milliseconds delay{0}, at{0};
+  const auto now = std::chrono::system_clock::now();
+  for (int polls = 1; polls < 1000; ++polls) {
+    delay = next_poll_delay(delay, p, std::nullopt, now);
+    at += delay;
+    if (at >= ready_after) return polls;
+  }
+  return 1000;
+}
+
+TEST_CASE("the default poll schedule reaches a fast CA's floor and costs a slow CA at most 2 more polls",
+          "[issuance][poll]") {
+  const PollPolicy now_default{};
+  const PollPolicy one_second{.initial = 1000ms, .growth = 2, .max_interval = 10000ms, .overall = 300s};
+  const auto now = std::chrono::system_clock::now();
+  CHECK(next_poll_delay(0ms, now_default, std::nullopt, now) <= 250ms);  // the first poll
+  CHECK(polls_until(now_default, 50ms) == 1);
+  for (std::chrono::milliseconds slow{1}; slow < 180s; slow += 37ms) {
+    INFO("a CA that takes " << slow.count() << " ms");
+    CHECK(polls_until(now_default, slow) <= polls_until(one_second, slow) + 2);
+  }
+  CHECK(polls_until(now_default, 3000ms) == 4);  // at 0.1, 0.4, 1.3, 4.0 s
+  CHECK(polls_until(one_second, 3000ms) == 2);   // at 1, 3 s
+  CHECK(polls_until(now_default, 3100ms) == 4);
+  CHECK(polls_until(one_second, 3100ms) == 3);   // at 1, 3, 7 s
+}
+
+
+TEST_CASE("next_poll_delay grows by its factor up to the cap without Retry-After", "[issuance][poll]") {
+  const PollPolicy p{.initial = 1000ms, .growth = 2, .max_interval = 10000ms, .overall = 300s};
   const auto now = std::chrono::system_clock::now();
   CHECK(next_poll_delay(0ms, p, std::nullopt, now) == 1000ms);
   CHECK(next_poll_delay(1000ms, p, std::nullopt, now) == 2000ms);
   CHECK(next_poll_delay(4000ms, p, std::nullopt, now) == 8000ms);
   CHECK(next_poll_delay(8000ms, p, std::nullopt, now) == 10000ms);
   CHECK(next_poll_delay(10000ms, p, std::nullopt, now) == 10000ms);
+  const PollPolicy d{};
+  CHECK(next_poll_delay(0ms, d, std::nullopt, now) == 100ms);
+  CHECK(next_poll_delay(100ms, d, std::nullopt, now) == 300ms);
+  CHECK(next_poll_delay(8100ms, d, std::nullopt, now) == d.max_interval);
 }
 
 TEST_CASE("next_poll_delay honours Retry-After within the cap", "[issuance][poll]") {
