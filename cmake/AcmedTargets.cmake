@@ -1,3 +1,9 @@
+# Test code (not the code under test) is built at -O1 in optimised builds: the libraries it
+# drives keep their -O2, and the test executables compile in about two thirds of the time.
+function(acmed_test_code_flags tgt)
+  target_compile_options(${tgt} PRIVATE $<$<CONFIG:RelWithDebInfo,Release>:-O1>)
+endfunction()
+
 # acmed_library(NAME n SRCS ... [DEPS public...] [PRIVATE_DEPS ...] [INCLUDE_DIRS dirs...])
 # Declares library acmed_<n> with ALIAS acmed::<n>. All targets share warnings and sanitizers.
 function(acmed_library)
@@ -17,5 +23,6 @@ function(acmed_test)
   set(tgt test_${A_NAME})
   add_executable(${tgt} ${A_SRCS})
   target_link_libraries(${tgt} PRIVATE acmed_catch_main ${A_DEPS} acmed::warnings acmed::sanitizers)
+  acmed_test_code_flags(${tgt})
   catch_discover_tests(${tgt} TEST_PREFIX "${A_NAME}." PROPERTIES LABELS "unit;${A_LABELS}")
 endfunction()

@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
-bash scripts/build.sh
+TARGETS=acmed bash scripts/build.sh
 ACMED="$PWD/${BUILD_DIR:-build}/src/cli/acmed"
 . tests/e2e/lib/fixture.sh
 fixture_start
