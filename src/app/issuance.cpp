@@ -310,24 +310,52 @@ RenewOutcome renew_certificate(Session& s, const config::CertificateConfig& cert
 
   auto st = s.store().load_renewal_state(name);
   if (!st) return failed_with(st.error());
-  auto stored = s.store().load_certificate(name);
-  if (!stored) return failed_with(stored.error());
+  const storage::RenewalState loaded = *st;
+  auto identity = s.store().certificate_identity(name);
+  if (!identity) return failed_with(identity.error());
 
+  // The stored certificate, parsed only when the cached facts in the renewal state do
+  // not describe it (a new version, or no cache yet).
   std::optional<CertificateInfo> current;
-  if (*stored) {
+  bool parsed = false;
+  auto parse_stored = [&]() -> Result<void> {
+    parsed = true;
+    current.reset();
+    auto stored = s.store().load_certificate(name);
+    if (!stored) return fail(stored.error());
+    if (!*stored) return {};
     auto chain = parse_pem_chain((*stored)->fullchain_pem);
     auto info = chain ? inspect_certificate(chain->front()) : Result<CertificateInfo>(fail(chain.error()));
-    if (info) current = *info;
-    else spdlog::warn("'{}': stored certificate unreadable ({}); renewing", name, info.error().describe());
+    if (!info) {
+      spdlog::warn("'{}': stored certificate unreadable ({}); renewing", name, info.error().describe());
+      return {};
+    }
+    current = *info;
+    st->cert_identity = *identity;
+    st->cert_not_before = std::chrono::duration_cast<std::chrono::seconds>(info->not_before.time_since_epoch()).count();
+    st->cert_not_after = std::chrono::duration_cast<std::chrono::seconds>(info->not_after.time_since_epoch()).count();
+    st->cert_ari_id = info->ari_cert_id;
+    return {};
+  };
+  if (!identity->empty() && st->cert_identity == *identity && st->cert_not_before && st->cert_not_after) {
+    CertificateInfo cached;
+    cached.not_before = time_from_unix(*st->cert_not_before);
+    cached.not_after = time_from_unix(*st->cert_not_after);
+    cached.ari_cert_id = st->cert_ari_id;
+    current = std::move(cached);
+  } else if (auto r = parse_stored(); !r) {
+    return failed_with(r.error());
   }
 
-  if (current && !o.force) {
-    refresh_ari(s, *current, *st);
-    if (!o.dry_run) s.save_renewal_state(name, *st);
-  }
+  if (current && !o.force) refresh_ari(s, *current, *st);
+  // Written only when something changed: an idle run writes nothing.
+  if (!o.dry_run && *st != loaded) s.save_renewal_state(name, *st);
   auto decision = decide(current, *st, cert.renew_before, s.clock().now(), {.force = o.force, .dry_run = o.dry_run});
   if (decision.verdict == Verdict::not_due) return {RenewAction::not_due, decision.why, decision.next, std::nullopt};
   if (decision.verdict == Verdict::backoff) return {RenewAction::backoff, decision.why, decision.next, std::nullopt};
+  // Renewing: the whole certificate, not the cached facts (e.g. for ARI `replaces`).
+  if (!parsed)
+    if (auto r = parse_stored(); !r) return failed_with(r.error());
 
   ObtainOptions opts;
   opts.store = !o.dry_run;

@@ -502,6 +502,18 @@ Result<std::optional<StoredCertificate>> FileStateStore::load_certificate(const 
   return std::optional<StoredCertificate>(StoredCertificate{version, std::move(*pem), live_dir(name)});
 }
 
+Result<std::string> FileStateStore::certificate_identity(const std::string& name) const {
+  if (auto r = repair_live(name); !r) return fail(r.error());
+  const std::string path = live_dir(name) + "/fullchain.pem";
+  struct stat sb {};
+  if (::stat(path.c_str(), &sb) != 0) {
+    if (errno == ENOENT) return std::string();
+    return fail(Errc::io, "cannot stat " + path + ": " + errno_text());
+  }
+  return std::to_string(sb.st_dev) + ":" + std::to_string(sb.st_ino) + ":" + std::to_string(sb.st_size) + ":" +
+         std::to_string(sb.st_mtim.tv_sec) + "." + std::to_string(sb.st_mtim.tv_nsec);
+}
+
 Result<Secret> FileStateStore::load_certificate_key(const std::string& name) const {
   auto pem = read_file(live_dir(name) + "/privkey.pem", 64 * 1024);
   if (!pem) return fail(pem.error());
@@ -570,15 +582,15 @@ Result<void> FileStateStore::cleanup_incomplete(const std::string& name) const {
   // between leaves the temp file, never a half-written state.
   const std::string renewal = root_ + "/renewal";
   const std::string renewal_temp = "." + name + ".tmp-";
-  std::error_code ec;
-  for (fs::directory_iterator it(renewal, ec), end; !ec && it != end; it.increment(ec)) {
-    const std::string file = it->path().filename().string();
+  auto temps = renewal_temps();
+  if (!temps) return fail(temps.error());
+  for (const std::string& file : *temps) {
     if (!file.starts_with(renewal_temp) || file.size() == renewal_temp.size() ||
         !std::all_of(file.begin() + static_cast<std::ptrdiff_t>(renewal_temp.size()), file.end(),
                      [](unsigned char c) { return std::isdigit(c); }))
       continue;
-    if (::unlink(it->path().c_str()) != 0 && errno != ENOENT)
-      return fail(Errc::io, "cannot remove " + it->path().string() + ": " + errno_text());
+    const std::string path = renewal + "/" + file;
+    if (::unlink(path.c_str()) != 0 && errno != ENOENT) return fail(Errc::io, "cannot remove " + path + ": " + errno_text());
     spdlog::warn("'{}': removed {} left by an interrupted write in {}", name, file, renewal);
   }
   auto versions = archive_versions(archive);
@@ -607,6 +619,31 @@ Result<void> FileStateStore::cleanup_incomplete(const std::string& name) const {
   return {};
 }
 
+Result<std::vector<std::string>> FileStateStore::renewal_temps() const {
+  const std::string renewal = root_ + "/renewal";
+  struct stat sb {};
+  if (::stat(renewal.c_str(), &sb) != 0) {
+    if (errno == ENOENT) return std::vector<std::string>{};
+    return fail(Errc::io, "cannot stat " + renewal + ": " + errno_text());
+  }
+  // Any entry added, renamed or removed moves the directory's mtime (ns), so an
+  // unchanged key means an unchanged listing.
+  const std::string key = std::to_string(sb.st_ino) + ":" + std::to_string(sb.st_mtim.tv_sec) + "." +
+                          std::to_string(sb.st_mtim.tv_nsec);
+  std::lock_guard g(temps_mu_);
+  if (key == temps_key_) return temps_;
+  std::vector<std::string> temps;
+  std::error_code ec;
+  for (fs::directory_iterator it(renewal, ec), end; !ec && it != end; it.increment(ec)) {
+    std::string file = it->path().filename().string();
+    if (file.starts_with('.') && file.find(".tmp-") != std::string::npos) temps.push_back(std::move(file));
+  }
+  if (ec) return fail(Errc::io, "cannot list " + renewal + ": " + ec.message());
+  temps_key_ = key;
+  temps_ = temps;
+  return temps;
+}
+
 Result<LockHandle> FileStateStore::lock_accounts() const { return take_lock(root_ + "/locks", "accounts.lock", true, "accounts"); }
 
 Result<RenewalState> FileStateStore::load_renewal_state(const std::string& name) const {
@@ -629,6 +666,10 @@ Result<RenewalState> FileStateStore::load_renewal_state(const std::string& name)
   st.ari_retry_after = opt_int(kv, "ari_retry_after");
   st.persist_until = opt_int(kv, "persist_until");
   st.persist_until_spec = kv["persist_until_spec"];
+  st.cert_identity = kv["cert_identity"];
+  st.cert_not_before = opt_int(kv, "cert_not_before");
+  st.cert_not_after = opt_int(kv, "cert_not_after");
+  st.cert_ari_id = kv["cert_ari_id"];
   return st;
 }
 
@@ -652,6 +693,10 @@ Result<void> FileStateStore::save_renewal_state(const std::string& name, const R
   put("ari_retry_after", st.ari_retry_after);
   put("persist_until", st.persist_until);
   if (!st.persist_until_spec.empty()) out += "persist_until_spec=" + one_line(st.persist_until_spec) + "\n";
+  if (!st.cert_identity.empty()) out += "cert_identity=" + one_line(st.cert_identity) + "\n";
+  put("cert_not_before", st.cert_not_before);
+  put("cert_not_after", st.cert_not_after);
+  if (!st.cert_ari_id.empty()) out += "cert_ari_id=" + one_line(st.cert_ari_id) + "\n";
   return write_file_atomic(root_ + "/renewal/" + name, out, 0600);
 }
 

@@ -237,6 +237,14 @@ Result<std::optional<StoredCertificate>> MemoryStateStore::load_certificate(cons
   return std::optional<StoredCertificate>(std::move(c));
 }
 
+Result<std::string> MemoryStateStore::certificate_identity(const std::string& name) const {
+  std::lock_guard g(state_->mu);
+  auto it = state_->certificates.find(name);
+  if (it == state_->certificates.end() || it->second.versions.empty()) return std::string();
+  // Versions are only ever appended: the count names the live one.
+  return "v" + std::to_string(it->second.versions.size());
+}
+
 Result<Secret> MemoryStateStore::load_certificate_key(const std::string& name) const {
   std::lock_guard g(state_->mu);
   auto it = state_->certificates.find(name);

@@ -7,6 +7,10 @@
 //   storage::FileStateStore store("/var/lib/acmed");
 #pragma once
 
+#include <mutex>
+#include <string>
+#include <vector>
+
 #include "acmed/storage/store.hpp"
 
 namespace acmed::storage {
@@ -62,6 +66,9 @@ class FileStateStore final : public StateStore {
   [[nodiscard]] virtual Result<int> save_certificate(const std::string& name, const std::string& fullchain_pem,
                                                      const Secret& key_pem) const override;
   [[nodiscard]] Result<std::optional<StoredCertificate>> load_certificate(const std::string& name) const override;
+  /// Device, inode, size and modification time (ns) of the file live/NAME/fullchain.pem
+  /// points at, after repair_live: a new version is a new file.
+  [[nodiscard]] Result<std::string> certificate_identity(const std::string& name) const override;
   /// The live private key of a certificate (for revocation with the certificate key).
   [[nodiscard]] Result<Secret> load_certificate_key(const std::string& name) const override;
   std::string live_dir(const std::string& name) const override;
@@ -84,7 +91,15 @@ class FileStateStore final : public StateStore {
   /// Short global lock around account state (registration, rollover).
   [[nodiscard]] Result<LockHandle> lock_accounts() const override;
  private:
+  /// The temp files in renewal/ (".NAME.tmp-N"), listed once and again only when the
+  /// directory changes: with a thousand certificates a listing per lock was most of an
+  /// idle run.
+  [[nodiscard]] Result<std::vector<std::string>> renewal_temps() const;
+
   std::string root_;
+  mutable std::mutex temps_mu_;
+  mutable std::string temps_key_;  ///< renewal/'s inode and mtime when temps_ was listed
+  mutable std::vector<std::string> temps_;
 };
 
 }  // namespace acmed::storage

@@ -53,6 +53,7 @@ class MemoryStateStore final : public StateStore {
   [[nodiscard]] Result<int> save_certificate(const std::string& name, const std::string& fullchain_pem,
                                              const Secret& key_pem) const override;
   [[nodiscard]] Result<std::optional<StoredCertificate>> load_certificate(const std::string& name) const override;
+  [[nodiscard]] Result<std::string> certificate_identity(const std::string& name) const override;
   [[nodiscard]] Result<Secret> load_certificate_key(const std::string& name) const override;
   std::string live_dir(const std::string& name) const override { return "memory:live/" + name; }
   [[nodiscard]] Result<void> repair_live(const std::string&) const override { return {}; }

@@ -55,6 +55,13 @@ struct RenewalState {
   // text changes or on request (acmed persist roll).
   std::optional<std::int64_t> persist_until;
   std::string persist_until_spec;  ///< the configured text it was computed from
+  // What the schedule needs from the stored certificate, kept while the store's
+  // certificate_identity() of it is unchanged: a run with nothing due parses no X.509.
+  std::string cert_identity;
+  std::optional<std::int64_t> cert_not_before, cert_not_after;
+  std::string cert_ari_id;
+
+  bool operator==(const RenewalState&) const = default;
 };
 
 /// What acmed last learned about a CA's dns-persist-01 wire format (accounts/<ca>/dns-persist).
@@ -152,6 +159,9 @@ class StateStore {
   [[nodiscard]] virtual Result<int> save_certificate(const std::string& name, const std::string& fullchain_pem,
                                                      const Secret& key_pem) const = 0;
   [[nodiscard]] virtual Result<std::optional<StoredCertificate>> load_certificate(const std::string& name) const = 0;
+  /// A cheap fingerprint of the stored certificate, without reading it: it changes
+  /// whenever load_certificate would return something else ("" when none is stored).
+  [[nodiscard]] virtual Result<std::string> certificate_identity(const std::string& name) const = 0;
   /// The live private key of a certificate (for revocation with the certificate key).
   [[nodiscard]] virtual Result<Secret> load_certificate_key(const std::string& name) const = 0;
   virtual std::string live_dir(const std::string& name) const = 0;

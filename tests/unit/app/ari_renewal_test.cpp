@@ -5,7 +5,12 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cstdlib>
+#include <fstream>
 #include <optional>
 
 #include "acmed/app/issuance.hpp"
@@ -13,9 +18,11 @@
 #include "acmed/app/session.hpp"
 #include "acmed/core/base64.hpp"
 #include "acmed/core/time.hpp"
+#include "acmed/storage/file_store.hpp"
 #include "acmed/storage/memory_store.hpp"
 #include "fake_http_client.hpp"
 #include "fake_solver.hpp"
+#include "temp_dir.hpp"
 #include "test_certs.hpp"
 
 namespace acmed::app {
@@ -153,7 +160,7 @@ struct Rig {
   std::unique_ptr<Session> session;
   config::CertificateConfig cert;
 
-  Rig() {
+  explicit Rig(std::unique_ptr<storage::StateStore> store = std::make_unique<storage::MemoryStateStore>()) {
     REQUIRE(solvers.add(std::make_unique<test::FakeSolverFactory>("fake-01", "http-01")));
     auto fake = std::make_unique<test::FakeHttpClient>();
     fake->set_handler([this](const HttpRequest& r) { return ca(r); });
@@ -163,7 +170,7 @@ struct Rig {
     parts.config.account.agree_tos = true;
     parts.config_dir = "memory:config";
     parts.http = std::move(fake);
-    parts.store = std::make_unique<storage::MemoryStateStore>();
+    parts.store = std::move(store);
     parts.clock = &clock;
     parts.solvers = &solvers;
     session = std::make_unique<Session>(std::move(parts));
@@ -241,6 +248,51 @@ TEST_CASE("ARI: an open window renews a certificate far from expiry; the random 
   auto after = rig.run();
   CHECK(after.action == RenewAction::not_due);
   CHECK(rig.ca.ari_paths.back() == rig.ca.cert_id(2));
+}
+
+/// stat(2) of `path` (following links): the test reads and restores mtimes with it.
+struct stat stat_of(const std::string& path) {
+  struct stat sb {};
+  REQUIRE(::stat(path.c_str(), &sb) == 0);
+  return sb;
+}
+
+TEST_CASE("An idle run reads cached certificate facts: no X.509 parse, no state write, until the file changes",
+          "[app][renew]") {
+  test::TempDir dir;
+  Rig rig(std::make_unique<storage::FileStateStore>(dir.path()));
+  rig.issue_first();
+  REQUIRE(rig.run().action == RenewAction::not_due);  // fills the cache (and the ARI state)
+  const auto cached = rig.state();
+  CHECK_FALSE(cached.cert_identity.empty());
+  REQUIRE(cached.cert_not_after);
+  const std::string state_file = dir.path() + "/renewal/www";
+  const std::string fullchain = dir.path() + "/live/www/fullchain.pem";
+  const auto state_before = stat_of(state_file);
+
+  // Overwrite the certificate in place with garbage of the same size and put its mtime
+  // back: same inode, size and mtime, so only a parse could notice.
+  const auto cert_before = stat_of(fullchain);
+  {
+    std::fstream f(fullchain, std::ios::in | std::ios::out | std::ios::binary);
+    REQUIRE(f);
+    f << std::string(static_cast<std::size_t>(cert_before.st_size), 'x');
+  }
+  const struct timespec times[2] = {cert_before.st_atim, cert_before.st_mtim};
+  REQUIRE(::utimensat(AT_FDCWD, fullchain.c_str(), times, 0) == 0);
+  rig.clock.advance(minutes(1));
+  CHECK(rig.run().action == RenewAction::not_due);
+  CHECK(rig.ca.orders == 1);
+  const auto state_after = stat_of(state_file);
+  CHECK(state_after.st_ino == state_before.st_ino);  // not rewritten (a write renames a new file in)
+  CHECK(state_after.st_mtim.tv_nsec == state_before.st_mtim.tv_nsec);
+  CHECK(rig.state() == cached);
+
+  // A changed mtime is a changed certificate: parsed again, found unreadable, renewed.
+  const struct timespec later[2] = {cert_before.st_atim, {cert_before.st_mtim.tv_sec + 5, 0}};
+  REQUIRE(::utimensat(AT_FDCWD, fullchain.c_str(), later, 0) == 0);
+  CHECK(rig.run().action == RenewAction::renewed);
+  CHECK(rig.ca.orders == 2);
 }
 
 TEST_CASE("ARI: a CA that refuses `replaces` gets the order again without it", "[app][ari]") {

@@ -316,6 +316,7 @@ class FaultyStore final : public storage::StateStore {
   Result<std::optional<storage::StoredCertificate>> load_certificate(const std::string& n) const override {
     return inner_->load_certificate(n);
   }
+  Result<std::string> certificate_identity(const std::string& n) const override { return inner_->certificate_identity(n); }
   Result<Secret> load_certificate_key(const std::string& n) const override { return inner_->load_certificate_key(n); }
   std::string live_dir(const std::string& n) const override { return inner_->live_dir(n); }
   Result<void> repair_live(const std::string& n) const override { return inner_->repair_live(n); }

@@ -70,10 +70,17 @@ TEMPLATE_TEST_CASE("StateStore contract: certificates, renewal state and locks",
   TestType f;
   StateStore& s = f.store;
   CHECK_FALSE(*s.load_certificate("www"));
+  CHECK(s.certificate_identity("www")->empty());
   CHECK_FALSE(s.save_certificate("www", "not a certificate", Secret(std::string("K"))));
   const std::string chain = test::make_chain_pem({"www.example"}, "Root A");
   CHECK(*s.save_certificate("www", chain, Secret(std::string("K1"))) == 1);
+  const std::string first = *s.certificate_identity("www");
+  CHECK_FALSE(first.empty());
+  CHECK(*s.certificate_identity("www") == first);  // unchanged while nothing is stored
+  // The same bytes again are still a new version: the identity names the version, not the content.
   CHECK(*s.save_certificate("www", chain, Secret(std::string("K2"))) == 2);
+  CHECK(*s.certificate_identity("www") != first);
+  CHECK(s.certificate_identity("other")->empty());
   auto c = s.load_certificate("www");
   REQUIRE(*c);
   CHECK((*c)->version == 2);
@@ -84,8 +91,13 @@ TEMPLATE_TEST_CASE("StateStore contract: certificates, renewal state and locks",
   st.last_error = "CA said no";
   st.persist_until = 1'900'000'000;
   st.persist_until_spec = "180d";
+  st.cert_identity = "1:2:3:4.5";
+  st.cert_not_before = 1'800'000'000;
+  st.cert_not_after = 1'807'776'000;
+  st.cert_ari_id = "aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE";
   REQUIRE(s.save_renewal_state("www", st));
   auto back = s.load_renewal_state("www");
+  CHECK(*back == st);
   CHECK(back->failures == 3);
   CHECK(back->last_error == "CA said no");
   CHECK(*back->persist_until == 1'900'000'000);
