@@ -40,8 +40,20 @@ Result<void> expect_json(const transport::HttpResponse& r, const std::string& wh
 Client::Client(transport::HttpClient& http, ClientOptions options) : http_(http), options_(std::move(options)) {}
 
 void Client::set_account(const PrivateKey* key, std::optional<std::string> account_url) {
+  std::lock_guard g(mu_);
   key_ = key;
   account_url_ = std::move(account_url);
+}
+
+std::optional<std::chrono::system_clock::time_point> Client::last_retry_after() const {
+  std::lock_guard g(mu_);
+  auto it = retry_after_.find(std::this_thread::get_id());
+  return it == retry_after_.end() ? std::nullopt : it->second;
+}
+
+void Client::note_retry_after(std::optional<std::chrono::system_clock::time_point> t) {
+  std::lock_guard g(mu_);
+  retry_after_[std::this_thread::get_id()] = t;
 }
 
 Result<transport::HttpResponse> Client::send(transport::HttpRequest req) {
@@ -49,15 +61,16 @@ Result<transport::HttpResponse> Client::send(transport::HttpRequest req) {
   auto r = http_.send(req);
   if (!r) return r;
   nonces_.add(r->header("Replay-Nonce"));
-  last_retry_after_.reset();
-  if (auto ra = r->header("Retry-After")) last_retry_after_ = parse_retry_after(*ra, std::chrono::system_clock::now());
+  std::optional<std::chrono::system_clock::time_point> retry_after;
+  if (auto ra = r->header("Retry-After")) retry_after = parse_retry_after(*ra, std::chrono::system_clock::now());
+  note_retry_after(retry_after);
   return r;
 }
 
 Error Client::error_from(const transport::HttpResponse& r, const std::string& what) const {
   auto problem = parse_problem(r.body);
   if (problem && (content_type_is(r, "application/problem+json") || !problem->type.empty())) {
-    problem->retry_after = last_retry_after_;
+    problem->retry_after = last_retry_after();
     if (problem->status == 0) problem->status = r.status;
     return Error(Errc::acme_problem, what, std::move(*problem));
   }
@@ -68,6 +81,7 @@ Error Client::error_from(const transport::HttpResponse& r, const std::string& wh
 }
 
 Result<Directory> Client::directory() {
+  std::lock_guard fetching(directory_mu_);
   if (directory_) return *directory_;
   auto r = send({"GET", options_.directory_url, {{"Accept", "application/json"}}, {}});
   if (!r) return fail(r.error().with_context("fetching the ACME directory"));
@@ -96,8 +110,9 @@ Result<std::string> Client::sign(const std::string& url, const std::optional<std
   if (use_jwk) {
     protected_header["jwk"] = jwk_json(key);
   } else {
-    if (!account_url_) return fail(Errc::invalid_argument, "no account URL known; register or look up the account first");
-    protected_header["kid"] = *account_url_;
+    auto kid = account_url();
+    if (!kid) return fail(Errc::invalid_argument, "no account URL known; register or look up the account first");
+    protected_header["kid"] = *kid;
   }
   std::string p64 = base64url_encode(protected_header.dump());
   std::string b64 = payload ? base64url_encode(*payload) : std::string();  // "" = POST-as-GET (RFC 8555 §6.3)
@@ -108,7 +123,7 @@ Result<std::string> Client::sign(const std::string& url, const std::optional<std
 
 Result<Client::Reply> Client::post(const std::string& url, const std::optional<std::string>& payload, bool use_jwk,
                                    const PrivateKey* signer, std::string_view accept) {
-  const PrivateKey* key = signer ? signer : key_;
+  const PrivateKey* key = signer ? signer : account_key();
   if (!key) return fail(Errc::invalid_argument, "no account key set");
   for (int attempt = 0;; ++attempt) {
     auto n = nonce();
@@ -157,7 +172,7 @@ Result<Account> Client::new_account(const NewAccountOptions& options) {
   if (!r) return fail(r.error().with_context("registering the account"));
   if (!r->location) return fail(Errc::bad_response, "newAccount response has no Location header");
   if (auto ok = expect_json(r->response, "newAccount"); !ok) return fail(ok.error());
-  account_url_ = *r->location;
+  set_account(account_key(), *r->location);
   return parse_account(r->response.body, *r->location);
 }
 
@@ -167,7 +182,7 @@ Result<Account> Client::find_account() {
   auto r = post(dir->new_account, json{{"onlyReturnExisting", true}}.dump(), /*use_jwk=*/true);
   if (!r) return fail(r.error().with_context("looking up the account"));
   if (!r->location) return fail(Errc::bad_response, "account lookup response has no Location header");
-  account_url_ = *r->location;
+  set_account(account_key(), *r->location);
   if (r->response.body.empty()) return Account{*r->location, "valid", {}, {}};
   return parse_account(r->response.body, *r->location);
 }
@@ -204,7 +219,7 @@ Result<void> Client::rollover_key(const PrivateKey& new_key) {
   json inner = {{"protected", p64}, {"payload", b64}, {"signature", base64url_encode(*sig)}};
   auto r = post(dir->key_change, inner.dump());
   if (!r) return fail(r.error().with_context("rolling over the account key"));
-  key_ = &new_key;
+  set_account(&new_key, account_url());
   return {};
 }
 
@@ -245,7 +260,7 @@ Result<RenewalInfo> Client::renewal_info(const std::string& cert_id) {
   if (r->status != 200) return fail(error_from(*r, "fetching renewal information"));
   auto info = parse_renewal_info(r->body);
   if (!info) return fail(info.error());
-  info->retry_after = last_retry_after_;
+  info->retry_after = last_retry_after();
   return info;
 }
 

@@ -11,11 +11,13 @@ void NoncePool::add(const std::optional<std::string>& nonce) {
   bool ok = std::all_of(nonce->begin(), nonce->end(),
                         [](unsigned char c) { return std::isalnum(c) || c == '-' || c == '_'; });
   if (!ok) return;
+  std::lock_guard g(mu_);
   nonces_.push_back(*nonce);
   while (nonces_.size() > capacity_) nonces_.pop_front();
 }
 
 std::optional<std::string> NoncePool::take() {
+  std::lock_guard g(mu_);
   if (nonces_.empty()) return std::nullopt;
   std::string n = std::move(nonces_.back());
   nonces_.pop_back();

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <map>
 #include <random>
+#include <mutex>
 #include <thread>
 
 #include "acmed/acme/issuance.hpp"
@@ -405,33 +406,40 @@ RenewSummary renew_all(const std::vector<std::string>& names, const std::string&
   RenewSummary sum;
   sum.outcomes.resize(names.size());
   std::atomic<std::size_t> next{0};
-  std::atomic<int> save_failures{0};
-  auto one = [&](std::unique_ptr<Session>& session, const std::string& name) -> RenewOutcome {
+  // The one session, made on first need (a run with nothing to load makes none); a
+  // failure to make it is every certificate's error.
+  std::mutex session_mu;
+  std::unique_ptr<Session> session;
+  std::optional<Error> session_error;
+  auto shared_session = [&]() -> Result<Session*> {
+    std::lock_guard g(session_mu);
+    if (!session && !session_error) {
+      auto made = make_session();
+      if (made) session = std::move(*made);
+      else session_error = made.error();
+    }
+    if (session_error) return fail(*session_error);
+    return session.get();
+  };
+  auto one = [&](const std::string& name) -> RenewOutcome {
     if (cancel_requested()) return failed_with(Error(Errc::cancelled, "SIGINT/SIGTERM: not started"), RenewAction::cancelled);
     auto cert = config::load_certificate(config_dir + "/certs.d/" + name + ".yaml");
     if (!cert) return failed_with(cert.error(), RenewAction::config_error);
-    // One session per worker: one HTTPS connection, one directory fetch and one account
-    // load serve every certificate the worker handles.
-    if (!session) {
-      auto made = make_session();
-      if (!made) return failed_with(made.error(), RenewAction::config_error);
-      session = std::move(*made);
-    }
-    return renew_certificate(*session, *cert, o.each);
+    auto s = shared_session();
+    if (!s) return failed_with(s.error(), RenewAction::config_error);
+    return renew_certificate(**s, *cert, o.each);
   };
   auto worker = [&] {
-    std::unique_ptr<Session> session;
     for (std::size_t i; (i = next.fetch_add(1)) < names.size();) {
       auto& slot = sum.outcomes[i];
       slot.name = names[i];
       try {
-        slot.outcome = one(session, names[i]);
+        slot.outcome = one(names[i]);
       } catch (const std::exception& e) {
         slot.outcome = failed_with(Error(Errc::invalid_argument, std::string("internal error: ") + e.what()));
       }
       if (on_done) on_done(slot);
     }
-    if (session) save_failures.fetch_add(session->state_save_failures());
   };
   const int jobs = std::clamp(o.jobs, 1, 64);
   std::vector<std::thread> pool;
@@ -444,7 +452,11 @@ RenewSummary renew_all(const std::vector<std::string>& names, const std::string&
     sum.failed += a == RenewAction::failed || a == RenewAction::cancelled || a == RenewAction::hook_failed ||
                   a == RenewAction::config_error;
   }
-  sum.state_save_failures = save_failures.load();
+  if (session) {
+    sum.state_save_failures = session->state_save_failures();
+    sum.http_requests = session->http_requests();
+    sum.peak_in_flight = session->peak_in_flight();
+  }
   return sum;
 }
 

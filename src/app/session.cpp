@@ -18,16 +18,49 @@ void Session::save_renewal_state(const std::string& name, const storage::Renewal
   }
 }
 
+namespace {
+
+/// A resolver the workers of a run share: one lookup at a time (ldns keeps per-resolver
+/// state), each a few milliseconds.
+class LockedResolver final : public dns::Resolver {
+ public:
+  explicit LockedResolver(std::unique_ptr<dns::Resolver> inner) : inner_(std::move(inner)) {}
+  Result<dns::TxtResult> lookup_txt(const std::string& name) override {
+    std::lock_guard g(mu_);
+    return inner_->lookup_txt(name);
+  }
+  Result<dns::TxtResult> query_txt(const dns::Server& server, const std::string& name) override {
+    std::lock_guard g(mu_);
+    return inner_->query_txt(server, name);
+  }
+  Result<std::vector<std::string>> cname_chain(const std::string& name) override {
+    std::lock_guard g(mu_);
+    return inner_->cname_chain(name);
+  }
+  Result<dns::Zone> find_zone(const std::string& name) override {
+    std::lock_guard g(mu_);
+    return inner_->find_zone(name);
+  }
+
+ private:
+  std::mutex mu_;
+  std::unique_ptr<dns::Resolver> inner_;
+};
+
+}  // namespace
+
 Result<dns::Resolver*> Session::resolver() {
+  std::lock_guard g(resolver_mu_);
   if (resolver_) return resolver_.get();
   if (!parts_.make_resolver) return fail(Errc::config, "this session has no DNS resolver");
   auto made = parts_.make_resolver(parts_.config.dns);
   if (!made) return fail(made.error());
-  resolver_ = std::move(*made);
+  resolver_ = std::make_unique<LockedResolver>(std::move(*made));
   return resolver_.get();
 }
 
 Result<void> Session::ensure_account(bool allow_register) {
+  std::lock_guard account(account_mu_);
   if (account_key_ && client_->account_url()) return {};
   auto stored = parts_.store->load_account(ca_id_);
   if (!stored) return fail(stored.error());
@@ -159,6 +192,7 @@ Result<PrivateKey> Session::load_token_key(const std::string& uri) const {
 }
 
 Result<void> Session::register_token_account(const std::string& uri) {
+  std::lock_guard account(account_mu_);
   auto stored = parts_.store->load_account(ca_id_);
   if (!stored) return fail(stored.error());
   if (*stored) return fail(Errc::config, "an account for this CA already exists in " + parts_.store->account_dir(ca_id_) +
@@ -173,6 +207,7 @@ Result<void> Session::register_token_account(const std::string& uri) {
 }
 
 Result<void> Session::rollover_to_token(const std::string& uri) {
+  std::lock_guard account(account_mu_);
   auto next = load_token_key(uri);
   if (!next) return fail(next.error());
   // Draft -02 CAs keep accepting records hashed with the old key: remember it first.
@@ -188,6 +223,7 @@ Result<void> Session::rollover_to_token(const std::string& uri) {
 }
 
 Result<void> Session::rollover_account_key(KeyType type) {
+  std::lock_guard account(account_mu_);
   auto next = PrivateKey::generate(type);
   if (!next) return fail(next.error());
   if (auto r = parts_.store->save_pending_account_key(ca_id_, next->to_pem()); !r) return r;
@@ -211,6 +247,7 @@ Result<void> Session::rollover_account_key(KeyType type) {
 }
 
 Result<void> Session::recover_account() {
+  std::lock_guard account(account_mu_);
   spdlog::warn("the CA does not know the stored account URL; registering the stored key again");
   if (auto r = parts_.store->forget_account_url(ca_id_); !r) return r;
   client_->set_account(&*account_key_, std::nullopt);

@@ -10,6 +10,7 @@
 #include "acmed/dns/ldns_resolver.hpp"
 #include "acmed/storage/file_store.hpp"
 #include "acmed/transport/beast_client.hpp"
+#include "acmed/transport/shared_client.hpp"
 #include "builtin_solvers.hpp"
 
 namespace acmed::cli {
@@ -73,8 +74,11 @@ Result<std::unique_ptr<Session>> open_session(const GlobalOptions& opts) {
   transport::HttpClientOptions http_opts;
   http_opts.ca_bundle = cfg.ca.trust_bundle;
   http_opts.user_agent = std::string("acmed/") + version;
-  auto http = transport::make_beast_client(http_opts);
-  if (!http) return fail(http.error());
+  auto first = transport::make_beast_client(http_opts);  // a bad CA bundle fails here, before any work
+  if (!first) return fail(first.error());
+  // One client for every worker of the run: ca.max_in_flight connections at most.
+  auto http = std::make_unique<transport::SharedHttpClient>(std::move(*first), transport::make_beast_client, http_opts,
+                                                            static_cast<std::size_t>(cfg.ca.max_in_flight));
   auto solvers = builtin_solvers();
   if (!solvers) return fail(solvers.error());
 
@@ -82,7 +86,7 @@ Result<std::unique_ptr<Session>> open_session(const GlobalOptions& opts) {
   parts.config = std::move(cfg);
   parts.config_dir = opts.config_dir;
   parts.work_dir = opts.state_dir + "/solvers";
-  parts.http = std::move(*http);
+  parts.http = std::move(http);
   parts.store = std::make_unique<storage::FileStateStore>(opts.state_dir);
   parts.make_resolver = make_resolver;
   parts.solvers = *solvers;

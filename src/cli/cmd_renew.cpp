@@ -35,7 +35,7 @@ int exit_code_of(const app::RenewOutcome& r) {
   }
 }
 
-/// Each worker's session; a dry run talks to the staging CA instead.
+/// The run's session; a dry run talks to the staging CA instead.
 app::SessionMaker session_maker(const GlobalOptions& g, bool dry_run) {
   return [g, dry_run]() -> Result<std::unique_ptr<Session>> {
     if (!dry_run) return open_session(g);
@@ -87,12 +87,13 @@ int run_renew(const GlobalOptions& g, const RenewOptions& o) {
   if (o.json_out)
     std::cout << json{{"certificates", list},   {"renewed", sum.renewed},
                       {"not_due", sum.not_due}, {"failed", sum.failed},
-                      {"state_save_failures", sum.state_save_failures}, {"exit_code", code}}
+                      {"state_save_failures", sum.state_save_failures}, {"http_requests", sum.http_requests},
+                      {"peak_in_flight", sum.peak_in_flight},            {"exit_code", code}}
                      .dump(2)
               << "\n";
   else
-    spdlog::info("{} certificate(s): {} renewed, {} not due, {} failed", names.size(), sum.renewed, sum.not_due,
-                 sum.failed);
+    spdlog::info("{} certificate(s): {} renewed, {} not due, {} failed; {} request(s) to the CA, at most {} at once",
+                 names.size(), sum.renewed, sum.not_due, sum.failed, sum.http_requests, sum.peak_in_flight);
   if (sum.state_save_failures > 0) {
     spdlog::error("{} renewal-state save(s) failed in this run (see above)", sum.state_save_failures);
     if (code == exit_ok) code = exit_failure;
@@ -109,7 +110,7 @@ void add_renew_command(CLI::App& app, GlobalOptions& g, int& rc) {
   cmd->add_flag("--all", o->all, "every configured certificate (the default without NAMEs)");
   cmd->add_flag("--force", o->force, "renew now, even if not due or backing off");
   cmd->add_flag("--dry-run", o->dry_run, "run the whole flow against the staging CA; store nothing");
-  cmd->add_option("-j,--jobs", o->jobs, "certificates renewed in parallel (default 4)");
+  cmd->add_option("-j,--jobs", o->jobs, "certificates renewed in parallel (default 4; requests to the CA in flight stay within ca.max_in_flight)");
   cmd->add_flag("--json", o->json_out, "print a JSON summary on stdout");
   cmd->add_option("--metrics-file", o->metrics_file, "write Prometheus metrics here (node_exporter textfile collector)");
   cmd->callback([&g, &rc, o] { o->json_out |= g.json;

@@ -2,6 +2,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -245,7 +246,19 @@ Result<GlobalConfig> parse_global(const ConfigValue& root, const std::string& so
     }
   }
   if (const ConfigValue* ca = root.find("ca")) {
-    if (auto r = only_keys(*ca, {"directory", "trust_bundle", "dry_run_directory"}, "'ca'"); !r) return fail(r.error());
+    if (auto r = only_keys(*ca, {"directory", "trust_bundle", "dry_run_directory", "max_in_flight"}, "'ca'"); !r)
+      return fail(r.error());
+    auto in_flight = scalar(*ca, "max_in_flight");
+    if (!in_flight) return fail(in_flight.error());
+    if (*in_flight) {
+      const std::string& v = **in_flight;
+      const bool digits = !v.empty() && v.size() <= 3 && std::all_of(v.begin(), v.end(), [](unsigned char c) { return std::isdigit(c); });
+      const int n = digits ? std::stoi(v) : 0;
+      if (n < 1 || n > 64)
+        return fail(Errc::config, ca->find("max_in_flight")->origin + ": 'max_in_flight' must be a whole number 1..64, not '" +
+                                      v + "'");
+      g.ca.max_in_flight = n;
+    }
     auto dry = scalar(*ca, "dry_run_directory");
     if (!dry) return fail(dry.error());
     if (*dry) {

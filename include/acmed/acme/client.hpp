@@ -9,6 +9,10 @@
 //   auto order = c.new_order(ids, std::nullopt);
 #pragma once
 
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <thread>
 #include <memory>
 #include <optional>
 #include <string>
@@ -44,8 +48,14 @@ class Client {
 
   /// The key every signed request uses, and the account URL when known (kid).
   void set_account(const PrivateKey* key, std::optional<std::string> account_url);
-  const std::optional<std::string>& account_url() const { return account_url_; }
-  const PrivateKey* account_key() const { return key_; }
+  std::optional<std::string> account_url() const {
+    std::lock_guard g(mu_);
+    return account_url_;
+  }
+  const PrivateKey* account_key() const {
+    std::lock_guard g(mu_);
+    return key_;
+  }
 
   [[nodiscard]] Result<Account> new_account(const NewAccountOptions& options);
   /// newAccount with onlyReturnExisting; fails with accountDoesNotExist when there is none.
@@ -78,9 +88,10 @@ class Client {
                                     const PrivateKey* certificate_key = nullptr);
 
   /// Retry-After of the last response, if it carried one.
-  std::optional<std::chrono::system_clock::time_point> last_retry_after() const { return last_retry_after_; }
+  /// (Per thread: a client shared by the workers of one run tells each its own.)
+  std::optional<std::chrono::system_clock::time_point> last_retry_after() const;
   /// HTTP requests this client sent (HEAD newNonce included).
-  std::size_t requests_sent() const { return requests_; }
+  std::size_t requests_sent() const { return requests_.load(); }
 
  private:
   struct Reply {
@@ -98,14 +109,22 @@ class Client {
                                          const std::string& nonce, bool use_jwk, const PrivateKey& key) const;
   [[nodiscard]] Error error_from(const transport::HttpResponse& r, const std::string& what) const;
 
+  /// The Retry-After of the last response this thread received (not_after: none).
+  void note_retry_after(std::optional<std::chrono::system_clock::time_point> t);
+
+  // Several threads may share one Client (renew --all -j N): the directory, account and
+  // Retry-After state are guarded, the nonce pool guards itself, and the HttpClient
+  // must be safe to share (transport::SharedHttpClient).
   transport::HttpClient& http_;
   ClientOptions options_;
+  mutable std::mutex mu_;
+  std::mutex directory_mu_;  ///< held while the directory is fetched: one fetch serves all
   std::optional<Directory> directory_;
   NoncePool nonces_;
   const PrivateKey* key_ = nullptr;
   std::optional<std::string> account_url_;
-  std::optional<std::chrono::system_clock::time_point> last_retry_after_;
-  std::size_t requests_ = 0;
+  std::map<std::thread::id, std::optional<std::chrono::system_clock::time_point>> retry_after_;
+  std::atomic<std::size_t> requests_{0};
 };
 
 }  // namespace acmed::acme

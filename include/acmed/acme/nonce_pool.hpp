@@ -8,6 +8,7 @@
 #pragma once
 
 #include <deque>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -20,11 +21,18 @@ class NoncePool {
   void add(const std::optional<std::string>& nonce);
   /// The most recent nonce, or nothing when empty.
   std::optional<std::string> take();
-  std::size_t size() const { return nonces_.size(); }
-  void clear() { nonces_.clear(); }
+  std::size_t size() const {
+    std::lock_guard g(mu_);
+    return nonces_.size();
+  }
+  void clear() {
+    std::lock_guard g(mu_);
+    nonces_.clear();
+  }
 
  private:
   std::size_t capacity_;
+  mutable std::mutex mu_;  ///< one pool serves every thread of a run
   std::deque<std::string> nonces_;
 };
 

@@ -60,6 +60,8 @@ class HttpClient {
   [[nodiscard]] virtual Result<HttpResponse> send(const HttpRequest& request) = 0;
   /// Requests sent so far (for diagnostics and the request-count report).
   virtual std::size_t requests_sent() const = 0;
+  /// The most requests that were ever in flight at once (one client, one connection: 1).
+  virtual std::size_t peak_in_flight() const { return requests_sent() > 0 ? 1 : 0; }
 };
 
 /// Builds a client for the given options (transport::make_beast_client in production).

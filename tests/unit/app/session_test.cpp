@@ -6,6 +6,8 @@
 #include "acmed/app/session.hpp"
 
 #include <catch2/catch.hpp>
+
+#include <atomic>
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
@@ -536,6 +538,30 @@ TEST_CASE("renew_certificate: a certificate another run holds is skipped as lock
   CHECK(r.action == RenewAction::locked);
   CHECK(to_string(r.action) == "locked");
   CHECK(rig.http->requests_sent() == 0);
+}
+
+TEST_CASE("renew_all: every worker shares one session", "[app][renew]") {
+  test::TempDir dir;
+  REQUIRE(ensure_dir(dir.path() + "/certs.d", 0700));
+  std::vector<std::string> names;
+  for (int i = 0; i < 12; ++i) {
+    names.push_back("c" + std::to_string(i));
+    // A solver this session lacks: each renewal fails in obtain, after it got the session.
+    REQUIRE(write_file_atomic(dir.path() + "/certs.d/" + names.back() + ".yaml",
+                              "names: [c" + std::to_string(i) + ".example]\nsolvers:\n  - type: nope-01\n", 0600));
+  }
+  std::atomic<int> sessions{0};
+  Rig rig;  // owns the clock and solvers the session points at
+  auto sum = renew_all(names, dir.path(),
+                       [&]() -> Result<std::unique_ptr<Session>> {
+                         if (++sessions > 1) return fail(Errc::config, "a second session");
+                         return std::move(rig.session);
+                       },
+                       {{}, 4});
+  CHECK(sessions.load() == 1);
+  REQUIRE(sum.outcomes.size() == names.size());
+  for (const auto& n : sum.outcomes) CHECK_THAT(n.outcome.detail, Catch::Contains("solver type 'nope-01'"));
+  CHECK(sum.failed == names.size());
 }
 
 TEST_CASE("renew_all: outcomes in the order given; an unreadable file is a config error and opens no session",

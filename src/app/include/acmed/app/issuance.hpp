@@ -106,9 +106,14 @@ struct RenewSummary {
   std::vector<NamedOutcome> outcomes;  ///< in the order of the names given
   std::size_t renewed = 0, not_due = 0, failed = 0;
   int state_save_failures = 0;  ///< renewal-state saves that failed: the run must not end "ok"
+  std::size_t http_requests = 0;   ///< requests to the CA in the whole run
+  std::size_t peak_in_flight = 0;  ///< the most of them in flight at once
 };
 /// `renew`: every named certificate (certs.d/NAME.yaml under `config_dir`) through
-/// renew_certificate, `jobs` at a time. SIGINT/SIGTERM stops starting new ones.
+/// renew_certificate, `jobs` at a time, all on ONE session (made when the first
+/// certificate needs it): one directory fetch, one account load, one nonce pool, and
+/// the session's HTTP client caps the requests in flight. SIGINT/SIGTERM stops
+/// starting new ones.
 /// `on_done` sees each outcome as it happens (for logging), from the worker's thread.
 [[nodiscard]] RenewSummary renew_all(const std::vector<std::string>& names, const std::string& config_dir,
                                      const SessionMaker& make_session, const RenewAllOptions& o,

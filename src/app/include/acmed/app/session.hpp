@@ -16,6 +16,7 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -47,6 +48,9 @@ struct SessionParts {
   std::vector<solver::DeclaredSettings> dns_provider_settings;
 };
 
+/// One Session serves every worker thread of a run (renew --all -j N): the account
+/// operations are serialized, the resolver is shared behind a lock, and the client's
+/// HTTP requests go through one SharedHttpClient (ca.max_in_flight at most at once).
 class Session {
  public:
   explicit Session(SessionParts parts);
@@ -64,6 +68,7 @@ class Session {
   /// storage::ca_id of the configured directory.
   const std::string& ca() const { return ca_id_; }
   std::size_t http_requests() const { return parts_.http->requests_sent(); }
+  std::size_t peak_in_flight() const { return parts_.http->peak_in_flight(); }
   /// The read-only DNS resolver, made on first use.
   [[nodiscard]] Result<dns::Resolver*> resolver();
 
@@ -104,7 +109,9 @@ class Session {
   std::unique_ptr<acme::Client> client_;
   std::optional<PrivateKey> account_key_;
   std::optional<PrivateKey> previous_key_;
-  std::unique_ptr<dns::Resolver> resolver_;
+  std::mutex resolver_mu_;
+  std::unique_ptr<dns::Resolver> resolver_;  ///< a LockedResolver around the one made
+  std::recursive_mutex account_mu_;          ///< account load, registration, recovery, rollover
   bool fresh_key_ = false;  ///< generated in this run, not yet known to the CA
   std::atomic<int> state_save_failures_{0};
 };
