@@ -21,8 +21,8 @@ std::string where(const std::string& source, const YAML::Mark& m) {
 
 // Anchors and aliases let a few hundred bytes expand into gigabytes once the tree is
 // walked ("billion laughs"), and acmed configurations never need them; deep nesting
-// would recurse convert() and ConfigValue's destructor. Both are refused, at their
-// file:line, by a pass over the parser's events before the tree is built.
+// would recurse ConfigValue's destructor. Both are refused, at their file:line, while
+// the tree is built from the parser's events: one pass over the text, no YAML::Node.
 constexpr int max_yaml_depth = 64;
 
 struct Refused {
@@ -30,27 +30,53 @@ struct Refused {
   std::string why;
 };
 
-class ShapeCheck final : public YAML::EventHandler {
+class TreeBuilder final : public YAML::EventHandler {
  public:
+  explicit TreeBuilder(const std::string& source) : source_(source) {}
+  /// The document's root (null when the document is empty).
+  ConfigValue take_root() {
+    if (!root_) return null_at(YAML::Mark::null_mark());
+    return std::move(*root_);
+  }
+
   void OnDocumentStart(const YAML::Mark&) override {}
   void OnDocumentEnd() override {}
-  void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override { no_anchor(mark, anchor); }
-  void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override { refuse(mark); }
-  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor, const std::string&) override {
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override {
     no_anchor(mark, anchor);
+    add(null_at(mark), mark);
+  }
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override { refuse(mark); }
+  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor, const std::string& value) override {
+    no_anchor(mark, anchor);
+    add(ConfigValue::make_scalar(value, where(source_, mark)), mark);
   }
   void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
                        YAML::EmitterStyle::value) override {
-    enter(mark, anchor);
+    ConfigValue v;
+    v.kind = ConfigValue::Kind::list;
+    v.origin = where(source_, mark);
+    enter(std::move(v), mark, anchor);
   }
-  void OnSequenceEnd() override { --depth_; }
+  void OnSequenceEnd() override { open_.pop_back(); }
   void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor, YAML::EmitterStyle::value) override {
-    enter(mark, anchor);
+    enter(ConfigValue::make_map(where(source_, mark)), mark, anchor);
   }
-  void OnMapEnd() override { --depth_; }
+  void OnMapEnd() override { open_.pop_back(); }
   void OnAnchor(const YAML::Mark& mark, const std::string&) override { refuse(mark); }
 
  private:
+  /// An open list or map, and for a map the key read and waiting for its value.
+  struct Open {
+    ConfigValue* node;
+    std::optional<std::string> key;
+    YAML::Mark key_mark;
+  };
+
+  ConfigValue null_at(const YAML::Mark& mark) const {
+    ConfigValue v;
+    v.origin = where(source_, mark);
+    return v;
+  }
   [[noreturn]] static void refuse(const YAML::Mark& mark) {
     throw Refused{mark, "YAML anchors (&name) and aliases (*name) are not supported in acmed configuration; "
                         "write the value out"};
@@ -58,49 +84,42 @@ class ShapeCheck final : public YAML::EventHandler {
   static void no_anchor(const YAML::Mark& mark, YAML::anchor_t anchor) {
     if (anchor != YAML::NullAnchor) refuse(mark);
   }
-  void enter(const YAML::Mark& mark, YAML::anchor_t anchor) {
+  void enter(ConfigValue v, const YAML::Mark& mark, YAML::anchor_t anchor) {
     no_anchor(mark, anchor);
-    if (++depth_ > max_yaml_depth)
+    if (open_.size() + 1 > static_cast<std::size_t>(max_yaml_depth))
       throw Refused{mark, "values are nested deeper than " + std::to_string(max_yaml_depth) + " levels"};
+    open_.push_back({add(std::move(v), mark), std::nullopt, {}});
   }
-  int depth_ = 0;
-};
+  /// Places `v` in the open list or map (or as the root); returns where it now lives.
+  /// (A parent's children only move when the parent grows, never while one is open.)
+  ConfigValue* add(ConfigValue v, const YAML::Mark& mark) {
+    if (open_.empty()) {
+      root_ = std::move(v);
+      return &*root_;
+    }
+    Open& top = open_.back();
+    if (top.node->is_list()) {
+      top.node->list.push_back(std::move(v));
+      return &top.node->list.back();
+    }
+    if (!top.key) {
+      if (!v.is_scalar()) throw Refused{mark, "keys must be plain strings"};
+      if (top.node->map.count(v.scalar)) throw Refused{mark, "duplicate key '" + v.scalar + "'"};
+      top.key = std::move(v.scalar);
+      top.key_mark = mark;
+      return nullptr;  // keys are scalars: never entered
+    }
+    // Messages point at the key, where the operator looks first.
+    v.origin = where(source_, top.key_mark);
+    auto it = top.node->map.emplace(std::move(*top.key), std::move(v)).first;
+    top.key.reset();
+    return &it->second;
+  }
 
-// Recursion here is bounded by ShapeCheck's depth limit.
-Result<ConfigValue> convert(const YAML::Node& node, const std::string& source) {
-  ConfigValue v;
-  v.origin = where(source, node.Mark());
-  switch (node.Type()) {
-    case YAML::NodeType::Null:
-    case YAML::NodeType::Undefined: v.kind = ConfigValue::Kind::null; break;
-    case YAML::NodeType::Scalar:
-      v.kind = ConfigValue::Kind::scalar;
-      v.scalar = node.Scalar();
-      break;
-    case YAML::NodeType::Sequence:
-      v.kind = ConfigValue::Kind::list;
-      for (const auto& item : node) {
-        auto c = convert(item, source);
-        if (!c) return c;
-        v.list.push_back(std::move(*c));
-      }
-      break;
-    case YAML::NodeType::Map:
-      v.kind = ConfigValue::Kind::map;
-      for (const auto& kv : node) {
-        if (!kv.first.IsScalar()) return fail(Errc::config, where(source, kv.first.Mark()) + ": keys must be plain strings");
-        std::string key = kv.first.Scalar();
-        if (v.map.count(key)) return fail(Errc::config, where(source, kv.first.Mark()) + ": duplicate key '" + key + "'");
-        auto c = convert(kv.second, source);
-        if (!c) return c;
-        // Messages point at the key, where the operator looks first.
-        c->origin = where(source, kv.first.Mark());
-        v.map.emplace(std::move(key), std::move(*c));
-      }
-      break;
-  }
-  return v;
-}
+  const std::string& source_;
+  std::optional<ConfigValue> root_;
+  std::vector<Open> open_;
+};
 
 Result<void> only_keys(const ConfigValue& m, std::initializer_list<std::string_view> allowed, std::string_view section) {
   if (!m.is_map()) return fail(Errc::config, m.origin + ": " + std::string(section) + " must be a mapping");
@@ -197,10 +216,9 @@ Result<ConfigValue> parse_yaml(std::string_view text, const std::string& source_
   try {
     std::istringstream in{std::string(text)};
     YAML::Parser events(in);
-    ShapeCheck check;
-    events.HandleNextDocument(check);
-    YAML::Node root = YAML::Load(std::string(text));
-    return convert(root, source_name);
+    TreeBuilder tree(source_name);
+    events.HandleNextDocument(tree);
+    return tree.take_root();
   } catch (const Refused& r) {
     return fail(Errc::config, where(source_name, r.mark) + ": " + r.why);
   } catch (const YAML::Exception& e) {

@@ -57,6 +57,32 @@ TEST_CASE("parse_yaml rejects duplicate keys with the location of the second", "
   CHECK_THAT(msg, Catch::StartsWith("certs.d/www.yaml:3:1: ") && Catch::Contains("duplicate key 'names'"));
 }
 
+TEST_CASE("parse_yaml refuses a key that is not a plain string, at the key", "[config][yaml]") {
+  CHECK_THAT(config_error(parse_yaml("names: [a]\n? [x, y]\n: 1\n", "c.yaml")),
+             Catch::StartsWith("c.yaml:2:3: ") && Catch::Contains("keys must be plain strings"));
+  CHECK_THAT(config_error(parse_yaml("~: 1\n", "c.yaml")), Catch::Contains("keys must be plain strings"));
+}
+
+TEST_CASE("parse_yaml keeps kinds and points each map value at its key", "[config][yaml]") {
+  auto r = parse_yaml("a:\n  - x\n  - ~\n  - {k: v}\nb: ''\nc:\n", "c.yaml");
+  REQUIRE(r);
+  REQUIRE(r->is_map());
+  const ConfigValue* a = r->find("a");
+  REQUIRE(a);
+  CHECK(a->origin == "c.yaml:1:1");
+  REQUIRE(a->list.size() == 3);
+  CHECK(a->list[0].scalar == "x");
+  CHECK(a->list[0].origin == "c.yaml:2:5");
+  CHECK(a->list[1].kind == ConfigValue::Kind::null);
+  CHECK(a->list[2].find("k")->scalar == "v");
+  CHECK(r->find("b")->is_scalar());
+  CHECK(r->find("b")->scalar.empty());
+  CHECK(r->find("c")->kind == ConfigValue::Kind::null);
+  auto empty = parse_yaml("", "e.yaml");
+  REQUIRE(empty);
+  CHECK(empty->kind == ConfigValue::Kind::null);
+}
+
 TEST_CASE("parse_yaml refuses anchors and aliases with their file:line", "[config][yaml][limits]") {
   // Six nested alias levels in 431 bytes took 14 s and 3.6 GB (four here, so the old code
   // finishes); acmed configs never need them.
@@ -124,9 +150,21 @@ account:
   CHECK(g->account.eab->algorithm == "HS512");
 }
 
+TEST_CASE("ca.max_in_flight is a whole number 1..64", "[config][global]") {
+  auto g = global("ca: {max_in_flight: 16}\n");
+  REQUIRE(g);
+  CHECK(g->ca.max_in_flight == 16);
+  for (const char* bad : {"0", "65", "-1", "4.5", "many", "''", "99999999999"}) {
+    INFO(bad);
+    CHECK_THAT(config_error(global(std::string("ca: {max_in_flight: ") + bad + "}\n")),
+               Catch::Contains("'max_in_flight' must be a whole number 1..64"));
+  }
+}
+
 TEST_CASE("parse_global of an empty file gives the defaults", "[config][global]") {
   auto g = global("");
   REQUIRE(g);
+  CHECK(g->ca.max_in_flight == 4);
   CHECK(g->account.key_type == KeyType::ec_p256);
   CHECK_FALSE(g->account.agree_tos);
   CHECK_FALSE(g->account.eab);
