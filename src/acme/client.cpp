@@ -83,14 +83,27 @@ Error Client::error_from(const transport::HttpResponse& r, const std::string& wh
 Result<Directory> Client::directory() {
   std::lock_guard fetching(directory_mu_);
   if (directory_) return *directory_;
+  // A failed fetch answers the workers queued behind it for a while, instead of each
+  // waiting out its own connect timeout in turn.
+  if (directory_error_ && std::chrono::steady_clock::now() - directory_error_at_ < std::chrono::seconds(30))
+    return fail(*directory_error_);
+  auto fetched = fetch_directory();
+  if (!fetched) {
+    directory_error_ = fetched.error();
+    directory_error_at_ = std::chrono::steady_clock::now();
+    return fetched;
+  }
+  directory_error_.reset();
+  directory_ = std::move(*fetched);
+  return *directory_;
+}
+
+Result<Directory> Client::fetch_directory() {
   auto r = send({"GET", options_.directory_url, {{"Accept", "application/json"}}, {}});
   if (!r) return fail(r.error().with_context("fetching the ACME directory"));
   if (r->status != 200) return fail(error_from(*r, "fetching the ACME directory " + options_.directory_url));
   if (auto ok = expect_json(*r, "ACME directory"); !ok) return fail(ok.error());
-  auto d = parse_directory(r->body);
-  if (!d) return fail(d.error());
-  directory_ = std::move(*d);
-  return *directory_;
+  return parse_directory(r->body);
 }
 
 Result<std::string> Client::nonce() {

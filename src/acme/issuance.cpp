@@ -161,8 +161,10 @@ std::string select_chain(const CertificateChains& chains, const std::optional<st
 
 Result<IssueResult> issue_certificate(Client& client, const IssueRequest& request, const PrivateKey& certificate_key) {
   const auto deadline = Clock::now() + request.poll.overall;
+  // Read once: with workers sharing the client, a recovery elsewhere may change them.
   const PrivateKey* account_key = client.account_key();
-  if (!account_key || !client.account_url()) return fail(Errc::invalid_argument, "issuance needs a registered account");
+  const std::optional<std::string> account_url = client.account_url();
+  if (!account_key || !account_url) return fail(Errc::invalid_argument, "issuance needs a registered account");
 
   if (cancel_requested()) return fail(Errc::cancelled, "interrupted before ordering");
   // new_order reads the (cached) directory first; its meta also describes dns-persist-01.
@@ -215,7 +217,7 @@ Result<IssueResult> issue_certificate(Client& client, const IssueRequest& reques
     p.ctx.challenge_url = p.challenge->url;
     p.ctx.token = p.challenge->token;
     if (!p.ctx.token.empty()) p.ctx.key_authorization = p.ctx.token + "." + account_key->thumbprint();
-    p.ctx.account_uri = *client.account_url();
+    p.ctx.account_uri = *account_url;
     p.ctx.challenge_account_uri = p.challenge->account_uri;
     p.ctx.issuer_domain_names = p.challenge->issuer_domain_names;
     p.ctx.account_thumbprint = account_key->thumbprint();

@@ -125,15 +125,16 @@ Result<Obtained> obtain(Session& s, const config::CertificateConfig& cert, const
     issued = acme::issue_certificate(s.client(), req, *key);
   }
   if (!issued && issued.error().is_acme("accountDoesNotExist")) {
+    const std::string failed_url = s.client().account_url().value_or("");
     // A new registration means a new account URL: every published _validation-persist
     // record (and any CAA accounturi pin) would name the old account.
-    if (auto ok = may_reregister(persist_certificates(s.config_dir()), s.client().account_url().value_or("?"),
+    if (auto ok = may_reregister(persist_certificates(s.config_dir()), failed_url.empty() ? "?" : failed_url,
                                  s.account_key_location());
         !ok)
       return fail(ok.error());
     auto lock = s.store().lock_accounts();
     if (!lock) return fail(lock.error());
-    if (auto r = s.recover_account(); !r) return fail(r.error());
+    if (auto r = s.recover_account(failed_url); !r) return fail(r.error());
     issued = acme::issue_certificate(s.client(), req, *key);
   }
   if (!issued) return fail(issued.error().with_context("issuing '" + cert.name + "'"));
@@ -149,7 +150,7 @@ Result<Obtained> obtain(Session& s, const config::CertificateConfig& cert, const
     if (!version) return fail(version.error());
     got.version = *version;
     got.live_dir = s.store().live_dir(cert.name);
-    spdlog::info("certificate '{}' saved to {} (version {}, expires {}, {} HTTP requests)", cert.name, got.live_dir,
+    spdlog::info("certificate '{}' saved to {} (version {}, expires {}; {} HTTP requests in this run so far)", cert.name, got.live_dir,
                  got.version, format_rfc3339(info->not_after), s.http_requests());
   } else {
     spdlog::info("dry run: certificate for '{}' obtained (expires {}) and discarded", cert.name,

@@ -57,7 +57,9 @@ Result<SessionPlan> plan_in_session(Session& session, const config::CertificateC
     if (auto r = session.ensure_account(false); !r)
       return fail(r.error().with_context("the record names the ACME account, so it must exist first "
                                          "(acmed account register), or pass --account-uri"));
-    in.account.url = *session.client().account_url();
+    auto url = session.client().account_url();
+    if (!url) return fail(Errc::invalid_argument, "the account has no URL yet (its registration is under way)");
+    in.account.url = *url;
     in.account.thumbprint = session.account_thumbprint();
     auto earlier = session.store().load_earlier_thumbprints(session.ca());
     if (!earlier) return fail(earlier.error());

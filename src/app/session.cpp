@@ -72,15 +72,15 @@ Result<void> Session::ensure_account(bool allow_register) {
   if (*stored) {
     auto key = (*stored)->key_uri ? load_token_key(*(*stored)->key_uri) : PrivateKey::from_pem((*stored)->key_pem.view());
     if (!key) return fail(key.error().with_context("account key in " + parts_.store->account_dir(ca_id_)));
-    account_key_.emplace(std::move(*key));
+    account_key_ = &keys_.emplace_back(std::move(*key));
     if ((*stored)->url) {
-      client_->set_account(&*account_key_, (*stored)->url);
+      client_->set_account(account_key_, (*stored)->url);
       if (pending) finish_interrupted_rollover();
       note_thumbprint();
       return {};
     }
     // A key without a URL: an earlier registration was interrupted. Ask the CA.
-    client_->set_account(&*account_key_, std::nullopt);
+    client_->set_account(account_key_, std::nullopt);
     auto found = client_->find_account();
     if (found) return parts_.store->save_account_url(ca_id_, found->url);
     if (!found.error().is_acme("accountDoesNotExist")) return fail(found.error());
@@ -90,9 +90,9 @@ Result<void> Session::ensure_account(bool allow_register) {
     if (!key) return fail(key.error());
     // Persist the key before the CA knows it, so a crash can never lose a registered key.
     if (auto r = parts_.store->save_account_key(ca_id_, key->to_pem()); !r) return r;
-    account_key_.emplace(std::move(*key));
+    account_key_ = &keys_.emplace_back(std::move(*key));
     fresh_key_ = true;
-    client_->set_account(&*account_key_, std::nullopt);
+    client_->set_account(account_key_, std::nullopt);
   }
   if (!allow_register) return fail(Errc::not_found, "the CA has no account for the stored key");
   return register_account();
@@ -112,9 +112,8 @@ void Session::finish_interrupted_rollover() {
   if (next) {
     client_->set_account(&*next, url);
     if (auto held = client_->fetch_account(); held) {
-      previous_key_.emplace(std::move(*account_key_));
-      account_key_.emplace(std::move(*next));
-      client_->set_account(&*account_key_, url);
+      account_key_ = &keys_.emplace_back(std::move(*next));
+      client_->set_account(account_key_, url);
       if (auto c = parts_.store->commit_pending_account_key(ca_id_); !c)
         spdlog::error("the CA holds the account key in {}/private_key.next.pem, but it cannot be moved into place "
                       "({}); this run uses it, move it to private_key.pem by hand",
@@ -127,7 +126,7 @@ void Session::finish_interrupted_rollover() {
     } else {
       spdlog::debug("the CA does not accept the pending account key: {}", held.error().describe());
     }
-    client_->set_account(&*account_key_, url);
+    client_->set_account(account_key_, url);
   }
   spdlog::warn("{}/private_key.next.pem exists: an earlier key rollover was interrupted and the CA does not accept "
                "that key (or could not be asked); acmed keeps using private_key.pem. Check with 'acmed account show' "
@@ -201,8 +200,8 @@ Result<void> Session::register_token_account(const std::string& uri) {
   if (!key) return fail(key.error());
   // Record where the key lives before the CA hears of it.
   if (auto r = parts_.store->commit_token_key(ca_id_, uri); !r) return r;
-  account_key_.emplace(std::move(*key));
-  client_->set_account(&*account_key_, std::nullopt);
+  account_key_ = &keys_.emplace_back(std::move(*key));
+  client_->set_account(account_key_, std::nullopt);
   return register_account();
 }
 
@@ -213,9 +212,8 @@ Result<void> Session::rollover_to_token(const std::string& uri) {
   // Draft -02 CAs keep accepting records hashed with the old key: remember it first.
   if (auto r = parts_.store->add_earlier_thumbprint(ca_id_, account_key_->thumbprint()); !r) return r;
   if (auto r = client_->rollover_key(*next); !r) return fail(r.error());
-  previous_key_.emplace(std::move(*account_key_));
-  account_key_.emplace(std::move(*next));
-  client_->set_account(&*account_key_, client_->account_url());
+  account_key_ = &keys_.emplace_back(std::move(*next));
+  client_->set_account(account_key_, client_->account_url());
   if (auto c = parts_.store->commit_token_key(ca_id_, uri); !c)
     return fail(c.error().with_context("the CA switched to the token key " + uri + "; record it in key_uri by hand"));
   note_thumbprint();
@@ -237,20 +235,23 @@ Result<void> Session::rollover_account_key(KeyType type) {
     return fail(r.error());
   }
   // The CA now knows only the new key; the client signs with it from here on.
-  previous_key_.emplace(std::move(*account_key_));
-  account_key_.emplace(std::move(*next));
-  client_->set_account(&*account_key_, client_->account_url());
+  account_key_ = &keys_.emplace_back(std::move(*next));
+  client_->set_account(account_key_, client_->account_url());
   if (auto c = parts_.store->commit_pending_account_key(ca_id_); !c)
     return fail(c.error().with_context("the CA switched to the new key, which is in private_key.next.pem"));
   note_thumbprint();
   return {};
 }
 
-Result<void> Session::recover_account() {
+Result<void> Session::recover_account(const std::string& failed_url) {
   std::lock_guard account(account_mu_);
+  // Several workers may see accountDoesNotExist for the same URL: the first registers
+  // again, the others find a different URL already in place and just retry with it.
+  if (client_->account_url() != failed_url) return {};
   spdlog::warn("the CA does not know the stored account URL; registering the stored key again");
   if (auto r = parts_.store->forget_account_url(ca_id_); !r) return r;
-  client_->set_account(&*account_key_, std::nullopt);
+  // The old URL stays in the client until the new one replaces it (newAccount is signed
+  // with the key itself): other workers never sign a request without one.
   return register_account();
 }
 

@@ -16,37 +16,40 @@ std::size_t SharedHttpClient::peak_in_flight() const {
 }
 
 Result<HttpResponse> SharedHttpClient::send(const HttpRequest& request) {
-  std::unique_ptr<HttpClient> client;
-  {
-    std::unique_lock lock(mu_);
-    turn_.wait(lock, [&] { return in_flight_ < max_in_flight_; });
-    ++in_flight_;
-    peak_ = std::max(peak_, in_flight_);
-    if (!idle_.empty()) {
-      client = std::move(idle_.back());
-      idle_.pop_back();
+  /// Holds one in-flight slot; gives it back on every path, exceptions included. The
+  /// client goes back to the pool only after a send that returned (an exception may
+  /// have left it mid-exchange).
+  struct Slot {
+    SharedHttpClient& owner;
+    std::unique_ptr<HttpClient> client;
+    bool reusable = false;
+    ~Slot() {
+      {
+        std::lock_guard g(owner.mu_);
+        if (client && reusable) owner.idle_.push_back(std::move(client));
+        --owner.in_flight_;
+      }
+      owner.turn_.notify_one();
     }
-  }
-  // Gives the slot back (and the client, when it is still usable) on every path.
-  auto release = [&](std::unique_ptr<HttpClient> c) {
-    {
-      std::lock_guard g(mu_);
-      if (c) idle_.push_back(std::move(c));
-      --in_flight_;
-    }
-    turn_.notify_one();
   };
-  if (!client) {
+  std::unique_lock lock(mu_);
+  turn_.wait(lock, [&] { return in_flight_ < max_in_flight_; });
+  ++in_flight_;
+  peak_ = std::max(peak_, in_flight_);
+  Slot slot{*this, nullptr};
+  if (!idle_.empty()) {
+    slot.client = std::move(idle_.back());
+    idle_.pop_back();
+  }
+  lock.unlock();
+  if (!slot.client) {
     auto made = maker_ ? maker_(options_) : Result<std::unique_ptr<HttpClient>>(fail(Errc::config, "no HTTP client maker"));
-    if (!made) {
-      release(nullptr);
-      return fail(made.error());
-    }
-    client = std::move(*made);
+    if (!made) return fail(made.error());
+    slot.client = std::move(*made);
   }
   ++requests_;
-  auto r = client->send(request);
-  release(std::move(client));
+  auto r = slot.client->send(request);
+  slot.reusable = true;
   return r;
 }
 

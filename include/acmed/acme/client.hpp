@@ -98,6 +98,7 @@ class Client {
     transport::HttpResponse response;
     std::optional<std::string> location;
   };
+  [[nodiscard]] Result<Directory> fetch_directory();
   [[nodiscard]] Result<Reply> get(const std::string& url);
   /// Signs and POSTs `payload` (nullopt = POST-as-GET). Handles nonces and badNonce retries.
   [[nodiscard]] Result<Reply> post(const std::string& url, const std::optional<std::string>& payload,
@@ -120,6 +121,8 @@ class Client {
   mutable std::mutex mu_;
   std::mutex directory_mu_;  ///< held while the directory is fetched: one fetch serves all
   std::optional<Directory> directory_;
+  std::optional<Error> directory_error_;  ///< the last failed fetch, reused for 30 s
+  std::chrono::steady_clock::time_point directory_error_at_;
   NoncePool nonces_;
   const PrivateKey* key_ = nullptr;
   std::optional<std::string> account_url_;

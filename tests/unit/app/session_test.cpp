@@ -225,10 +225,16 @@ TEST_CASE("Session recovers after the CA forgot the account: same key, new URL, 
   REQUIRE(rig.session->ensure_account());
   const std::string tp = rig.session->account_thumbprint();
   rig.ca_server.forget();
-  REQUIRE(rig.session->recover_account());
+  const std::string old_url = *rig.session->client().account_url();
+  REQUIRE(rig.session->recover_account(old_url));
   CHECK(rig.stored_url() == "https://ca.test/acct/2");
   CHECK(rig.session->client().account_url() == "https://ca.test/acct/2");
   CHECK(rig.session->account_thumbprint() == tp);  // the stored key was kept
+  // A second worker that saw the same failure finds the URL already replaced: no new account.
+  const int posts = rig.ca_server.new_account_posts;
+  REQUIRE(rig.session->recover_account(old_url));
+  CHECK(rig.ca_server.new_account_posts == posts);
+  CHECK(rig.session->client().account_url() == "https://ca.test/acct/2");
 }
 
 TEST_CASE("Session key rollover keeps the old thumbprint for draft -02 and signs with the new key", "[app][session]") {

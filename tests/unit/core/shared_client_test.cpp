@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <stdexcept>
 #include <thread>
 #include <vector>
 
@@ -82,6 +83,24 @@ TEST_CASE("SharedHttpClient uses the first client before making any, and gives a
     CHECK(r.error().message == "cannot load CA bundle");
   }
   CHECK(attempts == 3);
+}
+
+class ThrowingClient final : public HttpClient {
+ public:
+  Result<HttpResponse> send(const HttpRequest&) override { throw std::runtime_error("boom"); }
+  std::size_t requests_sent() const override { return 0; }
+};
+
+TEST_CASE("SharedHttpClient gives the slot back when a send throws", "[transport][shared]") {
+  int made = 0;
+  HttpClientMaker maker = [&](const HttpClientOptions&) -> Result<std::unique_ptr<HttpClient>> {
+    ++made;
+    return std::unique_ptr<HttpClient>(std::make_unique<ThrowingClient>());
+  };
+  SharedHttpClient shared(nullptr, maker, {}, 1);
+  for (int i = 0; i < 3; ++i)  // with the slot leaked, the second call would wait forever
+    CHECK_THROWS_AS(shared.send({"GET", "https://ca.test/x", {}, {}}), std::runtime_error);
+  CHECK(made == 3);  // a client that threw mid-exchange is not reused
 }
 
 }  // namespace

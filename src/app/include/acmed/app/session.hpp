@@ -14,6 +14,7 @@
 #pragma once
 
 #include <atomic>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -75,8 +76,9 @@ class Session {
   /// Loads the account for this CA, registering it on first use when allowed. A stored
   /// account URL means no request at all; a key without one asks the CA for it.
   [[nodiscard]] Result<void> ensure_account(bool allow_register = true);
-  /// Re-registers the stored key after the CA forgot its URL (accountDoesNotExist).
-  [[nodiscard]] Result<void> recover_account();
+  /// Re-registers the stored key after the CA forgot its URL (accountDoesNotExist for
+  /// `failed_url`); nothing to do when another worker already replaced that URL.
+  [[nodiscard]] Result<void> recover_account(const std::string& failed_url);
   /// keyChange to a freshly generated key of `type`; both keys stay stored throughout.
   [[nodiscard]] Result<void> rollover_account_key(KeyType type);
   /// keyChange to a key held in a PKCS#11 token; the file key is kept as private_key.old.pem.
@@ -84,9 +86,15 @@ class Session {
   /// Registers a new account whose key stays in a PKCS#11 token.
   [[nodiscard]] Result<void> register_token_account(const std::string& uri);
   /// Where the account key lives: a pkcs11: URI, or empty for a file key.
-  std::string key_uri() const { return account_key_ ? account_key_->token_uri() : std::string(); }
+  std::string key_uri() const {
+    std::lock_guard account(account_mu_);
+    return account_key_ ? account_key_->token_uri() : std::string();
+  }
   /// RFC 7638 thumbprint of the loaded account key ("" before ensure_account).
-  std::string account_thumbprint() const { return account_key_ ? account_key_->thumbprint() : std::string(); }
+  std::string account_thumbprint() const {
+    std::lock_guard account(account_mu_);
+    return account_key_ ? account_key_->thumbprint() : std::string();
+  }
   /// Where a file account key is stored, for messages.
   std::string account_key_location() const { return store().account_dir(ca_id_) + "/private_key.pem"; }
 
@@ -107,11 +115,14 @@ class Session {
   SessionParts parts_;
   std::string ca_id_;
   std::unique_ptr<acme::Client> client_;
-  std::optional<PrivateKey> account_key_;
-  std::optional<PrivateKey> previous_key_;
+  /// Every account key this session loaded, made or rolled over to, kept until the
+  /// session ends: workers may still sign with the one a rollover or reload replaced
+  /// (a deque never moves its elements).
+  std::deque<PrivateKey> keys_;
+  PrivateKey* account_key_ = nullptr;  ///< the current one, in keys_
   std::mutex resolver_mu_;
   std::unique_ptr<dns::Resolver> resolver_;  ///< a LockedResolver around the one made
-  std::recursive_mutex account_mu_;          ///< account load, registration, recovery, rollover
+  mutable std::recursive_mutex account_mu_;  ///< account load, registration, recovery, rollover
   bool fresh_key_ = false;  ///< generated in this run, not yet known to the CA
   std::atomic<int> state_save_failures_{0};
 };
