@@ -200,6 +200,10 @@ Result<std::chrono::seconds> parse_duration(const std::string& text) {
   std::string unit = n < 0 ? std::string("?") : text.substr(used);
   long long mult = unit.empty() || unit == "s" ? 1 : unit == "m" ? 60 : unit == "h" ? 3600 : unit == "d" ? 86400 : -1;
   if (n < 0 || mult < 0) return fail(Errc::config, "'" + text + "' is not a duration (like 30d, 12h, 90m or 45s)");
+  // Bounded before multiplying (no overflow), and far enough from the clock's limits that
+  // now + duration stays representable.
+  constexpr long long max_seconds = 1000LL * 365 * 86400;
+  if (n > max_seconds / mult) return fail(Errc::config, "'" + text + "' is longer than 1000 years");
   return std::chrono::seconds(n * mult);
 }
 

@@ -150,6 +150,22 @@ account:
   CHECK(g->account.eab->algorithm == "HS512");
 }
 
+TEST_CASE("parse_duration reads s, m, h and d, and refuses what would overflow", "[config][duration]") {
+  CHECK(*parse_duration("45") == std::chrono::seconds(45));
+  CHECK(*parse_duration("90m") == std::chrono::seconds(5400));
+  CHECK(*parse_duration("30d") == std::chrono::seconds(30 * 86400));
+  CHECK(*parse_duration("365000d") == std::chrono::seconds(365000LL * 86400));
+  // The fuzzer's find: 4444444444444444 * 86400 overflowed a long long (UB) before the bound.
+  for (const char* big : {"4444444444444444d", "9223372036854775807s", "365001d", "99999999999999999999"}) {
+    INFO(big);
+    auto r = parse_duration(big);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == Errc::config);
+  }
+  CHECK_FALSE(parse_duration("-5d"));
+  CHECK_FALSE(parse_duration("5y"));
+}
+
 TEST_CASE("ca.max_in_flight is a whole number 1..64", "[config][global]") {
   auto g = global("ca: {max_in_flight: 16}\n");
   REQUIRE(g);
