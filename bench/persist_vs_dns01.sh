@@ -8,8 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${1:-5}
 bash scripts/install-deps.sh >/dev/null
-bash scripts/build.sh >/dev/null
-ACMED="$PWD/${BUILD_DIR:-build}/src/cli/acmed"
+. bench/acmed_release.sh
 . tests/e2e/lib/fixture.sh
 . tests/e2e/lib/dns_fixture.sh
 fixture_init

@@ -10,8 +10,7 @@ cd "$(dirname "$0")/.."
 N=${1:-1000}
 bash scripts/install-deps.sh >/dev/null
 command -v /usr/bin/time >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time >/dev/null
-[ -n "${SKIP_BUILD:-}" ] || TARGETS=acmed bash scripts/build.sh >/dev/null
-ACMED="$PWD/${BUILD_DIR:-build}/src/cli/acmed"
+. bench/acmed_release.sh
 . tests/e2e/lib/fixture.sh
 fixture_start
 cat > "$CONFIG_DIR/acmed.yaml" <<YAML

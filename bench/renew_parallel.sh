@@ -6,14 +6,13 @@
 # count and Pebble's), and the peak number of requests in flight, which
 # ca.max_in_flight (MAX_IN_FLIGHT, default 4) caps however many workers run.
 #
-#   bash bench/renew_parallel.sh [N=100] [JOBS="1 8"]     # SKIP_BUILD=1: use build/ as it is
+#   bash bench/renew_parallel.sh [N=100] [JOBS="1 8"]     # SKIP_BUILD=1: use build-release/ as it is
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-100}
 JOBS=${2:-"1 8"}
 bash scripts/install-deps.sh >/dev/null
-[ -n "${SKIP_BUILD:-}" ] || TARGETS=acmed bash scripts/build.sh >/dev/null
-ACMED="$PWD/${BUILD_DIR:-build}/src/cli/acmed"
+. bench/acmed_release.sh
 . tests/e2e/lib/fixture.sh
 . tests/e2e/lib/dns_fixture.sh
 fixture_init

@@ -12,11 +12,8 @@ N=${1:-300}
 RUNS=${2:-5}
 MAX_MS=3000
 MAX_RSS_KIB=$((64 * 1024))
-if [ -z "${ACMED:-}" ]; then
-  bash scripts/install-deps.sh >/dev/null
-  bash scripts/build.sh >/dev/null
-  ACMED="$PWD/${BUILD_DIR:-build}/src/cli/acmed"
-fi
+[ -n "${ACMED:-}" ] || bash scripts/install-deps.sh >/dev/null
+. bench/acmed_release.sh
 . tests/e2e/lib/fixture.sh
 fixture_start
 cat > "$CONFIG_DIR/acmed.yaml" <<YAML

@@ -10,7 +10,7 @@
 # WFE logged per issuance (count_pebble_requests before/after). Fails (non-zero, with
 # the client's log) when any issuance fails.
 #
-#   bash bench/side_by_side.sh [RUNS=5]        # SKIP_BUILD=1: use build/ as it is
+#   bash bench/side_by_side.sh [RUNS=5]        # SKIP_BUILD=1: use build-release/ as it is
 #
 # Peer flags that matter:
 # - certbot dns-rfc2136 sleeps --dns-rfc2136-propagation-seconds (default 60) and checks
@@ -29,9 +29,7 @@ RUNS=${1:-5}
 bash scripts/install-deps.sh >/dev/null
 command -v certbot >/dev/null && command -v lego >/dev/null && [ -d /usr/lib/python3/dist-packages/certbot_dns_rfc2136 ] ||
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq certbot python3-certbot-dns-rfc2136 lego >/dev/null
-[ -n "${SKIP_BUILD:-}" ] || bash scripts/build.sh >/dev/null
-ACMED=${ACMED:-$PWD/${BUILD_DIR:-build}/src/cli/acmed}
-[ -x "$ACMED" ] || { echo "FAIL: no acmed binary at $ACMED" >&2; exit 1; }
+. bench/acmed_release.sh
 . tests/e2e/lib/fixture.sh
 . tests/e2e/lib/dns_fixture.sh
 fixture_init

@@ -7,14 +7,13 @@
 # (first poll after 1 s, doubling: 1, 3, 7, 15 s ...) needed for the same delay.
 # The new schedule (0.1, 0.4, 1.3, 4.0, 12.1 s, then every 10 s) may cost at most 2 more.
 #
-#   bash bench/slow_ca.sh [RUNS=8] [SLEEP=3]        # SKIP_BUILD=1: use build/ as it is
+#   bash bench/slow_ca.sh [RUNS=8] [SLEEP=3]        # SKIP_BUILD=1: use build-release/ as it is
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${1:-8}
 SLEEP=${2:-3}
 bash scripts/install-deps.sh >/dev/null
-[ -n "${SKIP_BUILD:-}" ] || TARGETS=acmed bash scripts/build.sh >/dev/null
-ACMED="$PWD/${BUILD_DIR:-build}/src/cli/acmed"
+. bench/acmed_release.sh
 . tests/e2e/lib/fixture.sh
 VA_SLEEP=$SLEEP fixture_start
 printf 'ca: {directory: "%s", trust_bundle: "%s"}\naccount: {agree_tos: true}\n' "$ACME_DIR" "$CA_BUNDLE" \

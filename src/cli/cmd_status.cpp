@@ -162,12 +162,12 @@ std::string metrics_text(const GlobalOptions& g, bool live_persist) {
   const app::Metrics m = app::metrics(certs, checked, now);
   std::vector<status::Gauge> gauges;
   auto family = [&](const std::string& name, const std::string& help, const std::vector<app::Sample>& samples) {
-    status::Gauge g{name, help, {}};
+    status::Gauge gauge{name, help, {}};
     for (const auto& s : samples) {
-      g.samples.push_back({{{"name", s.certificate}}, s.value});
-      if (!s.record.empty()) g.samples.back().labels.emplace_back("record", s.record);
+      gauge.samples.push_back({{{"name", s.certificate}}, s.value});
+      if (!s.record.empty()) gauge.samples.back().labels.emplace_back("record", s.record);
     }
-    gauges.push_back(std::move(g));
+    gauges.push_back(std::move(gauge));
   };
   family("acmed_certificate_not_after_seconds", "Expiry of the live certificate (Unix time).", m.not_after);
   family("acmed_certificate_next_renewal_seconds", "When the certificate is due for renewal (Unix time).", m.next_renewal);
