@@ -162,7 +162,11 @@ TEST_CASE("a listener reports an address it cannot bind", "[listener][network]")
 }
 
 TEST_CASE("a full listener closes its oldest connection to serve a new one", "[listener][network]") {
-  auto l = Listener::start(loopback(0), {.name = "test listener", .max_connections = 4}, greet_and_hold);
+  // Silent clients are given an hour to speak: only closing the oldest can make room, and
+  // a listener that waited for their deadline instead would not greet `fresh` at all.
+  auto l = Listener::start(loopback(0),
+                           {.name = "test listener", .max_connections = 4, .first_byte_timeout = std::chrono::hours(1)},
+                           greet_and_hold);
   REQUIRE(l);
   const unsigned short port = (*l)->local_endpoint().port();
   net::io_context ioc;
@@ -180,13 +184,11 @@ TEST_CASE("a full listener closes its oldest connection to serve a new one", "[l
   rusage after{};
   ::getrusage(RUSAGE_SELF, &after);
   const std::chrono::duration<double> wall = std::chrono::steady_clock::now() - started;
-  CHECK(wall < std::chrono::seconds(3));
-  CHECK(cpu_seconds(after) - cpu_seconds(before) < 0.5 * wall.count());
-  // The oldest silent clients went to make room, at once; `first` spoke, so it stays.
-  const auto probe = std::chrono::steady_clock::now();
+  CHECK(cpu_seconds(after) - cpu_seconds(before) < 0.5 * wall.count());  // no busy loop
+  // The oldest silent clients went to make room (their own deadline is an hour away);
+  // `first` spoke, so it stays.
   REQUIRE(readable(idle.front()));
   CHECK(read_all(idle.front()).empty());
-  CHECK(std::chrono::steady_clock::now() - probe < std::chrono::seconds(2));
 }
 
 TEST_CASE("a listener closes a connection whose client says nothing before the first-byte deadline",
@@ -198,9 +200,7 @@ TEST_CASE("a listener closes a connection whose client says nothing before the f
   net::io_context ioc;
   tcp::socket silent(ioc);
   silent.connect(loopback(port));
-  const auto started = std::chrono::steady_clock::now();
-  CHECK(read_all(silent).empty());  // closed without the handler running
-  CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(3));
+  CHECK(read_all(silent).empty());  // closed without the handler running (which greets and holds)
   tcp::socket talker(ioc);
   CHECK(greeted(talker, port));
 }
@@ -274,9 +274,9 @@ TEST_CASE("destroying a listener does not wait for a stalled connection", "[list
   tcp::socket stalled(ioc);
   REQUIRE(greeted(stalled, port));
 
-  auto started = std::chrono::steady_clock::now();
+  // The handler holds the connection until the client closes it, which this one never
+  // does: a reset() that waited for it would not return (the suite's timeout fails it).
   l->reset();
-  CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(2));
   CHECK(read_all(stalled).empty());  // closed from the listener's side
 }
 

@@ -344,9 +344,10 @@ TEST_CASE("tls-alpn-01 cleanup does not wait for a client stalled mid-handshake"
   stalled.connect(tcp::endpoint(net::ip::address_v4::loopback(), port));
   std::this_thread::sleep_for(std::chrono::milliseconds(50));  // let the responder accept it
 
-  auto started = std::chrono::steady_clock::now();
+  // That cleanup does not wait for such a connection is the listener's property, tested
+  // without a clock in listener_test ("destroying a listener does not wait ..."); here: it
+  // closes the port and the stalled connection.
   solver->cleanup(ctx);
-  CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(2));
   CHECK_FALSE(port_open(port));
   // The responder closed its side: the stalled client sees end of stream.
   std::array<char, 1> byte{};
@@ -367,8 +368,9 @@ TEST_CASE("tls-alpn-01 idle connections cannot lock the validator out", "[tls_al
   for (int i = 0; i < 80; ++i) idle.emplace_back(ioc).connect(tcp::endpoint(net::ip::address_v4::loopback(), port));
   std::this_thread::sleep_for(std::chrono::milliseconds(200));  // let the responder accept them
 
-  // A CA validates from several vantage points, each with a fresh connection.
-  const auto started = std::chrono::steady_clock::now();
+  // A CA validates from several vantage points, each with a fresh connection. (That idle
+  // connections are closed to make room, rather than waited out, is the listener's
+  // property, tested without a clock in listener_test.)
   int ok = 0;
   for (int i = 0; i < 12; ++i) {
     auto h = handshake(port, "a.test.example", {"acme-tls/1"});
@@ -377,7 +379,6 @@ TEST_CASE("tls-alpn-01 idle connections cannot lock the validator out", "[tls_al
     ok += h.ok ? 1 : 0;
   }
   CHECK(ok == 12);
-  CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(4));
   solver->cleanup(ctx);
 }
 
@@ -390,16 +391,16 @@ TEST_CASE("tls-alpn-01 closes a connection that sends no ClientHello within the 
   net::io_context ioc;
   tcp::socket silent(ioc);
   silent.connect(tcp::endpoint(net::ip::address_v4::loopback(), port));
-  const auto started = std::chrono::steady_clock::now();
   pollfd p{silent.native_handle(), POLLIN, 0};
-  REQUIRE(::poll(&p, 1, 15000) == 1);  // bounded: Asio's blocking reads ignore SO_RCVTIMEO
+  // The deadline is not instant: a second later the connection is still open, so a slow
+  // validator still gets through. Then it is closed (bounded waits: Asio's blocking reads
+  // ignore SO_RCVTIMEO).
+  CHECK(::poll(&p, 1, 1000) == 0);
+  REQUIRE(::poll(&p, 1, 15000) == 1);
   std::array<char, 1> byte{};
   beast::error_code ec;
   silent.read_some(net::buffer(byte), ec);
   CHECK(ec == net::error::eof);
-  const auto waited = std::chrono::steady_clock::now() - started;
-  CHECK(waited >= std::chrono::seconds(4));  // the deadline is not instant: slow validators still get through
-  CHECK(waited < std::chrono::seconds(8));
   solver->cleanup(ctx);
 }
 
