@@ -136,21 +136,29 @@ std::string to_string(Outcome o) {
 }
 
 std::string to_string(const dns::CaaRecord& r) {
-  std::string value;
-  for (char c : r.value) {
-    auto u = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      value += '\\';
-      value += c;
-    } else if (u < 0x20 || u > 0x7e) {
-      char buf[5];
-      std::snprintf(buf, sizeof buf, "\\%03u", u);
-      value += buf;
-    } else {
-      value += c;
+  // Zone-file presentation (RFC 8659 §4.1.1): quotes and backslashes escaped, every other
+  // byte outside printable ASCII as \DDD, so the line is safe to print as it is. Long
+  // values are cut (real ones are short).
+  constexpr std::size_t shown = 200;
+  auto present = [](std::string_view in) {
+    std::string out;
+    for (std::size_t i = 0; i < in.size() && i < shown; ++i) {
+      auto u = static_cast<unsigned char>(in[i]);
+      if (in[i] == '"' || in[i] == '\\') {
+        out += '\\';
+        out += in[i];
+      } else if (u < 0x20 || u > 0x7e) {
+        char buf[5];
+        std::snprintf(buf, sizeof buf, "\\%03u", u);
+        out += buf;
+      } else {
+        out += in[i];
+      }
     }
-  }
-  return std::to_string(r.flags) + " " + escape_untrusted(r.tag) + " \"" + escape_untrusted(value) + "\"";
+    if (in.size() > shown) out += "...(" + std::to_string(in.size()) + " bytes)";
+    return out;
+  };
+  return std::to_string(r.flags) + " " + present(r.tag) + " \"" + present(r.value) + "\"";
 }
 
 Verdict evaluate(const std::vector<dns::CaaRecord>& records, const std::string& found_at, const Request& request) {

@@ -22,6 +22,74 @@
 
 namespace acmed::app {
 
+namespace {
+
+/// The challenge types configured for `id`: the solvers whose domains cover it, less the
+/// ones a CA never offers for a wildcard.
+std::vector<std::string> methods_for(const solver::SolverRegistry* registry, const config::CertificateConfig& cert,
+                                     const Identifier& id) {
+  std::vector<std::string> out;
+  for (const auto& entry : cert.solvers) {
+    std::string type = entry.type;
+    if (registry)
+      if (const auto* f = registry->find(entry.type)) type = f->challenge_type_for({entry.type, entry.settings});
+    if (!acme::binding_matches({type, entry.domains, nullptr}, id)) continue;
+    if (id.is_wildcard() && (type == "http-01" || type == "tls-alpn-01")) continue;
+    if (std::find(out.begin(), out.end(), type) == out.end()) out.push_back(type);
+  }
+  return out;
+}
+
+/// No order when CAA forbids it (the CA would refuse it after the challenges); a lookup
+/// that fails, or a CA without caaIdentities, is a warning.
+Result<void> caa_preorder_check(Session& s, const config::CertificateConfig& cert) {
+  auto verdicts = caa_verdicts(s, cert);
+  if (!verdicts) {
+    spdlog::warn("'{}': CAA not checked: {}", cert.name, verdicts.error().describe());
+    return {};
+  }
+  std::string problems;
+  for (const auto& [name, v] : *verdicts) {
+    switch (v.outcome) {
+      case caa::Outcome::forbidden:
+        problems += "\n  - " + name + ": " + v.reason + "\n    " + v.suggestion;
+        break;
+      case caa::Outcome::unknown:
+        spdlog::warn("'{}': CAA for {} not checked: {}", cert.name, name, v.reason);
+        break;
+      case caa::Outcome::allowed:
+        spdlog::debug("'{}': CAA for {}: {}", cert.name, name, v.reason);
+        break;
+    }
+  }
+  if (problems.empty()) return {};
+  return fail(Errc::config, "no order was placed for '" + cert.name + "': CAA forbids it" + problems +
+                                "\n  (--force orders anyway; the CA will refuse it while CAA says so)");
+}
+
+}  // namespace
+
+Result<std::vector<CaaNameVerdict>> caa_verdicts(Session& s, const config::CertificateConfig& cert) {
+  auto dir = s.client().directory();
+  if (!dir) return fail(dir.error());
+  auto resolver = s.resolver();
+  if (!resolver) return fail(resolver.error());
+  // The session's account, else the one stored (a view loads no key).
+  std::string account = s.client().account_url().value_or("");
+  if (account.empty())
+    if (auto stored = s.store().load_account_url(s.ca()); stored && *stored) account = **stored;
+  std::vector<CaaNameVerdict> out;
+  for (const auto& id : cert.identifiers) {
+    if (id.type != Identifier::Type::dns) continue;  // CAA has nothing to say about IP addresses (RFC 8738 §7)
+    caa::Request r{.name = id.value,
+                   .ca_identities = dir->meta.caa_identities,
+                   .account_uri = account,
+                   .methods = methods_for(s.solvers(), cert, id)};
+    out.push_back({id.value, caa::check(**resolver, r)});
+  }
+  return out;
+}
+
 Result<Obtained> obtain(Session& s, const config::CertificateConfig& cert, const ObtainOptions& o) {
   if (!s.solvers()) return fail(Errc::config, "this session has no challenge solvers");
   const solver::SolverRegistry& registry = *s.solvers();
@@ -95,6 +163,10 @@ Result<Obtained> obtain(Session& s, const config::CertificateConfig& cert, const
         force |= st->force;
     if (auto r = persist_preorder_check(s, cert, force); !r) return fail(r.error());
   }
+  if (o.force_persist)
+    spdlog::info("'{}': --force: CAA not checked", cert.name);
+  else if (auto r = caa_preorder_check(s, cert); !r)
+    return fail(r.error());
 
   // Remember what the CA offers: an authorization's challenge list is the only
   // authoritative signal of dns-persist-01 support.

@@ -33,6 +33,10 @@ class LockedResolver final : public dns::Resolver {
     std::lock_guard g(mu_);
     return inner_->query_txt(server, name);
   }
+  Result<dns::CaaResult> lookup_caa(const std::string& name) override {
+    std::lock_guard g(mu_);
+    return inner_->lookup_caa(name);
+  }
   Result<std::vector<std::string>> cname_chain(const std::string& name) override {
     std::lock_guard g(mu_);
     return inner_->cname_chain(name);

@@ -131,8 +131,35 @@ PersistView persist_view(Session& session, const std::string& name, PersistViewO
   return v;
 }
 
-std::vector<std::string> attention(const CertificateView& cert, const PersistView* persist) {
+CaaView caa_view(Session& session, const std::string& name) {
+  CaaView v;
+  v.certificate = name;
+  auto cert = config::load_certificate(certificate_path(session.config_dir(), name));
+  if (!cert) {
+    v.error = cert.error();
+    return v;
+  }
+  auto verdicts = caa_verdicts(session, *cert);
+  if (!verdicts) {
+    v.error = verdicts.error();
+    return v;
+  }
+  v.names = std::move(*verdicts);
+  for (const auto& n : v.names) v.forbidden |= n.verdict.outcome == caa::Outcome::forbidden;
+  return v;
+}
+
+std::vector<std::string> attention(const CertificateView& cert, const PersistView* persist, const CaaView* caa) {
   std::vector<std::string> out;
+  if (caa) {
+    if (caa->error) out.push_back("CAA not checked: " + caa->error->describe());
+    for (const auto& n : caa->names) {
+      if (n.verdict.outcome == caa::Outcome::forbidden)
+        out.push_back("CAA forbids " + n.name + ": " + n.verdict.reason + "; " + n.verdict.suggestion);
+      else if (n.verdict.outcome == caa::Outcome::unknown)
+        out.push_back("CAA not checked for " + n.name + ": " + n.verdict.reason);
+    }
+  }
   if (!cert.config_error.empty()) out.push_back("configuration error: " + cert.config_error);
   if (cert.days_left && *cert.days_left < 14)
     out.push_back("certificate expires in " + std::to_string(*cert.days_left) + " days");

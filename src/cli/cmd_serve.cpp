@@ -46,6 +46,7 @@ std::string fill(std::string_view name, const std::map<std::string, std::string>
 struct Shown {
   app::CertificateView cert;
   std::optional<app::PersistView> persist;
+  std::optional<app::CaaView> caa;
   std::vector<std::string> warnings;
 };
 
@@ -54,9 +55,10 @@ std::vector<Shown> shown(const GlobalOptions& g, const std::vector<std::string>&
   ViewSession session(g);
   std::vector<Shown> out;
   for (auto& c : app::certificate_views(store, g.config_dir, names, system_clock_instance().now())) {
-    Shown s{std::move(c), std::nullopt, {}};
+    Shown s{std::move(c), std::nullopt, std::nullopt, {}};
     if (s.cert.persist) s.persist = session.persist(s.cert.name, {.check = live});
-    s.warnings = app::attention(s.cert, s.persist ? &*s.persist : nullptr);
+    if (live && s.cert.config_error.empty()) s.caa = session.caa(s.cert.name);
+    s.warnings = app::attention(s.cert, s.persist ? &*s.persist : nullptr, s.caa ? &*s.caa : nullptr);
     out.push_back(std::move(s));
   }
   return out;
@@ -69,6 +71,7 @@ json detail_json(const GlobalOptions& g, const Shown& s) {
     json recs = persist_records_json(g, s.cert.name, err);
     if (!recs.is_null()) c["records"] = recs["records"];
   }
+  if (s.caa) c["caa"] = caa_json(*s.caa);
   c["warnings"] = s.warnings;
   return c;
 }

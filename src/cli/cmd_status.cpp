@@ -52,14 +52,20 @@ int run_list(const GlobalOptions& g, const std::vector<std::string>& only, bool 
                              system_clock_instance().now())) {
     config_error |= !c.config_error.empty();
     std::optional<app::PersistView> p;
+    std::optional<app::CaaView> caa;
     if (check_persist && c.persist) {
       p = session.persist(c.name, {.check = true});
       failed |= p->failed;
       warned |= p->warned;
     }
+    if (check_persist && c.config_error.empty()) {
+      caa = session.caa(c.name);
+      failed |= caa->forbidden;
+    }
     if (json_out) {
       out.push_back(certificate_json(c));
       if (p) out.back()["persist_records"] = check_json(p->records);
+      if (caa) out.back()["caa"] = caa_json(*caa);
       continue;
     }
     print(c);
@@ -67,6 +73,14 @@ int run_list(const GlobalOptions& g, const std::vector<std::string>& only, bool 
       for (const auto& r : p->records)
         std::cout << "  persist record " << r.name << ": " << app::status_name(r) << (r.republish ? " REPUBLISH" : "")
                   << " (" << r.summary << ")\n";
+    if (caa) {
+      if (caa->error) std::cout << "  CAA: not checked (" << caa->error->describe() << ")\n";
+      for (const auto& n : caa->names) {
+        std::cout << "  CAA " << n.name << ": " << app::caa::to_string(n.verdict.outcome) << " (" << n.verdict.reason
+                  << ")\n";
+        if (!n.verdict.suggestion.empty()) std::cout << "    " << n.verdict.suggestion << "\n";
+      }
+    }
   }
   if (json_out) std::cout << json{{"certificates", out}}.dump(2) << "\n";
   if (config_error) return exit_config;
@@ -117,6 +131,24 @@ app::PersistView ViewSession::persist(const std::string& name, app::PersistViewO
   if (!session_) session_ = open_session(g_);
   if (!*session_) return app::failed_view(name, session_->error(), o);
   return app::persist_view(***session_, name, o);
+}
+
+app::CaaView ViewSession::caa(const std::string& name) {
+  if (!session_) session_ = open_session(g_);
+  if (!*session_) return {name, session_->error(), {}, false};
+  return app::caa_view(***session_, name);
+}
+
+json caa_json(const app::CaaView& v) {
+  json out = json::array();
+  if (v.error) out.push_back({{"name", "(all)"}, {"outcome", "unknown"}, {"reason", v.error->describe()}});
+  for (const auto& n : v.names) {
+    json j = {{"name", n.name}, {"outcome", app::caa::to_string(n.verdict.outcome)}, {"reason", n.verdict.reason}};
+    if (!n.verdict.found_at.empty()) j["found_at"] = n.verdict.found_at;
+    if (!n.verdict.suggestion.empty()) j["suggestion"] = n.verdict.suggestion;
+    out.push_back(j);
+  }
+  return out;
 }
 
 json check_json(const std::vector<app::RecordView>& rows) {
@@ -197,7 +229,8 @@ void add_status_commands(CLI::App& app, GlobalOptions& g, int& rc) {
   list->add_flag("--json", *json_out, "machine-readable output");
   list->callback([&g, &rc, json_out] { rc = run_list(g, {}, *json_out || g.json, false, false); });
 
-  auto* status = app.add_subcommand("status", "Like list, plus a live read-only check of DNS-PERSIST-01 records");
+  auto* status =
+      app.add_subcommand("status", "Like list, plus a live read-only check of DNS-PERSIST-01 records and of CAA");
   status->add_option("names", *names, "certificate names (default: all)");
   status->add_flag("--json", *json_out, "machine-readable output");
   status->add_flag("--warn-exit", *warn_exit, "exit 3 when a persistUntil is within its warning window");

@@ -35,6 +35,7 @@ class ViewSession {
  public:
   explicit ViewSession(const GlobalOptions& g) : g_(g) {}
   app::PersistView persist(const std::string& name, app::PersistViewOptions o);
+  app::CaaView caa(const std::string& name);
 
  private:
   const GlobalOptions& g_;
@@ -44,6 +45,8 @@ class ViewSession {
 /// Check rows as JSON: name, status and summary; with the check's details (expected,
 /// cnames, dnssec, republish, earlier_key, servers) when it ran.
 nlohmann::json check_json(const std::vector<app::RecordView>& rows);
+/// A certificate's CAA verdicts: name, outcome, where, why (and the record that would allow it).
+nlohmann::json caa_json(const app::CaaView& v);
 /// One certificate as `list --json` and the API show it.
 nlohmann::json certificate_json(const app::CertificateView& c);
 /// "a, b, c".

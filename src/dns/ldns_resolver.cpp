@@ -61,31 +61,68 @@ std::string txt_value(const ldns_rr* rr) {
 
 bool is_ipv6(const std::string& a) { return a.find(':') != std::string::npos; }
 
-/// Reads CNAMEs and TXT RRs out of an answer section, starting at `name`.
-void read_answer(const ldns_pkt* pkt, const std::string& start, TxtResult& out, std::string& current) {
+/// A CAA RR's flags, tag and value as ldns splits them (INT8, TAG with its length octet,
+/// LONG_STR); nothing when the RR does not have that shape.
+std::optional<CaaRecord> caa_record(const ldns_rr* rr) {
+  if (ldns_rr_rd_count(rr) < 2) return std::nullopt;
+  const ldns_rdf* flags = ldns_rr_rdf(rr, 0);
+  const ldns_rdf* tag = ldns_rr_rdf(rr, 1);
+  if (ldns_rdf_size(flags) != 1 || ldns_rdf_size(tag) < 1) return std::nullopt;
+  CaaRecord out;
+  out.flags = ldns_rdf_data(flags)[0];
+  const uint8_t* t = ldns_rdf_data(tag);
+  std::size_t len = std::min<std::size_t>(t[0], ldns_rdf_size(tag) - 1);
+  out.tag.assign(reinterpret_cast<const char*>(t + 1), len);
+  if (ldns_rr_rd_count(rr) > 2) {
+    const ldns_rdf* value = ldns_rr_rdf(rr, 2);
+    out.value.assign(reinterpret_cast<const char*>(ldns_rdf_data(value)), ldns_rdf_size(value));
+  }
+  return out;
+}
+
+/// Follows the CNAMEs inside one answer section from `start` and returns the RRs of
+/// `type` owned by the name the chain ends at (`current`); the targets go to `cnames`.
+std::vector<const ldns_rr*> read_answer(const ldns_pkt* pkt, ldns_rr_type type, const std::string& start,
+                                        std::vector<std::string>& cnames, std::string& current) {
   std::map<std::string, std::string> aliases;
-  std::vector<std::pair<std::string, const ldns_rr*>> txts;
+  std::vector<std::pair<std::string, const ldns_rr*>> found;
   const ldns_rr_list* answer = ldns_pkt_answer(pkt);
   for (std::size_t i = 0; answer && i < ldns_rr_list_rr_count(answer); ++i) {
     const ldns_rr* rr = ldns_rr_list_rr(answer, i);
     std::string owner = dname_str(ldns_rr_owner(rr));
     if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_CNAME && ldns_rr_rd_count(rr) > 0)
       aliases[owner] = dname_str(ldns_rr_rdf(rr, 0));
-    else if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_TXT)
-      txts.emplace_back(owner, rr);
+    else if (ldns_rr_get_type(rr) == type)
+      found.emplace_back(owner, rr);
   }
   current = start;
   for (int hops = 0; hops < max_chain; ++hops) {
     auto it = aliases.find(current);
     if (it == aliases.end()) break;
     current = it->second;
-    out.cnames.push_back(current);
+    cnames.push_back(current);
   }
-  for (const auto& [owner, rr] : txts) {
-    if (owner != current) continue;
+  std::vector<const ldns_rr*> out;
+  for (const auto& [owner, rr] : found)
+    if (owner == current) out.push_back(rr);
+  return out;
+}
+
+void take_txt(const std::vector<const ldns_rr*>& rrs, TxtResult& out) {
+  for (const ldns_rr* rr : rrs) {
     out.values.push_back(txt_value(rr));
     std::uint32_t ttl = ldns_rr_ttl(rr);
     out.ttl = out.values.size() == 1 ? ttl : std::min(out.ttl, ttl);
+  }
+}
+
+/// At most this many CAA records are read from one RRset (real ones hold a handful).
+constexpr std::size_t max_caa_records = 64;
+
+void take_caa(const std::vector<const ldns_rr*>& rrs, CaaResult& out) {
+  for (const ldns_rr* rr : rrs) {
+    if (out.records.size() == max_caa_records) break;
+    if (auto c = caa_record(rr)) out.records.push_back(std::move(*c));
   }
 }
 
@@ -133,28 +170,23 @@ class LdnsResolver final : public Resolver {
   }
 
   Result<TxtResult> lookup_txt(const std::string& name) override {
-    auto r = txt(name, nullptr);
-    if (!r || !ub_) return r;
-    ub_result* raw = nullptr;
-    int e = ub_resolve(ub_.get(), normalize(name).c_str(), LDNS_RR_TYPE_TXT, LDNS_RR_CLASS_IN, &raw);
-    if (e != 0) {
-      spdlog::warn("DNSSEC validation of {} failed to run: {}", name, ub_strerror(e));
-      return r;
-    }
-    std::unique_ptr<ub_result, decltype(&ub_resolve_free)> res(raw, &ub_resolve_free);
-    if (res->bogus) {
-      r->dnssec = DnssecStatus::bogus;
-      spdlog::debug("DNSSEC: {} is bogus: {}", name, res->why_bogus ? res->why_bogus : "no reason given");
-    } else {
-      r->dnssec = res->secure ? DnssecStatus::secure : DnssecStatus::insecure;
-    }
+    auto r = chase<TxtResult>(name, nullptr, LDNS_RR_TYPE_TXT, take_txt);
+    if (r) r->dnssec = validate(name, LDNS_RR_TYPE_TXT);
     return r;
   }
 
-  Result<TxtResult> query_txt(const Server& server, const std::string& name) override { return txt(name, &server); }
+  Result<CaaResult> lookup_caa(const std::string& name) override {
+    auto r = chase<CaaResult>(name, nullptr, LDNS_RR_TYPE_CAA, take_caa);
+    if (r) r->dnssec = validate(name, LDNS_RR_TYPE_CAA);
+    return r;
+  }
+
+  Result<TxtResult> query_txt(const Server& server, const std::string& name) override {
+    return chase<TxtResult>(name, &server, LDNS_RR_TYPE_TXT, take_txt);
+  }
 
   Result<std::vector<std::string>> cname_chain(const std::string& name) override {
-    auto r = txt(name, nullptr);
+    auto r = chase<TxtResult>(name, nullptr, LDNS_RR_TYPE_TXT, take_txt);
     if (!r) return fail(r.error());
     return r->cnames;
   }
@@ -294,19 +326,42 @@ class LdnsResolver final : public Resolver {
     return fail(Errc::dns, last_error);
   }
 
-  Result<TxtResult> txt(const std::string& name, const Server* server) {
-    TxtResult out;
+  /// The DNSSEC status of `name`/`type` from the validating resolver (unchecked without one).
+  DnssecStatus validate(const std::string& name, ldns_rr_type type) {
+    if (!ub_) return DnssecStatus::unchecked;
+    ub_result* raw = nullptr;
+    int e = ub_resolve(ub_.get(), normalize(name).c_str(), type, LDNS_RR_CLASS_IN, &raw);
+    if (e != 0) {
+      spdlog::warn("DNSSEC validation of {} failed to run: {}", name, ub_strerror(e));
+      return DnssecStatus::unchecked;
+    }
+    std::unique_ptr<ub_result, decltype(&ub_resolve_free)> res(raw, &ub_resolve_free);
+    if (res->bogus) {
+      spdlog::debug("DNSSEC: {} is bogus: {}", name, res->why_bogus ? res->why_bogus : "no reason given");
+      return DnssecStatus::bogus;
+    }
+    return res->secure ? DnssecStatus::secure : DnssecStatus::insecure;
+  }
+
+  /// Asks for `type` at `name`, following CNAMEs (within an answer, and by asking again for
+  /// a chain's last target); `take` moves the RRs found into the result.
+  template <class Out, class Take>
+  Result<Out> chase(const std::string& name, const Server* server, ldns_rr_type type, Take take) {
+    Out out;
     out.queried = normalize(name);
     std::string current = out.queried;
     for (int round = 0; round < max_chain; ++round) {
-      auto pkt = ask(server, current, LDNS_RR_TYPE_TXT);
+      auto pkt = ask(server, current, type);
       if (!pkt) return fail(pkt.error());
-      out.authoritative = ldns_pkt_aa(pkt->get());
+      if constexpr (requires { out.authoritative; }) out.authoritative = ldns_pkt_aa(pkt->get());
       std::string next;
       std::size_t before = out.cnames.size();
-      read_answer(pkt->get(), current, out, next);
+      auto rrs = read_answer(pkt->get(), type, current, out.cnames, next);
       out.final_name = next;
-      if (!out.values.empty()) return out;
+      if (!rrs.empty()) {
+        take(rrs, out);
+        return out;
+      }
       if (ldns_pkt_get_rcode(pkt->get()) == LDNS_RCODE_NXDOMAIN) {
         out.nxdomain = true;
         return out;
@@ -324,18 +379,31 @@ class LdnsResolver final : public Resolver {
 
 }  // namespace
 
-Result<TxtResult> read_txt_answer(std::string_view wire, const std::string& name) {
+namespace {
+
+template <class Out, class Take>
+Result<Out> read_one_answer(std::string_view wire, const std::string& name, ldns_rr_type type, Take take) {
   ldns_pkt* p = nullptr;
   if (ldns_status st = ldns_wire2pkt(&p, reinterpret_cast<const uint8_t*>(wire.data()), wire.size());
       st != LDNS_STATUS_OK || !p)
     return fail(Errc::dns, std::string("malformed DNS message: ") + ldns_get_errorstr_by_id(st));
   PktPtr pkt(p, &ldns_pkt_free);
-  TxtResult out;
+  Out out;
   out.queried = normalize(name);
-  out.authoritative = ldns_pkt_aa(pkt.get());
+  if constexpr (requires { out.authoritative; }) out.authoritative = ldns_pkt_aa(pkt.get());
   out.nxdomain = ldns_pkt_get_rcode(pkt.get()) == LDNS_RCODE_NXDOMAIN;
-  read_answer(pkt.get(), out.queried, out, out.final_name);
+  take(read_answer(pkt.get(), type, out.queried, out.cnames, out.final_name), out);
   return out;
+}
+
+}  // namespace
+
+Result<TxtResult> read_txt_answer(std::string_view wire, const std::string& name) {
+  return read_one_answer<TxtResult>(wire, name, LDNS_RR_TYPE_TXT, take_txt);
+}
+
+Result<CaaResult> read_caa_answer(std::string_view wire, const std::string& name) {
+  return read_one_answer<CaaResult>(wire, name, LDNS_RR_TYPE_CAA, take_caa);
 }
 
 Result<std::unique_ptr<Resolver>> make_ldns_resolver(ResolverOptions options) {

@@ -36,6 +36,20 @@ Result<dns::TxtResult> FakeResolver::query_txt(const dns::Server& server, const 
   return r;
 }
 
+Result<dns::CaaResult> FakeResolver::lookup_caa(const std::string& name) {
+  caa_queries_.push_back(name);
+  if (failing_caa_.count(name)) return fail(Errc::dns, "CAA " + name + ": server answered SERVFAIL");
+  auto chain = answer(name, false);
+  if (!chain) return fail(chain.error());
+  dns::CaaResult r;
+  r.queried = name;
+  r.final_name = chain->final_name;
+  r.cnames = chain->cnames;
+  if (auto it = caa_.find(r.final_name); it != caa_.end()) r.records = it->second;
+  r.nxdomain = r.records.empty() && r.cnames.empty() && chain->values.empty();
+  return r;
+}
+
 Result<std::vector<std::string>> FakeResolver::cname_chain(const std::string& name) {
   auto r = answer(name, false);
   if (!r) return fail(r.error());

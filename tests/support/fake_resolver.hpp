@@ -27,12 +27,19 @@ class FakeResolver final : public dns::Resolver {
   void remove_live(const std::string& name, const std::string& value) { live_[name].erase(value); }
   /// Server `address` serves live values only from its `n`-th query on.
   void serve_after(const std::string& address, int n) { lag_[address] = n; }
+  /// The CAA records lookup_caa answers at `name` (after CNAMEs).
+  void set_caa(const std::string& name, std::vector<dns::CaaRecord> records) { caa_[name] = std::move(records); }
+  /// lookup_caa of `name` fails (as a SERVFAIL would).
+  void fail_caa(const std::string& name) { failing_caa_.insert(name); }
   /// Server `address` fails every query.
   void fail_server(const std::string& address) { failing_.insert(address); }
 
   Result<dns::TxtResult> lookup_txt(const std::string& name) override;
   Result<dns::TxtResult> query_txt(const dns::Server& server, const std::string& name) override;
+  Result<dns::CaaResult> lookup_caa(const std::string& name) override;
   Result<std::vector<std::string>> cname_chain(const std::string& name) override;
+  /// The names lookup_caa was asked for, in order.
+  const std::vector<std::string>& caa_queries() const { return caa_queries_; }
   Result<dns::Zone> find_zone(const std::string& name) override;
 
   int queries(const std::string& address) const;
@@ -49,6 +56,9 @@ class FakeResolver final : public dns::Resolver {
   std::map<std::string, int> lag_;
   std::map<std::string, int> queries_;
   std::set<std::string> failing_;
+  std::map<std::string, std::vector<dns::CaaRecord>> caa_;
+  std::set<std::string> failing_caa_;
+  std::vector<std::string> caa_queries_;
 };
 
 }  // namespace acmed::test

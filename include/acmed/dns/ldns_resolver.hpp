@@ -19,5 +19,7 @@ namespace acmed::dns {
 /// inside its answer section followed, exactly as a query's response is read. For tests
 /// and the fuzz target.
 [[nodiscard]] Result<TxtResult> read_txt_answer(std::string_view wire, const std::string& name);
+/// The same for CAA records.
+[[nodiscard]] Result<CaaResult> read_caa_answer(std::string_view wire, const std::string& name);
 
 }  // namespace acmed::dns

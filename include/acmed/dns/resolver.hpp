@@ -1,6 +1,6 @@
 // File: acmed/dns/resolver.hpp
 //
-// READ-ONLY DNS: TXT lookups, CNAME chains, zone cuts and per-server queries.
+// READ-ONLY DNS: TXT and CAA lookups, CNAME chains, zone cuts and per-server queries.
 // There is deliberately no write operation here; DNS updates live in the dns01
 // writer targets, which this interface knows nothing about.
 //
@@ -44,6 +44,26 @@ struct TxtResult {
   DnssecStatus dnssec = DnssecStatus::unchecked;
 };
 
+/// One CAA resource record (RFC 8659 §4.1). Tag and value are as published: untrusted
+/// bytes, to be escaped before they are printed.
+struct CaaRecord {
+  std::uint8_t flags = 0;
+  std::string tag;
+  std::string value;
+  bool critical() const { return (flags & 0x80) != 0; }
+};
+
+/// The CAA RRset found at one name after following CNAMEs (RFC 8659 §3: one step of the
+/// climb towards the closest CAA RRset, which acmed::app::caa does).
+struct CaaResult {
+  std::string queried;
+  std::string final_name;
+  std::vector<std::string> cnames;
+  std::vector<CaaRecord> records;
+  bool nxdomain = false;
+  DnssecStatus dnssec = DnssecStatus::unchecked;
+};
+
 /// A zone cut and the servers authoritative for it.
 struct Zone {
   std::string apex;                 ///< "example.com" (no trailing dot)
@@ -59,6 +79,9 @@ class Resolver {
   /// TXT at `name` asked directly of `server` without recursion (authoritative view).
   /// CNAMEs are followed as long as the same server answers for the target.
   [[nodiscard]] virtual Result<TxtResult> query_txt(const Server& server, const std::string& name) = 0;
+  /// CAA at `name` through the configured recursive resolver(s), CNAMEs followed;
+  /// validated like lookup_txt() when DNSSEC is on.
+  [[nodiscard]] virtual Result<CaaResult> lookup_caa(const std::string& name) = 0;
   /// The CNAME chain starting at `name` (empty when `name` is not an alias).
   [[nodiscard]] virtual Result<std::vector<std::string>> cname_chain(const std::string& name) = 0;
   /// The zone containing `name` (SOA walk) with the addresses of its NS hosts.

@@ -146,6 +146,7 @@ class BogusDnssec final : public dns::Resolver {
   Result<dns::TxtResult> query_txt(const dns::Server& s, const std::string& name) override {
     return inner_.query_txt(s, name);
   }
+  Result<dns::CaaResult> lookup_caa(const std::string& name) override { return inner_.lookup_caa(name); }
   Result<std::vector<std::string>> cname_chain(const std::string& name) override { return inner_.cname_chain(name); }
   Result<dns::Zone> find_zone(const std::string& name) override { return inner_.find_zone(name); }
 

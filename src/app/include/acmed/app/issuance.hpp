@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "acmed/app/caa.hpp"
 #include "acmed/app/session.hpp"
 #include "acmed/core/crypto.hpp"
 
@@ -41,7 +42,8 @@ struct IssueRequest {
                                                                 const std::string& config_dir);
 
 struct ObtainOptions {
-  bool force_persist = false;           ///< --force: answer dns-persist-01 even when the record check fails
+  bool force_persist = false;           ///< --force: answer dns-persist-01 even when the record check fails,
+                                        ///< and order even when CAA forbids it
   std::optional<std::string> replaces;  ///< ARI certID of the certificate being renewed
   bool store = true;                    ///< false for --dry-run: nothing is written to live/ or archive/
 };
@@ -55,6 +57,15 @@ struct Obtained {
 /// Builds the solvers of `cert`, makes sure the account exists, runs the order and
 /// stores the result. Does not take the certificate's lock: callers hold it.
 [[nodiscard]] Result<Obtained> obtain(Session& s, const config::CertificateConfig& cert, const ObtainOptions& o);
+
+/// CAA for one name of a certificate, read as the CA will read it.
+struct CaaNameVerdict {
+  std::string name;
+  caa::Verdict verdict;
+};
+/// CAA for every DNS name of `cert` (app::caa): the CA's caaIdentities, the session's
+/// account URL and the challenge types configured for each name. Read-only.
+[[nodiscard]] Result<std::vector<CaaNameVerdict>> caa_verdicts(Session& s, const config::CertificateConfig& cert);
 
 /// Runs the global then the certificate's deploy hooks; failures are returned, never rolled back.
 [[nodiscard]] Result<void> run_deploy_hooks(const config::GlobalConfig& global, const config::CertificateConfig& cert,

@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "acmed/app/issuance.hpp"
 #include "acmed/app/persist_session.hpp"
 #include "acmed/app/renewal.hpp"
 #include "acmed/solver/registry.hpp"
@@ -101,11 +102,22 @@ PersistView failed_view(const std::string& certificate, const Error& e, PersistV
 /// The rows of a check.
 std::vector<RecordView> record_views(const PersistHealth& health);
 
+/// A certificate's CAA, read as the CA will read it (app::caa), for every DNS name.
+struct CaaView {
+  std::string certificate;
+  std::optional<Error> error;          ///< the check could not run (configuration, CA, resolver)
+  std::vector<CaaNameVerdict> names;
+  bool forbidden = false;              ///< some name's CAA forbids this CA, account or method
+};
+/// Checks certificate `name`'s CAA (<config_dir>/certs.d/NAME.yaml) read-only.
+CaaView caa_view(Session& session, const std::string& name);
+
 /// What needs the operator's attention, one line each: a configuration error, expiry
 /// within 14 days, failed renewals, records that cannot be generated, a change of the
-/// CA's draft, and (when checked) every record that does not verify or must be
-/// republished. `persist` may be null.
-std::vector<std::string> attention(const CertificateView& cert, const PersistView* persist);
+/// CA's draft, (when checked) every record that does not verify or must be
+/// republished, and CAA that forbids or could not be read. `persist` and `caa` may be null.
+std::vector<std::string> attention(const CertificateView& cert, const PersistView* persist,
+                                   const CaaView* caa = nullptr);
 
 /// One metric sample; `record` is empty for per-certificate metrics.
 struct Sample {
