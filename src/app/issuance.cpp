@@ -273,9 +273,14 @@ Result<void> run_deploy_hooks(const config::GlobalConfig& global, const config::
 namespace {
 
 /// `acmed issue -d a.example -d b.example --http-01-listen :80`: a certificate from flags only.
-Result<config::CertificateConfig> from_flags(const IssueRequest& o) {
+std::string flags_name(const IssueRequest& o) {
   std::string name = o.name.empty() ? o.domains.front() : o.name;
   if (name.rfind("*.", 0) == 0) name = name.substr(2);
+  return name;
+}
+
+/// The certificate configuration the --domain flags describe, as a certs.d file's tree.
+ConfigValue flags_tree(const IssueRequest& o) {
   ConfigValue root = ConfigValue::make_map("command line");
   ConfigValue names;
   names.kind = ConfigValue::Kind::list;
@@ -299,7 +304,11 @@ Result<config::CertificateConfig> from_flags(const IssueRequest& o) {
   solvers.origin = "command line";
   solvers.list.push_back(solver);
   root.map["solvers"] = solvers;
-  return config::parse_certificate(root, name, "command line");
+  return root;
+}
+
+Result<config::CertificateConfig> from_flags(const IssueRequest& o) {
+  return config::parse_certificate(flags_tree(o), flags_name(o), "command line");
 }
 
 }  // namespace
@@ -318,6 +327,33 @@ Result<config::CertificateConfig> certificate_for(const IssueRequest& o, const s
   if (!o.preferred_chain.empty()) cert->preferred_chain = o.preferred_chain;
   if (!o.profile.empty()) cert->profile = o.profile;
   return cert;
+}
+
+Result<SavedConfig> save_flags_config(const IssueRequest& o, const std::string& config_dir) {
+  if (o.domains.empty()) return fail(Errc::invalid_argument, "no --domain flags to save");
+  const std::string name = flags_name(o);
+  SavedConfig out;
+  out.path = config_dir + "/certs.d/" + name + ".yaml";
+  const std::string text = config::to_yaml(
+      flags_tree(o), {"Written by 'acmed issue --domain ...': 'acmed renew' renews this certificate as configured here.",
+                      "Edit freely (docs/configuration.md); delete this file to stop renewing it."});
+  // What is written must read back as what was issued.
+  auto root = config::parse_yaml(text, out.path);
+  if (!root) return fail(root.error().with_context("the configuration to save does not read back"));
+  if (auto again = config::parse_certificate(*root, name, out.path); !again)
+    return fail(again.error().with_context("the configuration to save does not read back"));
+  std::error_code ec;
+  if (std::filesystem::exists(out.path, ec)) {
+    std::string current;
+    if (auto r = read_file(out.path, 1 << 20); r) current = *r;
+    out.written = false;
+    out.unchanged = current == text;
+    return out;
+  }
+  if (auto r = ensure_dir(config_dir + "/certs.d", 0700); !r) return fail(r.error());
+  if (auto r = write_file_atomic(out.path, text, 0640); !r) return fail(r.error());
+  out.written = true;
+  return out;
 }
 
 Completed complete(Session& s, const config::CertificateConfig& cert, Obtained got) {

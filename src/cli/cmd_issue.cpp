@@ -11,7 +11,26 @@ namespace {
 
 struct IssueOptions : app::IssueRequest {
   bool force = false;
+  bool no_save = false;
 };
+
+/// After an issuance from --domain flags: certs.d/NAME.yaml, so that renew renews it.
+void save_config(const GlobalOptions& g, const IssueOptions& o) {
+  if (o.domains.empty()) return;
+  if (o.no_save) {
+    spdlog::warn("--no-save: no certs.d file written; 'acmed renew' will not renew this certificate");
+    return;
+  }
+  auto saved = app::save_flags_config(o, g.config_dir);
+  if (!saved)
+    spdlog::warn("the certificate is stored, but its configuration could not be saved, so 'acmed renew' will not "
+                 "renew it: {}",
+                 saved.error().describe());
+  else if (saved->written)
+    spdlog::info("saved {}: 'acmed renew' renews this certificate from now on", saved->path);
+  else if (!saved->unchanged)
+    spdlog::warn("{} exists and differs from these flags; it was not changed, and 'acmed renew' follows it", saved->path);
+}
 
 int run_issue(const GlobalOptions& g, const IssueOptions& o) {
   auto cert = app::certificate_for(o, g.config_dir);
@@ -23,6 +42,7 @@ int run_issue(const GlobalOptions& g, const IssueOptions& o) {
   opts.force_persist = o.force;
   auto done = app::issue_now(**session, *cert, opts);
   if (!done) return report(done.error());
+  save_config(g, o);
   const app::Obtained& got = done->got;
   const auto& hooks = done->hooks;
   if (g.json)
@@ -48,7 +68,10 @@ void add_issue_command(CLI::App& app, GlobalOptions& g, int& rc) {
   cmd->add_option("--webroot", o->webroot, "serve http-01 from this web root instead of a listener");
   cmd->add_option("--preferred-chain", o->preferred_chain, "issuer CN of the preferred chain's top certificate");
   cmd->add_option("--profile", o->profile, "ACME profile to request");
-  cmd->add_flag("--force", o->force, "answer dns-persist-01 challenges even when the record check fails");
+  cmd->add_flag("--force", o->force,
+                "answer dns-persist-01 challenges even when the record check fails, and order even when CAA forbids it");
+  cmd->add_flag("--no-save", o->no_save,
+                "with --domain: do not write certs.d/NAME.yaml (then 'acmed renew' does not renew the certificate)");
   cmd->callback([&g, &rc, o] { rc = run_issue(g, *o); });
 }
 

@@ -432,4 +432,36 @@ Result<CertificateConfig> load_certificate(const std::string& path) {
   return parse_certificate(*root, name, path);
 }
 
+namespace {
+
+void emit(YAML::Emitter& out, const ConfigValue& v) {
+  switch (v.kind) {
+    case ConfigValue::Kind::null: out << YAML::Null; break;
+    case ConfigValue::Kind::scalar: out << v.scalar; break;
+    case ConfigValue::Kind::list:
+      out << YAML::BeginSeq;
+      for (const auto& item : v.list) emit(out, item);
+      out << YAML::EndSeq;
+      break;
+    case ConfigValue::Kind::map:
+      out << YAML::BeginMap;
+      for (const auto& [key, item] : v.map) {
+        out << YAML::Key << key << YAML::Value;
+        emit(out, item);
+      }
+      out << YAML::EndMap;
+      break;
+  }
+}
+
+}  // namespace
+
+std::string to_yaml(const ConfigValue& root, const std::vector<std::string>& header) {
+  YAML::Emitter out;
+  emit(out, root);
+  std::string text;
+  for (const auto& line : header) text += "# " + line + "\n";
+  return text + out.c_str() + "\n";
+}
+
 }  // namespace acmed::config

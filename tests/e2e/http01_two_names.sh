@@ -27,6 +27,19 @@ cmp -s <(openssl pkey -in "$live/privkey.pem" -pubout) <(openssl x509 -in "$live
   || fail "privkey.pem does not match cert.pem"
 pass "SANs and key type are the requested ones"
 
+# The --domain flags were saved as certs.d/demo.yaml, so renew renews the certificate.
+[ -s "$CONFIG_DIR/certs.d/demo.yaml" ] || fail "issue -d did not save certs.d/demo.yaml"
+grep -q "saved .*certs.d/demo.yaml" "$FIXTURE_DIR/issue1.log" || fail "issue -d did not say it saved certs.d/demo.yaml"
+acmed_run renew demo --force 2> "$FIXTURE_DIR/renew.log" || { cat "$FIXTURE_DIR/renew.log"; fail "renew of the saved configuration failed"; }
+[ "$(readlink "$live/cert.pem")" = "../../archive/demo/cert2.pem" ] || fail "renew did not store version 2"
+sans=$(openssl x509 -in "$live/cert.pem" -noout -ext subjectAltName | tail -n +2 | tr -d ' ')
+[ "$sans" = "DNS:a.test.example,DNS:b.test.example" ] || fail "renewed certificate has SANs $sans"
+acmed_run issue other -d c.test.example --http-01-listen "127.0.0.1:$HTTP01_PORT" --no-save \
+  2> "$FIXTURE_DIR/nosave.log" || { cat "$FIXTURE_DIR/nosave.log"; fail "issue --no-save failed"; }
+[ ! -e "$CONFIG_DIR/certs.d/other.yaml" ] || fail "--no-save wrote certs.d/other.yaml"
+grep -q "no certs.d file written" "$FIXTURE_DIR/nosave.log" || fail "--no-save did not warn that renew will not renew it"
+pass "issue -d saves certs.d/demo.yaml and renew renews from it; --no-save writes nothing"
+
 # Second run: the stored account URL means no newAccount and no lookup at all.
 before=$(count_pebble_requests)
 accounts_before=$(grep -c 'POST /sign-me-up' "$FIXTURE_DIR/pebble.log")
@@ -34,7 +47,7 @@ acmed_run issue demo -d a.test.example -d b.test.example --http-01-listen "127.0
   2> "$FIXTURE_DIR/issue2.log" || { cat "$FIXTURE_DIR/issue2.log"; fail "second issuance failed"; }
 after=$(count_pebble_requests)
 [ "$(grep -c 'POST /sign-me-up' "$FIXTURE_DIR/pebble.log")" = "$accounts_before" ] || fail "cached account still sent newAccount"
-[ "$(readlink "$live/cert.pem")" = "../../archive/demo/cert2.pem" ] || fail "second issuance did not become version 2"
+[ "$(readlink "$live/cert.pem")" = "../../archive/demo/cert3.pem" ] || fail "second issuance did not become version 3"
 [ -s "$STATE_DIR/archive/demo/cert1.pem" ] || fail "version 1 was not kept"
 echo "# requests for one two-name issuance with a cached account (Pebble log): $((after - before))"
 [ $((after - before)) -le 13 ] || fail "too many requests: $((after - before))"

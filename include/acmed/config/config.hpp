@@ -86,6 +86,9 @@ struct CertificateConfig {
 
 /// Parses YAML text into a ConfigValue tree with file:line:column origins.
 [[nodiscard]] Result<ConfigValue> parse_yaml(std::string_view text, const std::string& source_name);
+/// The tree as YAML (block style, every scalar quoted as YAML needs) that parse_yaml reads
+/// back as the same tree; `header` lines become leading comments.
+[[nodiscard]] std::string to_yaml(const ConfigValue& root, const std::vector<std::string>& header = {});
 
 [[nodiscard]] Result<GlobalConfig> load_global(const std::string& path);
 [[nodiscard]] Result<GlobalConfig> parse_global(const ConfigValue& root, const std::string& source);

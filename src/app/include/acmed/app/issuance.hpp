@@ -41,6 +41,17 @@ struct IssueRequest {
 [[nodiscard]] Result<config::CertificateConfig> certificate_for(const IssueRequest& request,
                                                                 const std::string& config_dir);
 
+/// certs.d/NAME.yaml for a certificate issued from --domain flags, so that `acmed renew`
+/// renews it (certbot keeps a renewal configuration the same way). An existing file is
+/// never overwritten: `written` is false then, and `unchanged` says whether it already
+/// holds the same configuration.
+struct SavedConfig {
+  std::string path;
+  bool written = false;
+  bool unchanged = false;
+};
+[[nodiscard]] Result<SavedConfig> save_flags_config(const IssueRequest& request, const std::string& config_dir);
+
 struct ObtainOptions {
   bool force_persist = false;           ///< --force: answer dns-persist-01 even when the record check fails,
                                         ///< and order even when CAA forbids it
