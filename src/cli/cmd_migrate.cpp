@@ -20,6 +20,24 @@ int to_persist(const GlobalOptions& g, const std::string& name, const app::ToPer
   if (!session) return report(session.error());
   auto m = app::migrate_to_persist(**session, name, o);
   if (!m) return report(m.error());
+  if (g.json) {
+    nlohmann::json records = nlohmann::json::array();
+    for (const auto& r : m->health.records)
+      records.push_back({{"name", r.record.name},
+                         {"value", r.record.value},
+                         {"status", persist::to_string(r.check.status)},
+                         {"summary", r.check.summary}});
+    std::cout << nlohmann::json{{"name", name},
+                                {"to", "dns-persist-01"},
+                                {"migrated", m->written},
+                                {"file", m->path},
+                                {"records", records},
+                                {"unused_credentials", m->credentials},
+                                {"credentials_still_used_by", m->still_used_by}}
+                     .dump(2)
+              << "\n";
+    return m->written ? exit_ok : exit_failure;
+  }
   std::cout << "DNS-PERSIST-01 records for '" << name << "' (publish them through your DNS change process):\n";
   for (const auto& r : m->health.records)
     std::cout << "  " << r.record.name << " TXT \"" << r.record.value << "\"\n    now: "
@@ -42,6 +60,10 @@ int to_persist(const GlobalOptions& g, const std::string& name, const app::ToPer
 int to_dns01(const GlobalOptions& g, const std::string& name) {
   auto path = app::migrate_to_dns01(g.config_dir, name);
   if (!path) return report(path.error());
+  if (g.json) {
+    std::cout << nlohmann::json{{"name", name}, {"to", "dns-01"}, {"migrated", true}, {"file", *path}}.dump(2) << "\n";
+    return exit_ok;
+  }
   std::cout << "Rolled '" << name << "' back to dns-01 (" << *path << "). Its _validation-persist records are still "
             << "a standing authorization for this account: remove them through DNS change control unless you "
             << "plan to migrate again (docs/rollback.md).\n";

@@ -209,7 +209,7 @@ void add_persist_command(CLI::App& app, GlobalOptions& g, int& rc) {
   record->add_option("--format", o->format, "zone (default), json, terraform, octodns");
   record->add_option("--account-uri", o->account_uri, "account URL to put in the record (default: the stored account)");
   record->add_option("--thumbprint", o->thumbprint, "with --account-uri on a draft -02 CA: that account key's RFC 7638 thumbprint");
-  record->add_option("--issuer", o->issuer, "issuer domain name (default: config 'issuer', else the CA's caaIdentities)");
+  record->add_option("--issuer", o->issuer, "issuer domain name (default: config 'issuer', else the first of the CA's issuerDomainNames, or of its caaIdentities where it lists none)");
   record->add_option("--ttl", o->ttl, "TTL to suggest (default 3600)");
   record->add_flag("--json", o->json_out, "same as --format json");
   record->callback([&g, &rc, o] {

@@ -40,6 +40,14 @@ cmp -s "$file" "$FIXTURE_DIR/original.yaml" || fail "a refused migration changed
 value=$(sed -n 's/^  _validation-persist.mig.persist.test TXT "\(.*\)"$/\1/p' <<<"$out")
 [ -n "$value" ] || fail "migrate did not print the record: $out"
 pass "migration refused until the record verifies; it printed: $value"
+set +e; out=$(run migrate mig --to dns-persist-01 --json 2>/dev/null); rc=$?; set -e
+[ "$rc" = 1 ] || fail "migrate --json without a record: exit $rc"
+/usr/bin/python3 -c 'import json,sys
+j = json.load(sys.stdin)
+assert j["migrated"] is False and j["to"] == "dns-persist-01", j
+assert [r["name"] for r in j["records"]] == ["_validation-persist.mig.persist.test"] and j["records"][0]["value"] == sys.argv[1], j' \
+  "$value" <<<"$out" || fail "migrate --json: $out"
+pass "migrate --json: the same refusal and record, as JSON"
 
 bind_add_record persist.test "_validation-persist.mig 3600 TXT \"$value\""
 bind_wait_synced
