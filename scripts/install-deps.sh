@@ -12,7 +12,7 @@ packages=(
   libcli11-dev libexpected-dev catch2 libldns-dev libunbound-dev
   # tests and demo: the real CA and the tools the fixtures use
   pebble openssl curl iproute2 ca-certificates binutils unbound strace debian-archive-keyring
-  python3-yaml python3-jsonschema systemd help2man go-md2man
+  python3-yaml python3-jsonschema systemd help2man go-md2man bash-completion zsh
   softhsm2 libengine-pkcs11-openssl opensc chromium
   bind9 bind9-utils bind9-dnsutils pdns-server pdns-backend-sqlite3 sqlite3
 )

@@ -19,6 +19,8 @@ void add_renew_command(CLI::App& app, GlobalOptions& opts, int& rc);
 void add_status_commands(CLI::App& app, GlobalOptions& opts, int& rc);
 void add_migrate_command(CLI::App& app, GlobalOptions& opts, int& rc);
 void add_serve_command(CLI::App& app, GlobalOptions& opts, int& rc);
+/// `acmed __complete CWORD WORD...`: completion candidates for the shell scripts, one a line.
+int run_completion(CLI::App& root, const std::vector<std::string>& args);
 
 /// Prometheus text for every certificate (cmd_status.cpp); with `live_persist` the
 /// DNS-PERSIST-01 records are checked live.

@@ -81,6 +81,9 @@ int main(int argc, char** argv) {
     setup_logging(quiet ? -1 : verbose);
   });
 
+  // Shell completion (completion/acmed.bash, completion/_acmed) asks the same tree.
+  if (argc >= 2 && std::string(argv[1]) == "__complete")
+    return run_completion(app, std::vector<std::string>(argv + 2, argv + argc));
   install_signal_handlers();
   try {
     app.parse(argc, argv);

@@ -5,7 +5,8 @@ set -euo pipefail
 build=$1
 prefix=$(mktemp -d); trap 'rm -rf "$prefix"' EXIT
 cmake --install "$build" --prefix "$prefix" > /dev/null
-for f in bin/acmed share/man/man8/acmed.8 share/man/man5/acmed.yaml.5 share/doc/acmed/security.md \
+for f in bin/acmed share/bash-completion/completions/acmed share/zsh/vendor-completions/_acmed \
+         share/man/man8/acmed.8 share/man/man5/acmed.yaml.5 share/doc/acmed/security.md \
          share/doc/acmed/operating-model.md share/doc/acmed/rollback.md; do
   [ -s "$prefix/$f" ] || { echo "FAIL: $f not installed"; exit 1; }
 done
