@@ -356,6 +356,22 @@ Result<SavedConfig> save_flags_config(const IssueRequest& o, const std::string& 
   return out;
 }
 
+Result<Obtained> redeploy(Session& s, const config::CertificateConfig& cert) {
+  auto stored = s.store().load_certificate(cert.name);
+  if (!stored) return fail(stored.error());
+  if (!*stored) return fail(Errc::not_found, "no certificate is stored for '" + cert.name + "' (run 'acmed issue " + cert.name + "')");
+  auto chain = parse_pem_chain((*stored)->fullchain_pem);
+  if (!chain) return fail(chain.error().with_context("the stored certificate of '" + cert.name + "'"));
+  auto info = inspect_certificate(chain->front());
+  if (!info) return fail(info.error().with_context("the stored certificate of '" + cert.name + "'"));
+  Obtained got;
+  got.version = (*stored)->version;
+  got.info = std::move(*info);
+  got.live_dir = (*stored)->live_dir;
+  if (auto r = run_deploy_hooks(s.config(), cert, got); !r) return fail(r.error());
+  return got;
+}
+
 Completed complete(Session& s, const config::CertificateConfig& cert, Obtained got) {
   // Read again: issuance may have anchored a persistUntil in the state.
   auto latest = s.store().load_renewal_state(cert.name);

@@ -56,7 +56,29 @@ int run_issue(const GlobalOptions& g, const IssueOptions& o) {
   return exit_ok;
 }
 
+int run_deploy(const GlobalOptions& g, const std::string& name) {
+  auto cert = app::certificate_for({.name = name}, g.config_dir);
+  if (!cert) return report(cert.error());
+  auto session = open_session(g);
+  if (!session) return report(session.error());
+  auto got = app::redeploy(**session, *cert);
+  if (!got) return report(got.error());
+  if (g.json)
+    std::cout << nlohmann::json{{"name", name}, {"version", got->version}, {"live_dir", got->live_dir}}.dump(2) << "\n";
+  else
+    std::cout << "deploy hooks of '" << name << "' ran for version " << got->version << " (" << got->live_dir << ")\n";
+  return exit_ok;
+}
+
 }  // namespace
+
+void add_deploy_command(CLI::App& app, GlobalOptions& g, int& rc) {
+  auto name = std::make_shared<std::string>();
+  auto* cmd = app.add_subcommand(
+      "deploy", "Run the deploy hooks for the stored certificate of NAME, as after a renewal (to test them)");
+  cmd->add_option("name", *name, "certificate name")->required();
+  cmd->callback([&g, &rc, name] { rc = run_deploy(g, *name); });
+}
 
 void add_issue_command(CLI::App& app, GlobalOptions& g, int& rc) {
   auto o = std::make_shared<IssueOptions>();

@@ -11,6 +11,7 @@ namespace acmed::cli {
 
 /// Each add_* registers a subcommand; its callback stores the exit code in `rc`.
 void add_issue_command(CLI::App& app, GlobalOptions& opts, int& rc);
+void add_deploy_command(CLI::App& app, GlobalOptions& opts, int& rc);
 void add_revoke_command(CLI::App& app, GlobalOptions& opts, int& rc);
 void add_account_command(CLI::App& app, GlobalOptions& opts, int& rc);
 void add_persist_command(CLI::App& app, GlobalOptions& opts, int& rc);

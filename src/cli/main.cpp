@@ -64,6 +64,7 @@ int main(int argc, char** argv) {
   app.add_flag("-q,--quiet", quiet, "warnings and errors only");
   app.add_flag("--json", opts.json, "machine-readable result on stdout (also accepted after the command)");
   add_issue_command(app, opts, rc);
+  add_deploy_command(app, opts, rc);
   add_renew_command(app, opts, rc);
   add_revoke_command(app, opts, rc);
   add_account_command(app, opts, rc);

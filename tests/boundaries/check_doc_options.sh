@@ -11,7 +11,7 @@ declare -A foreign=(
   [--cert-name]=certbot [--deploy-hook]=certbot [--elliptic-curve]=certbot [--email]=certbot
   [--force-renewal]=certbot [--rsa-key-size]=certbot [--staging]=certbot
   [--dns]=lego [--http]=lego [--tls]=lego [--path]=lego [--eab]=lego [--hmac]=lego [--kid]=lego [--days]=lego
-  [--dns-persist]=acme.sh [--build]=cmake [--install]=cmake [--target]=cmake [--now]=systemctl [--id]=pkcs11-tool
+  [--dns-persist]=acme.sh [--build]=cmake [--install]=cmake [--target]=cmake [--prefix]=cmake [--now]=systemctl [--id]=pkcs11-tool
 )
 help=$("$acmed" --help
   for cmd in $("$acmed" --help | awk '/^Subcommands:/ { f = 1; next } f && /^  [a-z]/ { print $1 }'); do

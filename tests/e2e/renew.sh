@@ -42,6 +42,19 @@ grep -q "^a|a.renew.example|$STATE_DIR/live/a/fullchain.pem|$STATE_DIR/live/a|1$
   || fail "deploy hook environment: $(cat "$FIXTURE_DIR/hook.calls")"
 pass "renew --all issues what has no certificate; deploy hooks get ACMED_* and RENEWED_* variables"
 
+# acmed deploy: the hooks again for the stored certificate, same environment, no CA request.
+before=$(count_pebble_requests)
+run deploy b > "$FIXTURE_DIR/deploy.out" 2>&1 || { cat "$FIXTURE_DIR/deploy.out"; fail "acmed deploy failed"; }
+[ "$(wc -l < "$FIXTURE_DIR/hook.calls")" = 4 ] || fail "acmed deploy did not run the hook once"
+[ "$(tail -n 1 "$FIXTURE_DIR/hook.calls")" = "b|b.renew.example|$STATE_DIR/live/b/fullchain.pem|$STATE_DIR/live/b|1" ] \
+  || fail "acmed deploy hook environment: $(tail -n 1 "$FIXTURE_DIR/hook.calls")"
+[ "$(count_pebble_requests)" = "$before" ] || fail "acmed deploy talked to the CA"
+printf 'names: [d.renew.example]\nsolvers:\n  - type: http-01\n' > "$CONFIG_DIR/certs.d/d.yaml"
+set +e; out=$(run deploy d 2>&1); rc=$?; set -e
+[ "$rc" = 1 ] && grep -q "no certificate is stored for 'd'" <<<"$out" || fail "deploy without a certificate: $rc $out"
+rm "$CONFIG_DIR/certs.d/d.yaml"
+pass "acmed deploy runs the hooks for the stored certificate with the same environment, without the CA"
+
 # Second run: nothing due; the ARI window is what decides.
 before=$(count_pebble_requests)
 out=$(run renew --json 2>/dev/null) || fail "second renew failed"

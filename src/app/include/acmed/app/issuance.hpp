@@ -82,6 +82,11 @@ struct CaaNameVerdict {
 [[nodiscard]] Result<void> run_deploy_hooks(const config::GlobalConfig& global, const config::CertificateConfig& cert,
                                             const Obtained& got);
 
+/// `acmed deploy NAME`: the deploy hooks for the certificate stored now, with the
+/// environment an issuance gives them, so a hook can be tried without a renewal. Fails
+/// when no certificate is stored or it cannot be read; a hook's failure is returned.
+[[nodiscard]] Result<Obtained> redeploy(Session& s, const config::CertificateConfig& cert);
+
 /// What follows every stored certificate: a clean renewal record (failures and the old
 /// ARI window gone, the anchored persistUntil kept) and the deploy hooks.
 struct Completed {
