@@ -376,6 +376,14 @@ Completed complete(Session& s, const config::CertificateConfig& cert, Obtained g
   // Read again: issuance may have anchored a persistUntil in the state.
   auto latest = s.store().load_renewal_state(cert.name);
   s.save_renewal_state(cert.name, after_success(latest ? *latest : storage::RenewalState{}, s.clock().now()));
+  const bool any_hook = !s.config().deploy_hooks.empty() || !cert.deploy_hooks.empty();
+  if (s.config().queue_deploy_hooks && any_hook) {
+    // Run as root elsewhere (acmed-deploy.service): this process may not reload services.
+    Result<void> queued = s.store().queue_deploy(cert.name);
+    if (queued) spdlog::info("deploy hooks of '{}' queued for 'acmed deploy --queued' (hooks.mode: queue)", cert.name);
+    else queued = fail(queued.error().with_context("queueing the deploy hooks of '" + cert.name + "'"));
+    return {std::move(got), std::move(queued)};
+  }
   auto hooks = run_deploy_hooks(s.config(), cert, got);
   return {std::move(got), std::move(hooks)};
 }

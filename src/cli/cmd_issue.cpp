@@ -4,6 +4,8 @@
 #include <iostream>
 
 #include "acmed/app/issuance.hpp"
+#include "acmed/core/text.hpp"
+#include "acmed/storage/store.hpp"
 #include "commands.hpp"
 
 namespace acmed::cli {
@@ -70,14 +72,54 @@ int run_deploy(const GlobalOptions& g, const std::string& name) {
   return exit_ok;
 }
 
+/// `deploy --queued`: the hooks of every certificate an unprivileged renewal queued
+/// (hooks.mode: queue), run by acmed-deploy.service as root.
+int run_deploy_queued(const GlobalOptions& g) {
+  auto session = open_session(g);
+  if (!session) return report(session.error());
+  const storage::StateStore& store = (*session)->store();
+  auto names = store.queued_deploys();
+  if (!names) return report(names.error());
+  int failures = 0;
+  nlohmann::json done = nlohmann::json::array();
+  for (const auto& name : *names) {
+    // Off the queue first: a failing hook is reported once, not retried in a loop.
+    if (auto r = store.dequeue_deploy(name); !r) return report(r.error());
+    auto got = [&]() -> Result<app::Obtained> {
+      auto cert = app::certificate_for({.name = name}, g.config_dir);
+      if (!cert) return fail(cert.error());
+      // The state directory belongs to the unprivileged user: hand root's hooks only
+      // the files the store wrote.
+      if (auto ok = store.check_live_files(name); !ok) return fail(ok.error().with_context("refusing to deploy"));
+      return app::redeploy(**session, *cert);
+    }();
+    if (!got) {
+      spdlog::error("queued deploy of '{}': {}", escape_untrusted(name), got.error().describe());
+      ++failures;
+      done.push_back({{"name", name}, {"ok", false}, {"error", got.error().describe()}});
+      continue;
+    }
+    done.push_back({{"name", name}, {"ok", true}, {"version", got->version}});
+  }
+  if (g.json) std::cout << nlohmann::json{{"deployed", done}}.dump(2) << "\n";
+  else spdlog::info("{} queued deploy(s), {} failed", names->size(), failures);
+  return failures ? exit_failure : exit_ok;
+}
+
 }  // namespace
 
 void add_deploy_command(CLI::App& app, GlobalOptions& g, int& rc) {
   auto name = std::make_shared<std::string>();
+  auto queued = std::make_shared<bool>(false);
   auto* cmd = app.add_subcommand(
       "deploy", "Run the deploy hooks for the stored certificate of NAME, as after a renewal (to test them)");
-  cmd->add_option("name", *name, "certificate name")->required();
-  cmd->callback([&g, &rc, name] { rc = run_deploy(g, *name); });
+  cmd->add_option("name", *name, "certificate name");
+  cmd->add_flag("--queued", *queued,
+                "run the hooks of every certificate queued by a renewal with hooks.mode: queue (acmed-deploy.service)");
+  cmd->callback([&g, &rc, name, queued] {
+    if (*queued != name->empty()) rc = report(Error(Errc::config, "deploy: give NAME or --queued (not both)"));
+    else rc = *queued ? run_deploy_queued(g) : run_deploy(g, *name);
+  });
 }
 
 void add_issue_command(CLI::App& app, GlobalOptions& g, int& rc) {

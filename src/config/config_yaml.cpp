@@ -236,10 +236,17 @@ Result<GlobalConfig> parse_global(const ConfigValue& root, const std::string& so
   if (root.kind == ConfigValue::Kind::null) return g;
   if (auto r = only_keys(root, {"ca", "account", "dns", "hooks"}, "acmed.yaml"); !r) return fail(r.error());
   if (const ConfigValue* hooks = root.find("hooks")) {
-    if (auto r = only_keys(*hooks, {"deploy"}, "'hooks'"); !r) return fail(r.error());
+    if (auto r = only_keys(*hooks, {"deploy", "mode"}, "'hooks'"); !r) return fail(r.error());
     auto deploy = hook_list(*hooks, "deploy");
     if (!deploy) return fail(deploy.error());
     g.deploy_hooks = *deploy;
+    auto mode = scalar(*hooks, "mode");
+    if (!mode) return fail(mode.error());
+    if (*mode) {
+      if (**mode != "inline" && **mode != "queue")
+        return fail(Errc::config, hooks->find("mode")->origin + ": 'mode' must be inline or queue");
+      g.queue_deploy_hooks = **mode == "queue";
+    }
   }
   if (const ConfigValue* dns = root.find("dns")) {
     if (auto r = only_keys(*dns, {"resolvers", "timeout_ms", "dnssec", "trust_anchor"}, "'dns'"); !r)

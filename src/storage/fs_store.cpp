@@ -700,4 +700,56 @@ Result<void> FileStateStore::save_renewal_state(const std::string& name, const R
   return write_file_atomic(root_ + "/renewal/" + name, out, 0600);
 }
 
+Result<void> FileStateStore::queue_deploy(const std::string& name) const {
+  const std::string dir = root_ + "/deploy-queue";
+  if (auto r = ensure_dir(dir, 0700); !r) return r;
+  return write_file_atomic(dir + "/" + name, "", 0600);
+}
+
+Result<std::vector<std::string>> FileStateStore::queued_deploys() const {
+  std::vector<std::string> out;
+  std::error_code ec;
+  const std::string dir = root_ + "/deploy-queue";
+  if (!fs::exists(dir, ec)) return out;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string file = it->path().filename().string();
+    if (file.empty() || file.front() == '.' || it->is_symlink(ec) || !it->is_regular_file(ec)) continue;
+    out.push_back(file);
+  }
+  if (ec) return fail(Errc::io, "cannot list " + dir + ": " + ec.message());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+Result<void> FileStateStore::dequeue_deploy(const std::string& name) const {
+  const std::string path = root_ + "/deploy-queue/" + name;
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT) return fail(Errc::io, "cannot remove " + path + ": " + errno_text());
+  return {};
+}
+
+Result<void> FileStateStore::check_live_files(const std::string& name) const {
+  // What the store writes: live/NAME/BASE.pem -> ../../archive/NAME/BASE<N>.pem, all four
+  // at one version, each target a regular file (not a link) in that archive directory.
+  const std::string live = live_dir(name);
+  const auto versions = linked_versions(live);
+  if (versions.size() != 1 || *versions.begin() < 1)
+    return fail(Errc::io, live + " does not hold four links to one archive version");
+  const int v = *versions.begin();
+  for (const char* b : version_bases) {
+    const std::string link = live + "/" + b + ".pem";
+    std::error_code ec;
+    const std::string want = "../../archive/" + name + "/" + b + std::to_string(v) + ".pem";
+    if (fs::read_symlink(link, ec).string() != want || ec)
+      return fail(Errc::io, link + " does not point at " + want);
+    struct stat st {};
+    const std::string target = root_ + "/archive/" + name + "/" + b + std::to_string(v) + ".pem";
+    if (::lstat(target.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
+      return fail(Errc::io, target + " is not a regular file");
+  }
+  struct stat st {};
+  for (const std::string& dir : {root_ + "/live", live, root_ + "/archive", root_ + "/archive/" + name})
+    if (::lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) return fail(Errc::io, dir + " is not a directory");
+  return {};
+}
+
 }  // namespace acmed::storage

@@ -22,6 +22,7 @@ struct MemoryStateStore::State {
   };
   std::mutex mu;
   std::condition_variable released;
+  std::set<std::string> deploy_queue;
   std::map<std::string, Account> accounts;
   std::map<std::string, Certificate> certificates;
   std::map<std::string, RenewalState> renewal;
@@ -287,5 +288,22 @@ Result<LockHandle> MemoryStateStore::lock_certificate(const std::string& name, b
 }
 
 Result<LockHandle> MemoryStateStore::lock_accounts() const { return take("accounts", true, "accounts"); }
+
+Result<void> MemoryStateStore::queue_deploy(const std::string& name) const {
+  std::lock_guard g(state_->mu);
+  state_->deploy_queue.insert(name);
+  return {};
+}
+
+Result<std::vector<std::string>> MemoryStateStore::queued_deploys() const {
+  std::lock_guard g(state_->mu);
+  return std::vector<std::string>(state_->deploy_queue.begin(), state_->deploy_queue.end());
+}
+
+Result<void> MemoryStateStore::dequeue_deploy(const std::string& name) const {
+  std::lock_guard g(state_->mu);
+  state_->deploy_queue.erase(name);
+  return {};
+}
 
 }  // namespace acmed::storage

@@ -232,3 +232,27 @@ v=$(run --json issue a 2>/dev/null | json_get 'd["version"]') || fail "issue --j
 [ "$v" -ge 2 ] || fail "issue --json version: $v"
 run --json list 2>/dev/null | json_get 'len(d["certificates"])' | grep -qx 3 || fail "list --json"
 pass "--json everywhere: account show, issue, list"
+
+# hooks.mode: queue (least privilege): the renewal queues, `deploy --queued` (root, in
+# acmed-deploy.service) runs the hooks with the same environment, and refuses live files
+# that are not the store's own links.
+printf 'hooks: {mode: queue}\n' >> "$CONFIG_DIR/acmed.yaml"
+calls=$(wc -l < "$FIXTURE_DIR/hook.calls")
+run renew a --force > "$FIXTURE_DIR/q1.log" 2>&1 || { cat "$FIXTURE_DIR/q1.log"; fail "renew with hooks.mode queue failed"; }
+[ "$(wc -l < "$FIXTURE_DIR/hook.calls")" = "$calls" ] || fail "hooks.mode queue: the renewal ran the hook itself"
+[ -f "$STATE_DIR/deploy-queue/a" ] || fail "hooks.mode queue: nothing queued"
+grep -q "queued for 'acmed deploy --queued'" "$FIXTURE_DIR/q1.log" || fail "the renewal did not say it queued the hooks"
+version=$(readlink "$STATE_DIR/live/a/cert.pem" | sed 's/.*cert\([0-9]*\)\.pem/\1/')
+out=$(run --json deploy --queued 2>/dev/null) || fail "deploy --queued failed: $out"
+[ "$(json_get '[(x["name"], x["ok"]) for x in d["deployed"]]' <<<"$out")" = "[('a', True)]" ] || fail "deploy --queued: $out"
+[ "$(tail -n 1 "$FIXTURE_DIR/hook.calls")" = "a|a.renew.example|$STATE_DIR/live/a/fullchain.pem|$STATE_DIR/live/a|$version" ] \
+  || fail "queued hook environment: $(tail -n 1 "$FIXTURE_DIR/hook.calls")"
+[ -z "$(ls -A "$STATE_DIR/deploy-queue")" ] || fail "the queue was not emptied"
+run renew b --force > /dev/null 2>&1 || fail "renew b failed"
+ln -sf /etc/passwd "$STATE_DIR/live/b/privkey.pem"
+calls=$(wc -l < "$FIXTURE_DIR/hook.calls")
+set +e; out=$(run deploy --queued 2>&1); rc=$?; set -e
+[ "$rc" = 1 ] && grep -q "queued deploy of 'b': refusing to deploy" <<<"$out" || fail "tampered live/b: exit $rc: $out"
+[ "$(wc -l < "$FIXTURE_DIR/hook.calls")" = "$calls" ] || fail "a hook ran for a tampered live directory"
+[ -z "$(ls -A "$STATE_DIR/deploy-queue")" ] || fail "a refused entry stayed queued (the path unit would loop)"
+pass "hooks.mode queue: renew queues, deploy --queued runs the hooks with the same environment, tampered links refused"

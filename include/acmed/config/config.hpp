@@ -56,6 +56,9 @@ struct GlobalConfig {
   AccountConfig account;
   DnsConfig dns;
   std::vector<std::string> deploy_hooks;  ///< run after every successful issuance/renewal
+  /// hooks.mode: queue: the renewal does not run deploy hooks; it queues the certificate
+  /// for `acmed deploy --queued`, run as root by acmed-deploy.service.
+  bool queue_deploy_hooks = false;
   std::string source;  ///< file it came from, or "" for defaults
 };
 

@@ -171,6 +171,15 @@ class StateStore {
   [[nodiscard]] virtual Result<RenewalState> load_renewal_state(const std::string& name) const = 0;
   [[nodiscard]] virtual Result<void> save_renewal_state(const std::string& name, const RenewalState& st) const = 0;
 
+  /// The deploy queue (hooks.mode: queue): an unprivileged renewal records here which
+  /// certificates changed, and `acmed deploy --queued`, run as root, runs their hooks.
+  [[nodiscard]] virtual Result<void> queue_deploy(const std::string& name) const = 0;
+  [[nodiscard]] virtual Result<std::vector<std::string>> queued_deploys() const = 0;
+  [[nodiscard]] virtual Result<void> dequeue_deploy(const std::string& name) const = 0;
+  /// Whether every live file of `name` is what the store wrote: a link into its own
+  /// archive (a process running as root checks this before it hands the paths on).
+  [[nodiscard]] virtual Result<void> check_live_files(const std::string& name) const = 0;
+
   /// Per-certificate lock. With wait=false a held lock gives Errc::timeout at once
   /// ("another acmed is working on NAME"), so two cron runs never fight.
   [[nodiscard]] virtual Result<LockHandle> lock_certificate(const std::string& name, bool wait) const = 0;

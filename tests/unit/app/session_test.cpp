@@ -336,6 +336,10 @@ class FaultyStore final : public storage::StateStore {
     return inner_->lock_certificate(n, wait);
   }
   Result<storage::LockHandle> lock_accounts() const override { return inner_->lock_accounts(); }
+  Result<void> queue_deploy(const std::string& n) const override { return inner_->queue_deploy(n); }
+  Result<std::vector<std::string>> queued_deploys() const override { return inner_->queued_deploys(); }
+  Result<void> dequeue_deploy(const std::string& n) const override { return inner_->dequeue_deploy(n); }
+  Result<void> check_live_files(const std::string& n) const override { return inner_->check_live_files(n); }
 
  private:
   std::unique_ptr<storage::StateStore> inner_;

@@ -569,5 +569,68 @@ TEST_CASE("Certificate lock: two threads of one process exclude each other too",
   CHECK(waited);
 }
 
+TEST_CASE("the deploy queue holds one entry per certificate until it is taken off", "[store][deploy]") {
+  test::TempDir dir;
+  FileStateStore store(dir.path());
+  auto empty = store.queued_deploys();
+  REQUIRE(empty);
+  CHECK(empty->empty());
+  REQUIRE(store.queue_deploy("www"));
+  REQUIRE(store.queue_deploy("mail"));
+  REQUIRE(store.queue_deploy("www"));
+  // Only regular files count: what else a user drops there is not a certificate.
+  fs::create_directory(dir.path() + "/deploy-queue/subdir");
+  fs::create_symlink("/etc/passwd", dir.path() + "/deploy-queue/passwd");
+  auto q = store.queued_deploys();
+  REQUIRE(q);
+  CHECK(*q == std::vector<std::string>{"mail", "www"});
+  CHECK((fs::status(dir.path() + "/deploy-queue").permissions() & fs::perms::all) == fs::perms::owner_all);
+  REQUIRE(store.dequeue_deploy("www"));
+  REQUIRE(store.dequeue_deploy("nothing-queued"));
+  q = store.queued_deploys();
+  REQUIRE(q);
+  CHECK(*q == std::vector<std::string>{"mail"});
+}
+
+TEST_CASE("check_live_files accepts what the store wrote and nothing a user put in its place", "[store][deploy]") {
+  test::TempDir dir;
+  FileStateStore store(dir.path());
+  CHECK_FALSE(store.check_live_files("www"));  // nothing stored
+  const std::string chain = test::make_chain_pem({"www.example.com"});
+  REQUIRE(store.save_certificate("www", chain, Secret(std::string("K1"))));
+  REQUIRE(store.save_certificate("www", chain, Secret(std::string("K2"))));
+  CHECK(store.check_live_files("www"));
+  const std::string live = dir.path() + "/live/www";
+  SECTION("a live link to a file outside the archive") {
+    fs::remove(live + "/privkey.pem");
+    fs::create_symlink("/etc/shadow", live + "/privkey.pem");
+    auto r = store.check_live_files("www");
+    REQUIRE_FALSE(r);
+    CHECK_THAT(r.error().message, Catch::Contains("does not hold four links to one archive version"));
+  }
+  SECTION("a live link named like a version, elsewhere") {
+    fs::create_directory(dir.path() + "/evil");
+    std::ofstream(dir.path() + "/evil/privkey2.pem") << "x";
+    fs::remove(live + "/privkey.pem");
+    fs::create_symlink(dir.path() + "/evil/privkey2.pem", live + "/privkey.pem");
+    auto r = store.check_live_files("www");
+    REQUIRE_FALSE(r);
+    CHECK_THAT(r.error().message, Catch::Contains("privkey.pem does not point at ../../archive/www/privkey2.pem"));
+  }
+  SECTION("an archive file replaced by a link") {
+    const std::string target = dir.path() + "/archive/www/cert2.pem";
+    fs::remove(target);
+    fs::create_symlink("/etc/passwd", target);
+    auto r = store.check_live_files("www");
+    REQUIRE_FALSE(r);
+    CHECK_THAT(r.error().message, Catch::Contains("cert2.pem is not a regular file"));
+  }
+  SECTION("the live directory replaced by a link") {
+    fs::rename(live, dir.path() + "/elsewhere");
+    fs::create_directory_symlink(dir.path() + "/elsewhere", live);
+    CHECK_FALSE(store.check_live_files("www"));
+  }
+}
+
 }  // namespace
 }  // namespace acmed::storage
