@@ -194,8 +194,21 @@ Verdict evaluate(const std::vector<dns::CaaRecord>& records, const std::string& 
     return v;
   }
   std::vector<std::string> ids;
-  for (const auto& id : request.ca_identities) ids.push_back(normalize_name(id));
+  for (const auto& id : request.ca_identities) ids.push_back(escape_untrusted(normalize_name(id), 100));
   if (ids.empty()) {
+    // Without the CA's identities only one verdict is certain: properties that all name
+    // no CA (";") forbid every CA.
+    const bool names_no_ca = std::all_of(props.begin(), props.end(), [](const dns::CaaRecord* r) {
+      auto parsed = parse_issue_value(r->value);
+      return parsed && parsed->issuer.empty();
+    });
+    if (names_no_ca) {
+      v.outcome = Outcome::forbidden;
+      v.reason = "CAA" + at + " forbids issuing " + request.name + ": " + to_string(*props.front()) + " names no CA";
+      v.suggestion = "a record that allows it: " + (found_at.empty() ? request.name : found_at) + ". CAA 0 " + tag +
+                     " \"<the CA's issuer domain name>\"";
+      return v;
+    }
     v.outcome = Outcome::unknown;
     v.reason = "CAA" + at + " restricts issuers, and the CA's directory lists no caaIdentities to match";
     return v;
@@ -249,7 +262,7 @@ Verdict evaluate(const std::vector<dns::CaaRecord>& records, const std::string& 
   }
   v.outcome = Outcome::forbidden;
   v.reason = "CAA" + at + " forbids issuing " + request.name + ": " + why;
-  std::string value = request.ca_identities.front() + "; accounturi=" + request.account_uri;
+  std::string value = normalize_name(request.ca_identities.front()) + "; accounturi=" + request.account_uri;
   if (!request.methods.empty()) value += "; validationmethods=" + join(request.methods, ",");
   v.suggestion = "a record that allows it: " + (found_at.empty() ? request.name : found_at) + ". CAA 0 " + tag + " \"" +
                  escape_untrusted(value) + "\"";
@@ -271,6 +284,13 @@ Verdict check(dns::Resolver& resolver, const Request& request) {
       Verdict v;
       v.outcome = Outcome::unknown;
       v.reason = "the CAA answer at " + name + " fails DNSSEC validation (bogus); the CA will refuse it";
+      return v;
+    }
+    if (r->truncated) {
+      Verdict v;
+      v.outcome = Outcome::unknown;
+      v.reason = "the CAA RRset at " + name + " has more than " + std::to_string(r->records.size()) +
+                 " records; acmed reads no further (the CA decides)";
       return v;
     }
     if (!r->records.empty()) {

@@ -1,6 +1,10 @@
 #include "acmed/app/issuance.hpp"
 
 #include <spdlog/spdlog.h>
+#include <cerrno>
+#include <cstring>
+#include <unistd.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <atomic>
@@ -329,6 +333,23 @@ Result<config::CertificateConfig> certificate_for(const IssueRequest& o, const s
   return cert;
 }
 
+namespace {
+
+/// The same tree, origins aside.
+bool same_tree(const ConfigValue& a, const ConfigValue& b) {
+  if (a.kind != b.kind || a.scalar != b.scalar || a.list.size() != b.list.size() || a.map.size() != b.map.size())
+    return false;
+  for (std::size_t i = 0; i < a.list.size(); ++i)
+    if (!same_tree(a.list[i], b.list[i])) return false;
+  for (const auto& [k, v] : a.map) {
+    const ConfigValue* other = b.find(k);
+    if (!other || !same_tree(v, *other)) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 Result<SavedConfig> save_flags_config(const IssueRequest& o, const std::string& config_dir) {
   if (o.domains.empty()) return fail(Errc::invalid_argument, "no --domain flags to save");
   const std::string name = flags_name(o);
@@ -340,6 +361,7 @@ Result<SavedConfig> save_flags_config(const IssueRequest& o, const std::string& 
   // What is written must read back as what was issued.
   auto root = config::parse_yaml(text, out.path);
   if (!root) return fail(root.error().with_context("the configuration to save does not read back"));
+  if (!same_tree(*root, flags_tree(o))) return fail(Errc::config, "the configuration to save does not read back the same");
   if (auto again = config::parse_certificate(*root, name, out.path); !again)
     return fail(again.error().with_context("the configuration to save does not read back"));
   std::error_code ec;
@@ -350,8 +372,14 @@ Result<SavedConfig> save_flags_config(const IssueRequest& o, const std::string& 
     out.unchanged = current == text;
     return out;
   }
-  if (auto r = ensure_dir(config_dir + "/certs.d", 0700); !r) return fail(r.error());
+  if (auto r = ensure_dir(config_dir + "/certs.d", 0750); !r) return fail(r.error());
   if (auto r = write_file_atomic(out.path, text, 0640); !r) return fail(r.error());
+  // Written by root for a renewal that runs as another user: the file takes the group of
+  // certs.d (root:acmed in the documented layout), so that user can read it.
+  struct stat dir_st {};
+  if (::stat((config_dir + "/certs.d").c_str(), &dir_st) == 0 && ::geteuid() == 0 &&
+      ::chown(out.path.c_str(), static_cast<uid_t>(-1), dir_st.st_gid) != 0)
+    spdlog::warn("cannot give {} the group of its directory: {}", out.path, std::strerror(errno));
   out.written = true;
   return out;
 }
@@ -360,14 +388,18 @@ Result<Obtained> redeploy(Session& s, const config::CertificateConfig& cert) {
   auto stored = s.store().load_certificate(cert.name);
   if (!stored) return fail(stored.error());
   if (!*stored) return fail(Errc::not_found, "no certificate is stored for '" + cert.name + "' (run 'acmed issue " + cert.name + "')");
-  auto chain = parse_pem_chain((*stored)->fullchain_pem);
+  return redeploy(s, cert, **stored);
+}
+
+Result<Obtained> redeploy(Session& s, const config::CertificateConfig& cert, const storage::StoredCertificate& stored) {
+  auto chain = parse_pem_chain(stored.fullchain_pem);
   if (!chain) return fail(chain.error().with_context("the stored certificate of '" + cert.name + "'"));
   auto info = inspect_certificate(chain->front());
   if (!info) return fail(info.error().with_context("the stored certificate of '" + cert.name + "'"));
   Obtained got;
-  got.version = (*stored)->version;
+  got.version = stored.version;
   got.info = std::move(*info);
-  got.live_dir = (*stored)->live_dir;
+  got.live_dir = stored.live_dir;
   if (auto r = run_deploy_hooks(s.config(), cert, got); !r) return fail(r.error());
   return got;
 }

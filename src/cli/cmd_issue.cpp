@@ -1,6 +1,10 @@
 // acmed issue NAME | -d NAME...: obtains a certificate now (app::certificate_for, app::issue_now) and prints the result.
 #include <spdlog/spdlog.h>
 
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
 #include <iostream>
 
 #include "acmed/app/issuance.hpp"
@@ -73,28 +77,39 @@ int run_deploy(const GlobalOptions& g, const std::string& name) {
 }
 
 /// `deploy --queued`: the hooks of every certificate an unprivileged renewal queued
-/// (hooks.mode: queue), run by acmed-deploy.service as root.
+/// (hooks.mode: queue), run by acmed-deploy.service as root. The state directory
+/// belongs to that user, so the hooks get root's private copy of the certificate, read
+/// without following any link the store did not write.
 int run_deploy_queued(const GlobalOptions& g) {
   auto session = open_session(g);
   if (!session) return report(session.error());
   const storage::StateStore& store = (*session)->store();
-  auto names = store.queued_deploys();
-  if (!names) return report(names.error());
+  // Everything is taken off first: a failing hook is reported once, not retried in a loop.
+  auto taken = store.take_deploy_queue();
+  if (!taken) return report(taken.error());
   int failures = 0;
   nlohmann::json done = nlohmann::json::array();
-  for (const auto& name : *names) {
-    // Off the queue first: a failing hook is reported once, not retried in a loop.
-    if (auto r = store.dequeue_deploy(name); !r) return report(r.error());
+  for (const auto& r : taken->rejected) {
+    spdlog::error("deploy queue: ignored {}", r);
+    ++failures;
+    done.push_back({{"entry", r}, {"ok", false}});
+  }
+  for (const auto& name : taken->names) {
     auto got = [&]() -> Result<app::Obtained> {
       auto cert = app::certificate_for({.name = name}, g.config_dir);
-      if (!cert) return fail(cert.error());
-      // The state directory belongs to the unprivileged user: hand root's hooks only
-      // the files the store wrote.
-      if (auto ok = store.check_live_files(name); !ok) return fail(ok.error().with_context("refusing to deploy"));
-      return app::redeploy(**session, *cert);
+      if (!cert) return fail(cert.error().with_context("not a configured certificate"));
+      char tmpl[] = "/tmp/acmed-deploy-XXXXXX";
+      if (!::mkdtemp(tmpl)) return fail(Errc::io, std::string("cannot make a private directory: ") + std::strerror(errno));
+      const std::string dir = tmpl;
+      auto copy = store.snapshot_certificate(name, dir);
+      auto result = copy ? app::redeploy(**session, *cert, *copy)
+                         : Result<app::Obtained>(fail(copy.error().with_context("refusing to deploy")));
+      std::error_code ec;
+      std::filesystem::remove_all(dir, ec);
+      return result;
     }();
     if (!got) {
-      spdlog::error("queued deploy of '{}': {}", escape_untrusted(name), got.error().describe());
+      spdlog::error("queued deploy of '{}': {}", name, got.error().describe());
       ++failures;
       done.push_back({{"name", name}, {"ok", false}, {"error", got.error().describe()}});
       continue;
@@ -102,7 +117,7 @@ int run_deploy_queued(const GlobalOptions& g) {
     done.push_back({{"name", name}, {"ok", true}, {"version", got->version}});
   }
   if (g.json) std::cout << nlohmann::json{{"deployed", done}}.dump(2) << "\n";
-  else spdlog::info("{} queued deploy(s), {} failed", names->size(), failures);
+  else spdlog::info("{} queued deploy(s), {} failed", taken->names.size() + taken->rejected.size(), failures);
   return failures ? exit_failure : exit_ok;
 }
 

@@ -4,6 +4,7 @@
 // command line, so they cannot drift; certificate names come from certs.d of the
 // --config-dir given on the line (default /etc/acmed). "__files__" asks the shell for
 // file names.
+#include <algorithm>
 #include <filesystem>
 #include <iostream>
 #include <map>
@@ -78,14 +79,15 @@ int run_completion(CLI::App& root, const std::vector<std::string>& args) {
   CLI::App* app = &root;
   std::string config_dir = "/etc/acmed";
   const CLI::Option* pending = nullptr;  // the option whose value the current word is
-  for (std::size_t i = 1; i < cword && i < words.size(); ++i) {
+  const std::size_t before = std::min(cword, words.size());  // the words before the current one
+  for (std::size_t i = 1; i < before; ++i) {
     const std::string& w = words[i];
     pending = nullptr;
     if (w.rfind("--config-dir=", 0) == 0) config_dir = w.substr(13);
     if (w.rfind("-", 0) == 0) {
       const CLI::Option* o = option(app, w.substr(0, w.find('=')));
       if (takes_value(o) && w.find('=') == std::string::npos) {
-        if (i + 1 < cword) {
+        if (i + 1 < before) {
           if (w == "--config-dir") config_dir = words[i + 1];
           ++i;
         } else {

@@ -121,7 +121,10 @@ constexpr std::size_t max_caa_records = 64;
 
 void take_caa(const std::vector<const ldns_rr*>& rrs, CaaResult& out) {
   for (const ldns_rr* rr : rrs) {
-    if (out.records.size() == max_caa_records) break;
+    if (out.records.size() == max_caa_records) {
+      out.truncated = true;
+      break;
+    }
     if (auto c = caa_record(rr)) out.records.push_back(std::move(*c));
   }
 }

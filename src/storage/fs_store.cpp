@@ -1,4 +1,5 @@
 #include <fcntl.h>
+#include <dirent.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -12,10 +13,12 @@
 #include <optional>
 #include <set>
 #include <string_view>
+#include <utility>
 
 #include <spdlog/spdlog.h>
 
 #include "acmed/core/crypto.hpp"
+#include "acmed/core/text.hpp"
 #include "acmed/storage/file_store.hpp"
 
 namespace acmed::storage {
@@ -700,56 +703,156 @@ Result<void> FileStateStore::save_renewal_state(const std::string& name, const R
   return write_file_atomic(root_ + "/renewal/" + name, out, 0600);
 }
 
+namespace {
+
+/// A file descriptor that closes itself.
+class Fd {
+ public:
+  explicit Fd(int fd) : fd_(fd) {}
+  Fd(Fd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  Fd& operator=(Fd&&) = delete;
+  ~Fd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+/// Directory `name` inside the directory `at`, never through a link.
+Result<Fd> open_dir_at(int at, const std::string& name, const std::string& shown) {
+  int fd = ::openat(at, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) {
+    const int e = errno;
+    if (e == ENOENT) return fail(Errc::not_found, shown + " does not exist");
+    if (e == ELOOP || e == ENOTDIR) return fail(Errc::io, shown + " is not a directory (a link is not followed)");
+    return fail(Errc::io, "cannot open " + shown + ": " + std::strerror(e));
+  }
+  return Fd(fd);
+}
+
+/// A certificate name as certs.d allows it, and nothing a path could hide in.
+bool plain_name(std::string_view n) {
+  if (n.empty() || n.size() > 128 || n.front() == '.') return false;
+  return std::all_of(n.begin(), n.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+  });
+}
+
+constexpr std::size_t max_queue_entries = 10000;
+constexpr std::size_t max_pem_file = 1 << 20;
+
+}  // namespace
+
 Result<void> FileStateStore::queue_deploy(const std::string& name) const {
   const std::string dir = root_ + "/deploy-queue";
   if (auto r = ensure_dir(dir, 0700); !r) return r;
   return write_file_atomic(dir + "/" + name, "", 0600);
 }
 
-Result<std::vector<std::string>> FileStateStore::queued_deploys() const {
-  std::vector<std::string> out;
-  std::error_code ec;
-  const std::string dir = root_ + "/deploy-queue";
-  if (!fs::exists(dir, ec)) return out;
-  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-    const std::string file = it->path().filename().string();
-    if (file.empty() || file.front() == '.' || it->is_symlink(ec) || !it->is_regular_file(ec)) continue;
-    out.push_back(file);
+Result<StateStore::TakenQueue> FileStateStore::take_deploy_queue() const {
+  TakenQueue out;
+  auto root = open_dir_at(AT_FDCWD, root_, root_);
+  if (!root) return fail(root.error());
+  auto queue = open_dir_at(root->get(), "deploy-queue", root_ + "/deploy-queue");
+  if (!queue) {
+    if (queue.error().code == Errc::not_found) return out;
+    return fail(queue.error());
   }
-  if (ec) return fail(Errc::io, "cannot list " + dir + ": " + ec.message());
-  std::sort(out.begin(), out.end());
+  std::vector<std::string> entries;
+  {
+    int listing = ::dup(queue->get());
+    DIR* d = listing >= 0 ? ::fdopendir(listing) : nullptr;
+    if (!d) {
+      if (listing >= 0) ::close(listing);
+      return fail(Errc::io, "cannot list " + root_ + "/deploy-queue: " + errno_text());
+    }
+    while (dirent* e = ::readdir(d)) {
+      std::string n = e->d_name;
+      if (n == "." || n == "..") continue;
+      entries.push_back(std::move(n));
+      if (entries.size() == max_queue_entries) break;
+    }
+    ::closedir(d);
+  }
+  std::sort(entries.begin(), entries.end());
+  for (const auto& n : entries) {
+    struct stat st {};
+    std::string why;
+    if (::fstatat(queue->get(), n.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) why = errno_text();
+    else if (!S_ISREG(st.st_mode)) why = "not a plain file";
+    else if (!plain_name(n)) why = "not a certificate name";
+    // unlinkat removes the entry itself, never what a link points at.
+    if (::unlinkat(queue->get(), n.c_str(), S_ISDIR(st.st_mode) ? AT_REMOVEDIR : 0) != 0 && errno != ENOENT)
+      why += std::string(why.empty() ? "" : "; ") + "cannot remove it: " + errno_text();
+    if (why.empty()) out.names.push_back(n);
+    else out.rejected.push_back("'" + escape_untrusted(n, 200) + "': " + why);
+  }
   return out;
 }
 
-Result<void> FileStateStore::dequeue_deploy(const std::string& name) const {
-  const std::string path = root_ + "/deploy-queue/" + name;
-  if (::unlink(path.c_str()) != 0 && errno != ENOENT) return fail(Errc::io, "cannot remove " + path + ": " + errno_text());
-  return {};
-}
-
-Result<void> FileStateStore::check_live_files(const std::string& name) const {
+Result<StoredCertificate> FileStateStore::snapshot_certificate(const std::string& name, const std::string& dir) const {
   // What the store writes: live/NAME/BASE.pem -> ../../archive/NAME/BASE<N>.pem, all four
-  // at one version, each target a regular file (not a link) in that archive directory.
-  const std::string live = live_dir(name);
-  const auto versions = linked_versions(live);
-  if (versions.size() != 1 || *versions.begin() < 1)
-    return fail(Errc::io, live + " does not hold four links to one archive version");
-  const int v = *versions.begin();
+  // at one version. Everything is opened relative to directory descriptors without
+  // following links, so nothing swapped in after a check can redirect a read.
+  if (!plain_name(name)) return fail(Errc::invalid_argument, "'" + escape_untrusted(name, 200) + "' is not a certificate name");
+  auto root = open_dir_at(AT_FDCWD, root_, root_);
+  if (!root) return fail(root.error());
+  auto live_parent = open_dir_at(root->get(), "live", root_ + "/live");
+  if (!live_parent) return fail(live_parent.error());
+  auto live = open_dir_at(live_parent->get(), name, live_dir(name));
+  if (!live) return fail(live.error());
+  int version = -1;
   for (const char* b : version_bases) {
-    const std::string link = live + "/" + b + ".pem";
-    std::error_code ec;
-    const std::string want = "../../archive/" + name + "/" + b + std::to_string(v) + ".pem";
-    if (fs::read_symlink(link, ec).string() != want || ec)
-      return fail(Errc::io, link + " does not point at " + want);
-    struct stat st {};
-    const std::string target = root_ + "/archive/" + name + "/" + b + std::to_string(v) + ".pem";
-    if (::lstat(target.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
-      return fail(Errc::io, target + " is not a regular file");
+    char buf[512];
+    const std::string link = std::string(b) + ".pem";
+    ssize_t n = ::readlinkat(live->get(), link.c_str(), buf, sizeof buf - 1);
+    if (n < 0) return fail(Errc::io, live_dir(name) + "/" + link + " is not a link the store wrote: " + errno_text());
+    const std::string target(buf, static_cast<std::size_t>(n));
+    const std::string prefix = "../../archive/" + name + "/" + b;
+    int v = -1;
+    if (target.rfind(prefix, 0) == 0 && target.size() > prefix.size() + 4 &&
+        target.compare(target.size() - 4, 4, ".pem") == 0) {
+      const std::string digits = target.substr(prefix.size(), target.size() - prefix.size() - 4);
+      if (!digits.empty() && digits.size() < 9 && std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; }))
+        v = std::stoi(digits);
+    }
+    if (v < 1 || (version != -1 && v != version))
+      return fail(Errc::io, live_dir(name) + "/" + link + " -> '" + escape_untrusted(target, 200) +
+                                "' is not the store's link into archive/" + name);
+    version = v;
   }
-  struct stat st {};
-  for (const std::string& dir : {root_ + "/live", live, root_ + "/archive", root_ + "/archive/" + name})
-    if (::lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) return fail(Errc::io, dir + " is not a directory");
-  return {};
+  auto archive_parent = open_dir_at(root->get(), "archive", root_ + "/archive");
+  if (!archive_parent) return fail(archive_parent.error());
+  auto archive = open_dir_at(archive_parent->get(), name, root_ + "/archive/" + name);
+  if (!archive) return fail(archive.error());
+  StoredCertificate out;
+  out.version = version;
+  out.live_dir = dir;
+  for (const char* b : version_bases) {
+    const std::string file = std::string(b) + std::to_string(version) + ".pem";
+    const std::string shown = root_ + "/archive/" + name + "/" + file;
+    Fd fd(::openat(archive->get(), file.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+    if (fd.get() < 0) return fail(Errc::io, "cannot open " + shown + " (a link is not followed): " + errno_text());
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) return fail(Errc::io, shown + " is not a regular file");
+    if (static_cast<std::size_t>(st.st_size) > max_pem_file) return fail(Errc::io, shown + " is larger than 1 MiB");
+    std::string data(static_cast<std::size_t>(st.st_size), '\0');
+    std::size_t off = 0;
+    while (off < data.size()) {
+      ssize_t n = ::read(fd.get(), data.data() + off, data.size() - off);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      off += static_cast<std::size_t>(n);
+    }
+    data.resize(off);
+    if (auto r = write_file_atomic(dir + "/" + b + ".pem", data, 0600); !r) return fail(r.error());
+    if (std::string_view(b) == "fullchain") out.fullchain_pem = std::move(data);
+  }
+  return out;
 }
 
 }  // namespace acmed::storage

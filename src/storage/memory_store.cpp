@@ -5,6 +5,7 @@
 #include <functional>
 
 #include "acmed/core/crypto.hpp"
+#include "acmed/core/files.hpp"
 
 namespace acmed::storage {
 
@@ -295,15 +296,22 @@ Result<void> MemoryStateStore::queue_deploy(const std::string& name) const {
   return {};
 }
 
-Result<std::vector<std::string>> MemoryStateStore::queued_deploys() const {
+Result<StateStore::TakenQueue> MemoryStateStore::take_deploy_queue() const {
   std::lock_guard g(state_->mu);
-  return std::vector<std::string>(state_->deploy_queue.begin(), state_->deploy_queue.end());
+  TakenQueue out;
+  out.names.assign(state_->deploy_queue.begin(), state_->deploy_queue.end());
+  state_->deploy_queue.clear();
+  return out;
 }
 
-Result<void> MemoryStateStore::dequeue_deploy(const std::string& name) const {
-  std::lock_guard g(state_->mu);
-  state_->deploy_queue.erase(name);
-  return {};
+Result<StoredCertificate> MemoryStateStore::snapshot_certificate(const std::string& name, const std::string& dir) const {
+  auto stored = load_certificate(name);
+  if (!stored) return fail(stored.error());
+  if (!*stored) return fail(Errc::not_found, "no certificate is stored for '" + name + "'");
+  StoredCertificate out = **stored;
+  if (auto r = write_file_atomic(dir + "/fullchain.pem", out.fullchain_pem, 0600); !r) return fail(r.error());
+  out.live_dir = dir;
+  return out;
 }
 
 }  // namespace acmed::storage

@@ -234,8 +234,8 @@ run --json list 2>/dev/null | json_get 'len(d["certificates"])' | grep -qx 3 || 
 pass "--json everywhere: account show, issue, list"
 
 # hooks.mode: queue (least privilege): the renewal queues, `deploy --queued` (root, in
-# acmed-deploy.service) runs the hooks with the same environment, and refuses live files
-# that are not the store's own links.
+# acmed-deploy.service) runs the hooks with the same variables on a private copy of the
+# stored files, and refuses live files that are not the store's own links.
 printf 'hooks: {mode: queue}\n' >> "$CONFIG_DIR/acmed.yaml"
 calls=$(wc -l < "$FIXTURE_DIR/hook.calls")
 run renew a --force > "$FIXTURE_DIR/q1.log" 2>&1 || { cat "$FIXTURE_DIR/q1.log"; fail "renew with hooks.mode queue failed"; }
@@ -245,8 +245,11 @@ grep -q "queued for 'acmed deploy --queued'" "$FIXTURE_DIR/q1.log" || fail "the 
 version=$(readlink "$STATE_DIR/live/a/cert.pem" | sed 's/.*cert\([0-9]*\)\.pem/\1/')
 out=$(run --json deploy --queued 2>/dev/null) || fail "deploy --queued failed: $out"
 [ "$(json_get '[(x["name"], x["ok"]) for x in d["deployed"]]' <<<"$out")" = "[('a', True)]" ] || fail "deploy --queued: $out"
-[ "$(tail -n 1 "$FIXTURE_DIR/hook.calls")" = "a|a.renew.example|$STATE_DIR/live/a/fullchain.pem|$STATE_DIR/live/a|$version" ] \
-  || fail "queued hook environment: $(tail -n 1 "$FIXTURE_DIR/hook.calls")"
+# The same variables; the paths name root's private copy of the stored files, gone afterwards.
+line=$(tail -n 1 "$FIXTURE_DIR/hook.calls")
+[[ $line =~ ^a\|a\.renew\.example\|(/tmp/acmed-deploy-[A-Za-z0-9]{6})/fullchain\.pem\|(/tmp/acmed-deploy-[A-Za-z0-9]{6})\|$version$ ]] \
+  && [ "${BASH_REMATCH[1]}" = "${BASH_REMATCH[2]}" ] || fail "queued hook environment: $line"
+[ ! -e "${BASH_REMATCH[1]}" ] || fail "the private copy ${BASH_REMATCH[1]} was left behind"
 [ -z "$(ls -A "$STATE_DIR/deploy-queue")" ] || fail "the queue was not emptied"
 run renew b --force > /dev/null 2>&1 || fail "renew b failed"
 ln -sf /etc/passwd "$STATE_DIR/live/b/privkey.pem"
@@ -255,4 +258,4 @@ set +e; out=$(run deploy --queued 2>&1); rc=$?; set -e
 [ "$rc" = 1 ] && grep -q "queued deploy of 'b': refusing to deploy" <<<"$out" || fail "tampered live/b: exit $rc: $out"
 [ "$(wc -l < "$FIXTURE_DIR/hook.calls")" = "$calls" ] || fail "a hook ran for a tampered live directory"
 [ -z "$(ls -A "$STATE_DIR/deploy-queue")" ] || fail "a refused entry stayed queued (the path unit would loop)"
-pass "hooks.mode queue: renew queues, deploy --queued runs the hooks with the same environment, tampered links refused"
+pass "hooks.mode queue: renew queues, deploy --queued runs the hooks on root's private copy, tampered links refused"

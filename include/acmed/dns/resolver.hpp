@@ -60,6 +60,7 @@ struct CaaResult {
   std::string final_name;
   std::vector<std::string> cnames;
   std::vector<CaaRecord> records;
+  bool truncated = false;  ///< the RRset held more records than acmed reads (64)
   bool nxdomain = false;
   DnssecStatus dnssec = DnssecStatus::unchecked;
 };

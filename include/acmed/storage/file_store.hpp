@@ -92,9 +92,9 @@ class FileStateStore final : public StateStore {
   [[nodiscard]] Result<LockHandle> lock_accounts() const override;
   /// deploy-queue/NAME, one empty file per certificate.
   [[nodiscard]] Result<void> queue_deploy(const std::string& name) const override;
-  [[nodiscard]] Result<std::vector<std::string>> queued_deploys() const override;
-  [[nodiscard]] Result<void> dequeue_deploy(const std::string& name) const override;
-  [[nodiscard]] Result<void> check_live_files(const std::string& name) const override;
+  [[nodiscard]] Result<TakenQueue> take_deploy_queue() const override;
+  [[nodiscard]] Result<StoredCertificate> snapshot_certificate(const std::string& name,
+                                                               const std::string& dir) const override;
  private:
   /// The temp files in renewal/ (".NAME.tmp-N"), listed once and again only when the
   /// directory changes: with a thousand certificates a listing per lock was most of an

@@ -64,9 +64,9 @@ class MemoryStateStore final : public StateStore {
   [[nodiscard]] Result<LockHandle> lock_certificate(const std::string& name, bool wait) const override;
   [[nodiscard]] Result<LockHandle> lock_accounts() const override;
   [[nodiscard]] Result<void> queue_deploy(const std::string& name) const override;
-  [[nodiscard]] Result<std::vector<std::string>> queued_deploys() const override;
-  [[nodiscard]] Result<void> dequeue_deploy(const std::string& name) const override;
-  [[nodiscard]] Result<void> check_live_files(const std::string&) const override { return {}; }
+  [[nodiscard]] Result<TakenQueue> take_deploy_queue() const override;
+  [[nodiscard]] Result<StoredCertificate> snapshot_certificate(const std::string& name,
+                                                               const std::string& dir) const override;
 
  private:
   struct State;

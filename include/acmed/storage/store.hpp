@@ -174,11 +174,20 @@ class StateStore {
   /// The deploy queue (hooks.mode: queue): an unprivileged renewal records here which
   /// certificates changed, and `acmed deploy --queued`, run as root, runs their hooks.
   [[nodiscard]] virtual Result<void> queue_deploy(const std::string& name) const = 0;
-  [[nodiscard]] virtual Result<std::vector<std::string>> queued_deploys() const = 0;
-  [[nodiscard]] virtual Result<void> dequeue_deploy(const std::string& name) const = 0;
-  /// Whether every live file of `name` is what the store wrote: a link into its own
-  /// archive (a process running as root checks this before it hands the paths on).
-  [[nodiscard]] virtual Result<void> check_live_files(const std::string& name) const = 0;
+  /// Empties the queue and returns the certificate names it held. Every entry is
+  /// removed, also those that are not plain files or not certificate names (they are
+  /// listed in `rejected`), so a stuck entry cannot re-trigger a path unit forever.
+  struct TakenQueue {
+    std::vector<std::string> names;
+    std::vector<std::string> rejected;  ///< escaped, with the reason
+  };
+  [[nodiscard]] virtual Result<TakenQueue> take_deploy_queue() const = 0;
+  /// Copies the current version of certificate `name` (cert, chain, fullchain, privkey)
+  /// into `dir` for a process running as root, never following a link the store did
+  /// not write (the state directory may belong to an unprivileged user): the result's
+  /// live_dir is `dir`.
+  [[nodiscard]] virtual Result<StoredCertificate> snapshot_certificate(const std::string& name,
+                                                                       const std::string& dir) const = 0;
 
   /// Per-certificate lock. With wait=false a held lock gives Errc::timeout at once
   /// ("another acmed is working on NAME"), so two cron runs never fight.

@@ -142,6 +142,10 @@ TEST_CASE("CAA: a failed lookup or a CA without caaIdentities gives no verdict",
   no_ids.ca_identities.clear();
   CHECK(evaluate({issue("ca.example")}, "example.com", no_ids).outcome == Outcome::unknown);
   CHECK(evaluate({}, "", no_ids).outcome == Outcome::allowed);
+  // ... except that ";" alone forbids every CA.
+  auto none = evaluate({issue(";")}, "example.com", no_ids);
+  CHECK(none.outcome == Outcome::forbidden);
+  CHECK_THAT(none.suggestion, Catch::Contains("example.com. CAA 0 issue \"<the CA's issuer domain name>\""));
 }
 
 TEST_CASE("CAA record bytes are escaped before they are shown", "[caa]") {

@@ -337,9 +337,10 @@ class FaultyStore final : public storage::StateStore {
   }
   Result<storage::LockHandle> lock_accounts() const override { return inner_->lock_accounts(); }
   Result<void> queue_deploy(const std::string& n) const override { return inner_->queue_deploy(n); }
-  Result<std::vector<std::string>> queued_deploys() const override { return inner_->queued_deploys(); }
-  Result<void> dequeue_deploy(const std::string& n) const override { return inner_->dequeue_deploy(n); }
-  Result<void> check_live_files(const std::string& n) const override { return inner_->check_live_files(n); }
+  Result<TakenQueue> take_deploy_queue() const override { return inner_->take_deploy_queue(); }
+  Result<storage::StoredCertificate> snapshot_certificate(const std::string& n, const std::string& d) const override {
+    return inner_->snapshot_certificate(n, d);
+  }
 
  private:
   std::unique_ptr<storage::StateStore> inner_;

@@ -569,66 +569,88 @@ TEST_CASE("Certificate lock: two threads of one process exclude each other too",
   CHECK(waited);
 }
 
-TEST_CASE("the deploy queue holds one entry per certificate until it is taken off", "[store][deploy]") {
+TEST_CASE("the deploy queue is taken whole, and only certificate names in plain files count", "[store][deploy]") {
   test::TempDir dir;
   FileStateStore store(dir.path());
-  auto empty = store.queued_deploys();
+  auto empty = store.take_deploy_queue();
   REQUIRE(empty);
-  CHECK(empty->empty());
+  CHECK(empty->names.empty());
   REQUIRE(store.queue_deploy("www"));
   REQUIRE(store.queue_deploy("mail"));
   REQUIRE(store.queue_deploy("www"));
-  // Only regular files count: what else a user drops there is not a certificate.
-  fs::create_directory(dir.path() + "/deploy-queue/subdir");
-  fs::create_symlink("/etc/passwd", dir.path() + "/deploy-queue/passwd");
-  auto q = store.queued_deploys();
-  REQUIRE(q);
-  CHECK(*q == std::vector<std::string>{"mail", "www"});
   CHECK((fs::status(dir.path() + "/deploy-queue").permissions() & fs::perms::all) == fs::perms::owner_all);
-  REQUIRE(store.dequeue_deploy("www"));
-  REQUIRE(store.dequeue_deploy("nothing-queued"));
-  q = store.queued_deploys();
-  REQUIRE(q);
-  CHECK(*q == std::vector<std::string>{"mail"});
+  // What else a user drops there is removed (never what it points at) and reported.
+  const std::string q = dir.path() + "/deploy-queue";
+  std::ofstream(dir.path() + "/precious") << "keep me";
+  fs::create_symlink(dir.path() + "/precious", q + "/link");
+  fs::create_directory(q + "/subdir");
+  std::ofstream(q + "/bad name") << "";
+  auto taken = store.take_deploy_queue();
+  REQUIRE(taken);
+  CHECK(taken->names == std::vector<std::string>{"mail", "www"});
+  REQUIRE(taken->rejected.size() == 3);
+  CHECK_THAT(taken->rejected[0], Catch::Contains("'bad name': not a certificate name"));
+  CHECK_THAT(taken->rejected[1], Catch::Contains("'link': not a plain file"));
+  CHECK_THAT(taken->rejected[2], Catch::Contains("'subdir': not a plain file"));
+  CHECK(fs::is_empty(q));
+  CHECK(fs::exists(dir.path() + "/precious"));
+  // The queue directory replaced by a link is not followed: nothing it points at goes.
+  fs::remove(q);
+  fs::create_directory(dir.path() + "/elsewhere");
+  std::ofstream(dir.path() + "/elsewhere/www") << "";
+  fs::create_directory_symlink(dir.path() + "/elsewhere", q);
+  auto refused = store.take_deploy_queue();
+  REQUIRE_FALSE(refused);
+  CHECK_THAT(refused.error().message, Catch::Contains("is not a directory (a link is not followed)"));
+  CHECK(fs::exists(dir.path() + "/elsewhere/www"));
 }
 
-TEST_CASE("check_live_files accepts what the store wrote and nothing a user put in its place", "[store][deploy]") {
+TEST_CASE("snapshot_certificate copies what the store wrote and nothing a user put in its place", "[store][deploy]") {
   test::TempDir dir;
+  test::TempDir copy;
   FileStateStore store(dir.path());
-  CHECK_FALSE(store.check_live_files("www"));  // nothing stored
+  CHECK_FALSE(store.snapshot_certificate("www", copy.path()));  // nothing stored
   const std::string chain = test::make_chain_pem({"www.example.com"});
   REQUIRE(store.save_certificate("www", chain, Secret(std::string("K1"))));
   REQUIRE(store.save_certificate("www", chain, Secret(std::string("K2"))));
-  CHECK(store.check_live_files("www"));
   const std::string live = dir.path() + "/live/www";
+  SECTION("the store's own files") {
+    auto s = store.snapshot_certificate("www", copy.path());
+    REQUIRE(s);
+    CHECK(s->version == 2);
+    CHECK(s->live_dir == copy.path());
+    CHECK(s->fullchain_pem == chain);
+    for (const char* f : {"cert.pem", "chain.pem", "fullchain.pem", "privkey.pem"}) {
+      INFO(f);
+      CHECK(fs::is_regular_file(copy.path() + "/" + f));
+      CHECK((fs::status(copy.path() + "/" + f).permissions() & fs::perms::all) == (fs::perms::owner_read | fs::perms::owner_write));
+    }
+  }
   SECTION("a live link to a file outside the archive") {
     fs::remove(live + "/privkey.pem");
     fs::create_symlink("/etc/shadow", live + "/privkey.pem");
-    auto r = store.check_live_files("www");
+    auto r = store.snapshot_certificate("www", copy.path());
     REQUIRE_FALSE(r);
-    CHECK_THAT(r.error().message, Catch::Contains("does not hold four links to one archive version"));
-  }
-  SECTION("a live link named like a version, elsewhere") {
-    fs::create_directory(dir.path() + "/evil");
-    std::ofstream(dir.path() + "/evil/privkey2.pem") << "x";
-    fs::remove(live + "/privkey.pem");
-    fs::create_symlink(dir.path() + "/evil/privkey2.pem", live + "/privkey.pem");
-    auto r = store.check_live_files("www");
-    REQUIRE_FALSE(r);
-    CHECK_THAT(r.error().message, Catch::Contains("privkey.pem does not point at ../../archive/www/privkey2.pem"));
+    CHECK_THAT(r.error().message, Catch::Contains("privkey.pem -> '/etc/shadow' is not the store's link"));
   }
   SECTION("an archive file replaced by a link") {
     const std::string target = dir.path() + "/archive/www/cert2.pem";
     fs::remove(target);
     fs::create_symlink("/etc/passwd", target);
-    auto r = store.check_live_files("www");
+    auto r = store.snapshot_certificate("www", copy.path());
     REQUIRE_FALSE(r);
-    CHECK_THAT(r.error().message, Catch::Contains("cert2.pem is not a regular file"));
+    CHECK_THAT(r.error().message, Catch::Contains("cert2.pem (a link is not followed)"));
   }
-  SECTION("the live directory replaced by a link") {
-    fs::rename(live, dir.path() + "/elsewhere");
-    fs::create_directory_symlink(dir.path() + "/elsewhere", live);
-    CHECK_FALSE(store.check_live_files("www"));
+  SECTION("the live or archive directory replaced by a link") {
+    const std::string moved = dir.path() + "/elsewhere";
+    fs::rename(dir.path() + "/archive/www", moved);
+    fs::create_directory_symlink(moved, dir.path() + "/archive/www");
+    auto r = store.snapshot_certificate("www", copy.path());
+    REQUIRE_FALSE(r);
+    CHECK_THAT(r.error().message, Catch::Contains("is not a directory (a link is not followed)"));
+  }
+  SECTION("a name that is not a certificate name") {
+    CHECK_FALSE(store.snapshot_certificate("../live", copy.path()));
   }
 }
 

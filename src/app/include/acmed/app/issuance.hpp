@@ -86,6 +86,10 @@ struct CaaNameVerdict {
 /// environment an issuance gives them, so a hook can be tried without a renewal. Fails
 /// when no certificate is stored or it cannot be read; a hook's failure is returned.
 [[nodiscard]] Result<Obtained> redeploy(Session& s, const config::CertificateConfig& cert);
+/// The same for a certificate already read (for `deploy --queued`: root's private copy
+/// made by StateStore::snapshot_certificate, whose live_dir the hooks are given).
+[[nodiscard]] Result<Obtained> redeploy(Session& s, const config::CertificateConfig& cert,
+                                        const storage::StoredCertificate& stored);
 
 /// What follows every stored certificate: a clean renewal record (failures and the old
 /// ARI window gone, the anchored persistUntil kept) and the deploy hooks.
