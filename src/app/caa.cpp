@@ -214,6 +214,7 @@ Verdict evaluate(const std::vector<dns::CaaRecord>& records, const std::string& 
     return v;
   }
   std::set<std::string> allowed;
+  bool undecided = false;  // an accounturi property, and no account to compare it with
   std::string why;  // the closest miss, for the message
   int closeness = -1;
   for (const auto* r : props) {
@@ -229,6 +230,11 @@ Verdict evaluate(const std::vector<dns::CaaRecord>& records, const std::string& 
       continue;
     }
     if (const auto* acct = parameter(*parsed, "accounturi"); acct && *acct != request.account_uri) {
+      // No account yet (a view before registration): this property may well be ours.
+      if (request.account_uri.empty()) {
+        undecided = true;
+        continue;
+      }
       if (closeness < 1)
         why = to_string(*r) + " names another account (this account: " + escape_untrusted(request.account_uri) + ")";
       closeness = std::max(closeness, 1);
@@ -258,6 +264,11 @@ Verdict evaluate(const std::vector<dns::CaaRecord>& records, const std::string& 
     v.reason = "CAA" + at + " allows this CA" + (v.allowed_methods.size() < request.methods.size()
                                                      ? " with " + join(v.allowed_methods, " or ") + " only"
                                                      : "");
+    return v;
+  }
+  if (undecided) {
+    v.outcome = Outcome::unknown;
+    v.reason = "CAA" + at + " allows this CA only for an account named by accounturi, and no account is registered yet";
     return v;
   }
   v.outcome = Outcome::forbidden;

@@ -87,6 +87,13 @@ TEST_CASE("CAA: accounturi must name this account (RFC 8657)", "[caa]") {
                     request("example.com"));
   CHECK(v.outcome == Outcome::forbidden);
   CHECK_THAT(v.reason, Catch::Contains("names another account (this account: " + account + ")"));
+  // Before registration (a status view) there is no account to compare with.
+  Request unregistered = request("example.com");
+  unregistered.account_uri.clear();
+  auto pending = evaluate({issue("ca.example; accounturi=https://ca.example/acme/acct/8")}, "example.com", unregistered);
+  CHECK(pending.outcome == Outcome::unknown);
+  CHECK_THAT(pending.reason, Catch::Contains("no account is registered yet"));
+  CHECK(evaluate({issue("other.example; accounturi=x")}, "example.com", unregistered).outcome == Outcome::forbidden);
 }
 
 TEST_CASE("CAA: validationmethods must include a configured challenge type", "[caa]") {
