@@ -14,6 +14,8 @@ packages=(
   pebble openssl curl iproute2 ca-certificates binutils unbound strace debian-archive-keyring
   python3-yaml python3-jsonschema systemd help2man go-md2man bash-completion zsh
   softhsm2 libengine-pkcs11-openssl opensc chromium
+  # the peers acmed imports from and is benchmarked against (tests/e2e/import.sh, bench/)
+  certbot python3-certbot-dns-rfc2136 lego
   bind9 bind9-utils bind9-dnsutils pdns-server pdns-backend-sqlite3 sqlite3
 )
 

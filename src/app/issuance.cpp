@@ -373,13 +373,11 @@ Result<SavedConfig> save_flags_config(const IssueRequest& o, const std::string& 
     return out;
   }
   if (auto r = ensure_dir(config_dir + "/certs.d", 0750); !r) return fail(r.error());
-  if (auto r = write_file_atomic(out.path, text, 0640); !r) return fail(r.error());
   // Written by root for a renewal that runs as another user: the file takes the group of
   // certs.d (root:acmed in the documented layout), so that user can read it.
-  struct stat dir_st {};
-  if (::stat((config_dir + "/certs.d").c_str(), &dir_st) == 0 && ::geteuid() == 0 &&
-      ::chown(out.path.c_str(), static_cast<uid_t>(-1), dir_st.st_gid) != 0)
-    spdlog::warn("cannot give {} the group of its directory: {}", out.path, std::strerror(errno));
+  auto written = write_config_file(out.path, text, 0640);
+  if (!written) return fail(written.error());
+  if (!written->empty()) spdlog::warn("{}", *written);
   out.written = true;
   return out;
 }

@@ -20,6 +20,7 @@ void add_renew_command(CLI::App& app, GlobalOptions& opts, int& rc);
 void add_status_commands(CLI::App& app, GlobalOptions& opts, int& rc);
 void add_migrate_command(CLI::App& app, GlobalOptions& opts, int& rc);
 void add_serve_command(CLI::App& app, GlobalOptions& opts, int& rc);
+void add_import_command(CLI::App& app, GlobalOptions& opts, int& rc);
 /// `acmed __complete CWORD WORD...`: completion candidates for the shell scripts, one a line.
 int run_completion(CLI::App& root, const std::vector<std::string>& args);
 

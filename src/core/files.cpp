@@ -78,6 +78,16 @@ Result<void> write_file_atomic(const std::string& path, std::string_view data, u
   return fsync_dir(dir);
 }
 
+Result<std::string> write_config_file(const std::string& path, std::string_view data, unsigned mode) {
+  if (auto r = write_file_atomic(path, data, mode); !r) return fail(r.error());
+  const std::string dir = fs::path(path).parent_path().empty() ? "." : fs::path(path).parent_path().string();
+  struct stat dir_st {};
+  if (::geteuid() == 0 && ::stat(dir.c_str(), &dir_st) == 0 &&
+      ::chown(path.c_str(), static_cast<uid_t>(-1), dir_st.st_gid) != 0)
+    return "cannot give " + path + " the group of its directory: " + errno_text();
+  return std::string();
+}
+
 Result<std::string> read_file(const std::string& path, std::size_t max_size) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return fail(errno == ENOENT ? Errc::not_found : Errc::io, "cannot open " + path + ": " + errno_text());

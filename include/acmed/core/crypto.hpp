@@ -9,6 +9,7 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -33,6 +34,11 @@ class PrivateKey {
   [[nodiscard]] static Result<PrivateKey> generate(KeyType type);
   /// Loads a PKCS#8 or traditional PEM private key. RSA keys below 2048 bits are rejected.
   [[nodiscard]] static Result<PrivateKey> from_pem(std::string_view pem);
+  /// A private JWK (RFC 7517/7518) given as its members, each value as in the JSON text
+  /// (base64url for the key material): RSA (n, e, d, p, q, dp, dq, qi), EC P-256/P-384
+  /// (crv, x, y, d) or OKP Ed25519 (crv, x, d). The pair is checked for consistency;
+  /// RSA below 2048 bits is rejected. Used to adopt certbot's account key.
+  [[nodiscard]] static Result<PrivateKey> from_jwk(const std::map<std::string, std::string>& members);
   /// A key that stays in a PKCS#11 token (RFC 7512 URI, e.g. "pkcs11:token=acmed;object=account"),
   /// used through OpenSSL's pkcs11 engine (libp11) with `module`. acmed signs with it but
   /// never holds the private key; `pin` unlocks the token and is never logged.

@@ -16,6 +16,11 @@ namespace acmed {
 /// rename, fsync of the directory) with permission bits `mode` set at creation.
 [[nodiscard]] Result<void> write_file_atomic(const std::string& path, std::string_view data, unsigned mode);
 /// Reads a whole regular file, refusing files larger than `max_size`; Errc::not_found when absent.
+/// write_file_atomic for a configuration file written by an acmed command (certs.d/NAME.yaml,
+/// a credential): when root writes it, it takes the group of its directory, so a renewal
+/// running as another user (root:acmed in the documented layout) can read it. A failed
+/// chown is returned as a warning text, not an error.
+[[nodiscard]] Result<std::string> write_config_file(const std::string& path, std::string_view data, unsigned mode);
 [[nodiscard]] Result<std::string> read_file(const std::string& path, std::size_t max_size = 16 * 1024 * 1024);
 /// Creates `path` and missing parents with `mode`.
 [[nodiscard]] Result<void> ensure_dir(const std::string& path, unsigned mode = 0700);
