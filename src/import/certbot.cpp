@@ -400,8 +400,8 @@ Result<Plan> read_certbot(const std::string& tree, const CertbotOptions& o) {
       plan.findings.push_back({"renewal-hooks/" + std::string(kind) + "/" + escape_untrusted(h, 80),
                                std::string("certbot runs it for every lineage; acmed does not. ") +
                                    (std::string(kind) == "deploy"
-                                        ? "List it under hooks.deploy in acmed.yaml (its environment differs: "
-                                          "ACMED_* variables, docs/configuration.md)"
+                                        ? "List it under hooks.deploy in acmed.yaml (it gets RENEWED_LINEAGE "
+                                          "and RENEWED_DOMAINS too, docs/migration.md)"
                                         : "acmed needs no pre/post hook around its own listener")});
   }
   return plan;
