@@ -23,6 +23,9 @@ orders() { grep -c 'POST /order-plz' "$FIXTURE_DIR/pebble.log" || [ $? = 1 ]; }
 # snap DIR: every entry with type, mode, size, link target and content hash.
 snap() { (cd "$1" && find . -printf '%p %y %m %s %l\n' | sort && find . -type f -exec sha256sum {} + | sort); }
 mode() { stat -c %a "$1"; }
+log_mark() { wc -l < "$FIXTURE_DIR/pebble.log"; }
+# va_accounts MARK: the AccountURL of every validation Pebble ran after MARK, one a line.
+va_accounts() { tail -n +"$(($1 + 1))" "$FIXTURE_DIR/pebble.log" | grep 'Pulled a task' | sed -n 's/.*AccountURL:"\([^"]*\)".*/\1/p'; }
 
 # --- certbot issues: one http-01 lineage renewed once (two versions), one dns-01 lineage ---
 LE=$FIXTURE_DIR/letsencrypt
@@ -78,17 +81,20 @@ grep -q "# edited" "$CONFIG_DIR/certs.d/www.$Z.yaml" && fail "--force did not re
 pass "re-import changes nothing; an edited file needs --force"
 
 # --- acmed renews both with certbot's account ---
-accounts0=$(new_accounts); orders0=$(orders); updates0=$(bind_update_count)
+accounts0=$(new_accounts); orders0=$(orders); updates0=$(bind_update_count); mark=$(log_mark)
 acmed_run --dns-resolver "$DNS_RECURSIVE" renew --force "www.$Z" > "$FIXTURE_DIR/renew-www.log" 2>&1 || { cat "$FIXTURE_DIR/renew-www.log"; fail "renew www failed"; }
 acmed_run --dns-resolver "$DNS_RECURSIVE" renew --force "dns.$Z" > "$FIXTURE_DIR/renew-dns.log" 2>&1 || { cat "$FIXTURE_DIR/renew-dns.log"; fail "renew dns failed"; }
 [ "$(new_accounts)" = "$accounts0" ] || fail "acmed registered a new account"
 [ "$(orders)" = $((orders0 + 2)) ] || fail "want 2 new orders, Pebble saw $(( $(orders) - orders0 ))"
 [ "$(cat "$STATE_DIR"/accounts/*/account_url)" = "$certbot_url" ] || fail "the account URL changed"
+# Pebble logs the account of every validation: all three (www, api, dns) are certbot's.
+[ "$(va_accounts "$mark" | sort | uniq -c | awk '{print $1, $2}')" = "3 $certbot_url" ] ||
+  fail "Pebble validated for other accounts: $(va_accounts "$mark" | sort | uniq -c)"
 [ "$(bind_update_count)" -gt "$updates0" ] || fail "dns-01 renewal made no UPDATE with the imported TSIG key"
 [ -e "$STATE_DIR/archive/www.$Z/fullchain3.pem" ] || fail "renewal did not add a version"
 cmp -s "$STATE_DIR/live/www.$Z/fullchain.pem" "$LE/live/www.$Z/fullchain.pem" && fail "live/ still serves the imported version"
 [ "$(snap "$LE")" = "$before_src" ] || fail "the certbot tree changed"
-pass "renew --force: Pebble saw 2 orders and no new account (account $certbot_url); certbot's tree unchanged"
+pass "renew --force: 2 orders, no new account, Pebble's log names $certbot_url for all 3 validations; certbot's tree unchanged"
 
 # --- lego: http-01 issuance, import with dns-persist-01, the standing record validates ---
 LEGO=$FIXTURE_DIR/lego
@@ -112,9 +118,10 @@ lego_acmed import lego --from "$LEGO" --solver dns-persist-01 --force > "$FIXTUR
 [ "$(cat "$S2"/accounts/*/account_url)" = "$lego_url" ] || fail "stored account URL differs from lego's"
 out=$(lego_acmed persist check "lego.$Z" 2>&1) || fail "persist check after lego import: $out"
 grep -q "^_validation-persist.lego.$Z: ok" <<<"$out" || fail "persist check does not say ok: $out"
-updates0=$(bind_update_count); accounts0=$(new_accounts)
+updates0=$(bind_update_count); accounts0=$(new_accounts); mark=$(log_mark)
 lego_acmed renew --force "lego.$Z" > "$FIXTURE_DIR/renew-lego.log" 2>&1 || { cat "$FIXTURE_DIR/renew-lego.log"; fail "renew lego failed"; }
 [ "$(bind_update_count)" = "$updates0" ] || fail "dns-persist-01 renewal wrote DNS"
 [ "$(new_accounts)" = "$accounts0" ] || fail "acmed registered a new account for the lego import"
+[ "$(va_accounts "$mark" | sort -u)" = "$lego_url" ] || fail "Pebble validated for another account: $(va_accounts "$mark")"
 [ "$(snap "$LEGO")" = "$before_lego" ] || fail "the lego tree changed"
 pass "lego import: the _validation-persist record naming lego's account ($lego_url) validates; renewal with no DNS write"
