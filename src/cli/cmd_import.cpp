@@ -83,7 +83,7 @@ int run_import(const GlobalOptions& g, const std::string& tool, const ImportOpti
                                 {"certificates", certs},
                                 {"actions", acts},
                                 {"findings", findings}}
-                     .dump(2)
+                     .dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
               << "\n";
     return exit_ok;
   }
@@ -91,13 +91,13 @@ int run_import(const GlobalOptions& g, const std::string& tool, const ImportOpti
             << "), CA " << plan->directory_url << ", account "
             << (plan->accounts.empty() ? std::string("-") : plan->accounts.front().url) << ":\n";
   for (const auto& a : *actions)
-    std::cout << "  " << (io.dry_run && a.what != "unchanged" ? "would " : "") << a.what << " " << a.target << ": "
+    std::cout << "  " << (io.dry_run && a.what != "unchanged" && a.what != "kept" ? "would " : "") << a.what << " " << a.target << ": "
               << a.detail << "\n";
   if (!plan->findings.empty()) {
     std::cout << "Not carried over, or worth knowing:\n";
     for (const auto& f : plan->findings) std::cout << "  " << f.where << ": " << f.what << "\n";
   }
-  const bool changed = std::any_of(actions->begin(), actions->end(), [](const import::Action& a) { return a.what != "unchanged"; });
+  const bool changed = std::any_of(actions->begin(), actions->end(), [](const import::Action& a) { return a.what != "unchanged" && a.what != "kept"; });
   if (!changed) {
     std::cout << "Already imported: nothing changed.\n";
     return exit_ok;

@@ -88,8 +88,12 @@ Result<std::string> write_config_file(const std::string& path, std::string_view 
   return std::string();
 }
 
-Result<std::string> read_file(const std::string& path, std::size_t max_size) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+namespace {
+
+Result<std::string> read_file_with(const std::string& path, std::size_t max_size, int flags) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | flags);
+  if (fd < 0 && errno == ELOOP && (flags & O_NOFOLLOW))
+    return fail(Errc::io, path + " is a symbolic link (not followed)");
   if (fd < 0) return fail(errno == ENOENT ? Errc::not_found : Errc::io, "cannot open " + path + ": " + errno_text());
   struct stat st {};
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
@@ -111,6 +115,18 @@ Result<std::string> read_file(const std::string& path, std::size_t max_size) {
   ::close(fd);
   out.resize(off);
   return out;
+}
+
+}  // namespace
+
+Result<std::string> read_file(const std::string& path, std::size_t max_size) {
+  return read_file_with(path, max_size, 0);
+}
+
+Result<std::string> read_file_nofollow(const std::string& path, std::size_t max_size) {
+  // O_NONBLOCK: a FIFO put in place of a file fails the regular-file check instead of
+  // blocking the open until a writer comes.
+  return read_file_with(path, max_size, O_NOFOLLOW | O_NONBLOCK);
 }
 
 }  // namespace acmed

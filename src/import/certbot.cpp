@@ -9,6 +9,7 @@
 #include <map>
 #include <set>
 
+#include "acmed/core/base64.hpp"
 #include "acmed/core/files.hpp"
 #include "acmed/core/identifier.hpp"
 #include "acmed/core/text.hpp"
@@ -40,7 +41,7 @@ Result<Renewal> read_renewal(const std::string& tree, const std::string& file_na
   Renewal r;
   r.name = file_name.substr(0, file_name.size() - 5);
   r.file = "renewal/" + file_name;
-  auto text = read_file(tree + "/" + r.file, max_source_file);
+  auto text = read_file_nofollow(tree + "/" + r.file, max_source_file);
   if (!text) return fail(text.error());
   auto entries = parse_certbot_conf(*text);
   if (!entries) return fail(entries.error().with_context(r.file));
@@ -81,11 +82,14 @@ Result<ConfigValue> rfc2136_section(const Renewal& r, const std::string& config_
                                     std::vector<Finding>& findings) {
   const ConfEntry* cred = r.param("dns_rfc2136_credentials");
   if (!cred) return fail(Errc::config, r.file + ": authenticator dns-rfc2136 without dns_rfc2136_credentials");
-  auto text = read_file(cred->value, 64 * 1024);
-  if (!text) return fail(text.error().with_context(r.where(*cred)));
+  const std::string cred_path = escape_untrusted(cred->value, 200);  // for messages
+  if (cred->value.empty() || cred->value[0] != '/')
+    return fail(Errc::config, "dns_rfc2136_credentials '" + cred_path + "' is not an absolute path");
+  auto text = read_file_nofollow(cred->value, 64 * 1024);
+  if (!text) return fail(Errc::config, "cannot read " + cred_path + " (a regular file, not a link, up to 64 KiB)");
   Secret ini(std::move(*text));
   auto entries = parse_certbot_conf(ini.view());
-  if (!entries) return fail(Errc::config, r.where(*cred) + ": " + cred->value + " is not a certbot credentials file");
+  if (!entries) return fail(Errc::config, cred_path + " is not a certbot credentials file");
   std::map<std::string, std::string> v;
   for (const auto& e : *entries) v[e.key] = e.value;
   auto get = [&](const char* k) { return v.count(k) ? v[k] : std::string(); };
@@ -98,20 +102,23 @@ Result<ConfigValue> rfc2136_section(const Renewal& r, const std::string& config_
   std::transform(algorithm.begin(), algorithm.end(), algorithm.begin(), [](unsigned char c) { return std::tolower(c); });
   if (algorithm.empty()) algorithm = "hmac-md5";  // certbot's default
   if (algorithm != "hmac-sha256" && algorithm != "hmac-sha384" && algorithm != "hmac-sha512")
-    return fail(Errc::config, cred->value + ": dns_rfc2136_algorithm " + escape_untrusted(algorithm, 30) +
+    return fail(Errc::config, cred_path + ": dns_rfc2136_algorithm " + escape_untrusted(algorithm, 30) +
                                   ": acmed signs with hmac-sha256, hmac-sha384 or hmac-sha512 only (make a new TSIG key)");
   auto ip = Identifier::parse(server);
   if (server.empty() || !ip || ip->type != Identifier::Type::ip)
-    return fail(Errc::config, cred->value + ": dns_rfc2136_server '" + escape_untrusted(server, 80) +
+    return fail(Errc::config, cred_path + ": dns_rfc2136_server '" + escape_untrusted(server, 80) +
                                   "' is not an IP address (acmed sends UPDATEs to an address)");
-  if (name.empty() || secret.empty()) return fail(Errc::config, cred->value + ": dns_rfc2136_name or _secret missing");
+  if (name.empty() || secret.empty()) return fail(Errc::config, cred_path + ": dns_rfc2136_name or _secret missing");
   if (!port.empty() && (port.size() > 5 || !std::all_of(port.begin(), port.end(), ::isdigit)))
-    return fail(Errc::config, cred->value + ": dns_rfc2136_port '" + escape_untrusted(port, 20) + "' is not a port");
+    return fail(Errc::config, cred_path + ": dns_rfc2136_port '" + escape_untrusted(port, 20) + "' is not a port");
   std::string stem = cred->value.substr(cred->value.rfind('/') + 1);
   if (auto dot = stem.rfind('.'); dot != std::string::npos && dot > 0) stem.resize(dot);
   if (!valid_certificate_name(stem)) stem = "rfc2136";
-  std::string secret_file = config_dir + "/certbot-" + stem + ".tsig";
-  out.credentials[secret_file] = std::string(secret.view());
+  // The ini's path in the name: two ini files with the same name in different
+  // directories (two TSIG keys) never share one secret file.
+  std::string secret_file =
+      config_dir + "/certbot-" + stem + "-" + base64url_encode(sha256(cred->value)).substr(0, 8) + ".tsig";
+  out.credentials.emplace(secret_file, std::move(secret));
   findings.push_back({r.where(*cred), "TSIG secret copied to " + secret_file + " (0600). The shipped unit runs as user "
                                       "acmed: hand it over with LoadCredential= and 'credential:' (docs/dns-01.md)"});
   ConfigValue section = ConfigValue::make_map();
@@ -280,12 +287,12 @@ Result<Account> read_account(const std::string& tree, const std::string& directo
   struct stat st {};
   if (parts.netloc.empty() || !valid_certificate_name(id) || ::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
     return fail(Errc::not_found, "certbot account " + escape_untrusted(id, 80) + " of " + directory_url + " not found (" + dir + ")");
-  auto key_text = read_file(dir + "/private_key.json", 64 * 1024);
+  auto key_text = read_file_nofollow(dir + "/private_key.json", 64 * 1024);
   if (!key_text) return fail(key_text.error());
   Secret key_json(std::move(*key_text));
   auto key = certbot_account_key(key_json.view());
   if (!key) return fail(key.error().with_context(dir));
-  auto regr = read_file(dir + "/regr.json", 256 * 1024);
+  auto regr = read_file_nofollow(dir + "/regr.json", 256 * 1024);
   if (!regr) return fail(regr.error());
   auto url = certbot_account_url(*regr);
   if (!url) return fail(url.error().with_context(dir));
@@ -302,7 +309,8 @@ Result<Account> read_account(const std::string& tree, const std::string& directo
 
 }  // namespace
 
-Result<Plan> read_certbot(const std::string& tree, const CertbotOptions& o) {
+Result<Plan> read_certbot(const std::string& tree_in, const CertbotOptions& o) {
+  const std::string tree = normal_tree_path(tree_in);
   Plan plan;
   plan.tool = "certbot";
   plan.source = tree;
@@ -320,6 +328,11 @@ Result<Plan> read_certbot(const std::string& tree, const CertbotOptions& o) {
     auto r = read_renewal(tree, f);
     if (!r) {
       plan.findings.push_back({"renewal/" + f, "left out: " + r.error().message});
+      continue;
+    }
+    if (!valid_directory_url(r->value("server", "https://acme-v02.api.letsencrypt.org/directory"))) {
+      plan.findings.push_back({r->file, "left out: its server is not an https URL acmed can use ('" +
+                                            escape_untrusted(r->value("server"), 200) + "')"});
       continue;
     }
     lineages.push_back(std::move(*r));
@@ -341,6 +354,8 @@ Result<Plan> read_certbot(const std::string& tree, const CertbotOptions& o) {
     }
     plan.directory_url = *servers.begin();
   }
+  if (!valid_directory_url(plan.directory_url))
+    return fail(Errc::config, "'" + escape_untrusted(plan.directory_url, 200) + "' is not an https directory URL");
   std::map<std::string, int> accounts;
   for (const auto& r : lineages)
     if (r.value("server", "https://acme-v02.api.letsencrypt.org/directory") == plan.directory_url) ++accounts[r.value("account")];
@@ -388,6 +403,7 @@ Result<Plan> read_certbot(const std::string& tree, const CertbotOptions& o) {
       note_params(r, c.config, plan.findings);
       c.header = {"Imported from certbot (" + tree + "/" + r.file + ") by 'acmed import certbot'.",
                   "'acmed renew' renews it with the same ACME account; edit freely (docs/configuration.md)."};
+      check_config(c, r.file, plan.findings);
     } else {
       c.credentials.clear();
     }

@@ -29,7 +29,8 @@ bool is_dir(const std::string& p) {
 
 }  // namespace
 
-Result<Plan> read_lego(const std::string& tree, const LegoOptions& o) {
+Result<Plan> read_lego(const std::string& tree_in, const LegoOptions& o) {
+  const std::string tree = normal_tree_path(tree_in);
   Plan plan;
   plan.tool = "lego";
   plan.source = tree;
@@ -46,6 +47,8 @@ Result<Plan> read_lego(const std::string& tree, const LegoOptions& o) {
       return fail(Errc::config, "lego does not record the CA's directory URL: give it with --server (accounts/ holds " +
                                     std::to_string(servers->size()) + " server(s))");
   }
+  if (!valid_directory_url(plan.directory_url))
+    return fail(Errc::config, "'" + escape_untrusted(plan.directory_url, 200) + "' is not an https directory URL");
   const std::string server_dir = tree + "/accounts/" + lego_server_dir(plan.directory_url);
   if (!is_dir(server_dir)) return fail(Errc::not_found, "no lego account for " + plan.directory_url + " (" + server_dir + ")");
   auto emails = list_dir(server_dir);
@@ -59,12 +62,16 @@ Result<Plan> read_lego(const std::string& tree, const LegoOptions& o) {
   }
   if (std::find(emails->begin(), emails->end(), email) == emails->end() || email.find('/') != std::string::npos)
     return fail(Errc::not_found, "no lego account '" + escape_untrusted(email, 80) + "' in " + server_dir);
+  // The directory name ends up in paths and messages: printable ASCII only.
+  if (std::any_of(email.begin(), email.end(), [](unsigned char c) { return c <= 0x20 || c >= 0x7f; }))
+    return fail(Errc::config, "the lego account directory '" + escape_untrusted(email, 80) +
+                                  "' has characters acmed does not accept in a path");
   const std::string account_dir = server_dir + "/" + email;
-  auto json = read_file(account_dir + "/account.json", 256 * 1024);
+  auto json = read_file_nofollow(account_dir + "/account.json", 256 * 1024);
   if (!json) return fail(json.error());
   auto url = lego_account_url(*json);
   if (!url) return fail(url.error().with_context(account_dir));
-  auto key_text = read_file(account_dir + "/keys/" + email + ".key", 64 * 1024);
+  auto key_text = read_file_nofollow(account_dir + "/keys/" + email + ".key", 64 * 1024);
   if (!key_text) return fail(key_text.error());
   Secret key_pem(std::move(*key_text));
   auto key = PrivateKey::from_pem(key_pem.view());
@@ -108,6 +115,7 @@ Result<Plan> read_lego(const std::string& tree, const LegoOptions& o) {
       c.config = certificate_tree(d->names, d->key_type, {solver_for(o.solver)});
       c.header = {"Imported from lego (" + base + ".crt) by 'acmed import lego'.",
                   "'acmed renew' renews it with the same ACME account; edit freely (docs/configuration.md)."};
+      check_config(c, "certificates/" + f, plan.findings);
     }
     plan.certificates.push_back(std::move(c));
   }

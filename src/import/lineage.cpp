@@ -8,8 +8,10 @@
 #include <cctype>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <memory>
 
+#include "acmed/config/config.hpp"
 #include "acmed/core/files.hpp"
 #include "acmed/core/identifier.hpp"
 #include "acmed/core/text.hpp"
@@ -17,16 +19,16 @@
 namespace acmed::import::detail {
 
 Result<Version> load_version(const std::string& cert_path, const std::string& key_path, const std::string& issuer_path) {
-  auto cert = read_file(cert_path, max_source_file);
+  auto cert = read_file_nofollow(cert_path, max_source_file);
   if (!cert) return fail(cert.error());
-  auto key_text = read_file(key_path, max_source_file);
+  auto key_text = read_file_nofollow(key_path, max_source_file);
   if (!key_text) return fail(key_text.error());
   Secret key_pem(std::move(*key_text));
   auto chain = parse_pem_chain(*cert);
   if (!chain) return fail(chain.error().with_context(cert_path));
   std::string fullchain = *cert;
   if (chain->size() == 1 && !issuer_path.empty()) {
-    auto issuer = read_file(issuer_path, max_source_file);
+    auto issuer = read_file_nofollow(issuer_path, max_source_file);
     if (issuer) {
       auto issuers = parse_pem_chain(*issuer);
       if (!issuers) return fail(issuers.error().with_context(issuer_path));
@@ -62,7 +64,8 @@ Result<Described> describe(const Version& v) {
     if (!id) return fail(Errc::crypto, "the certificate names '" + escape_untrusted(n, 80) + "', which acmed cannot order");
     if (std::find(d.names.begin(), d.names.end(), id->value) == d.names.end()) d.names.push_back(id->value);
   }
-  for (const auto& ip : info->ip_addresses) d.names.push_back(ip);
+  for (const auto& ip : info->ip_addresses)
+    if (std::find(d.names.begin(), d.names.end(), ip) == d.names.end()) d.names.push_back(ip);
   if (d.names.empty()) return fail(Errc::crypto, "the certificate has no DNS name or IP address");
   return d;
 }
@@ -114,6 +117,42 @@ bool valid_certificate_name(const std::string& name) {
   return std::all_of(name.begin(), name.end(), [](unsigned char c) {
     return std::isalnum(c) || c == '.' || c == '-' || c == '_';
   });
+}
+
+bool valid_directory_url(const std::string& url) {
+  if (url.size() > 2048 || url.rfind("https://", 0) != 0) return false;
+  if (std::any_of(url.begin(), url.end(), [](unsigned char c) { return c <= 0x20 || c >= 0x7f || c == '\\'; }))
+    return false;
+  auto parts = split_url(url);
+  if (parts.netloc.empty() || parts.netloc[0] == '.') return false;
+  std::string_view path = parts.path;
+  while (!path.empty()) {
+    auto slash = path.find('/');
+    std::string_view seg = path.substr(0, slash);
+    if (seg == "." || seg == "..") return false;
+    path.remove_prefix(slash == std::string_view::npos ? path.size() : slash + 1);
+  }
+  return true;
+}
+
+std::string normal_tree_path(const std::string& tree) {
+  std::error_code ec;
+  std::string p = std::filesystem::absolute(tree, ec).lexically_normal().string();
+  if (ec) p = tree;
+  while (p.size() > 1 && p.back() == '/') p.pop_back();
+  return p;
+}
+
+void check_config(Certificate& c, const std::string& where, std::vector<Finding>& findings) {
+  if (c.config.kind == ConfigValue::Kind::null) return;
+  const std::string path = "certs.d/" + c.name + ".yaml";
+  auto back = config::parse_yaml(config::to_yaml(c.config, c.header), path);
+  Result<config::CertificateConfig> cert = fail(Errc::config, "");
+  if (back) cert = config::parse_certificate(*back, c.name, path);
+  if (back && cert) return;
+  findings.push_back({where, path + " not written: " + (back ? cert.error().message : back.error().message)});
+  c.config = ConfigValue{};
+  c.credentials.clear();
 }
 
 Result<std::vector<std::string>> list_dir(const std::string& dir, std::size_t limit) {

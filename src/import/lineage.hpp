@@ -40,6 +40,19 @@ ConfigValue list_of(const std::vector<std::string>& items);
 /// A name acmed accepts for certs.d/NAME.yaml and live/NAME.
 bool valid_certificate_name(const std::string& name);
 
+/// An ACME directory URL from a source file that is safe to use in paths and print:
+/// https, printable ASCII without spaces, a host, and no "." or ".." path segment.
+bool valid_directory_url(const std::string& url);
+
+/// The tree's path as given, made absolute and without "." segments or a trailing
+/// slash, so the same tree always gives the same certs.d header.
+std::string normal_tree_path(const std::string& tree);
+
+/// Checks that `c.config` is a certificate acmed reads back. When it is not (a name
+/// the certificate holds that acmed cannot order, ...), the configuration is dropped and
+/// the reason becomes a finding at `where`: the account and versions still import.
+void check_config(Certificate& c, const std::string& where, std::vector<Finding>& findings);
+
 /// Entries of `dir` (names only, sorted), at most `limit`.
 [[nodiscard]] Result<std::vector<std::string>> list_dir(const std::string& dir, std::size_t limit = 10000);
 

@@ -72,10 +72,10 @@ Result<std::vector<ConfEntry>> parse_certbot_conf(std::string_view text) {
       while (depth < line.size() && line[depth] == '[') ++depth;
       auto close = line.find(']', depth);
       if (close == std::string_view::npos || close == depth)
-        return fail(Errc::config, at_line(line_no) + "malformed section header '" + escape_untrusted(line, 80) + "'");
+        return fail(Errc::config, at_line(line_no) + "malformed section header");
       for (std::size_t i = close; i < close + depth; ++i)
         if (i >= line.size() || line[i] != ']')
-          return fail(Errc::config, at_line(line_no) + "unbalanced brackets in '" + escape_untrusted(line, 80) + "'");
+          return fail(Errc::config, at_line(line_no) + "unbalanced brackets in a section header");
       std::string_view rest = trim(line.substr(close + depth));
       if (!rest.empty() && rest.front() != '#')
         return fail(Errc::config, at_line(line_no) + "text after the section header");
@@ -87,7 +87,9 @@ Result<std::vector<ConfEntry>> parse_certbot_conf(std::string_view text) {
     }
     auto eq = line.find('=');
     if (eq == std::string_view::npos)
-      return fail(Errc::config, at_line(line_no) + "expected 'key = value', got '" + escape_untrusted(line, 80) + "'");
+      // The line itself is not quoted: a file that is not a renewal file at all (a
+      // mistaken path) must not have its content printed.
+      return fail(Errc::config, at_line(line_no) + "expected 'key = value'");
     std::string_view key = trim(line.substr(0, eq));
     std::string_view value = trim(line.substr(eq + 1));
     if (key.empty()) return fail(Errc::config, at_line(line_no) + "a value without a key");
@@ -148,7 +150,8 @@ Result<std::string> certbot_interval(std::string_view text) {
   if (unit == "week" || unit == "weeks" || unit == "w") return std::to_string(std::stol(n) * 7) + "d";
   if (unit == "hour" || unit == "hours" || unit == "h") return n + "h";
   if (unit == "minute" || unit == "minutes" || unit == "m") return n + "m";
-  if (unit.empty() || unit == "second" || unit == "seconds" || unit == "s") return n + "s";
+  if (unit.empty()) return n + "d";  // certbot reads a bare number as days
+  if (unit == "second" || unit == "seconds" || unit == "s") return n + "s";
   return fail(Errc::config, "'" + escape_untrusted(t, 40) + "': acmed takes days, hours, minutes or seconds");
 }
 

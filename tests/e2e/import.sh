@@ -113,7 +113,7 @@ printf 'ca: {directory: "%s"}\ndns: {resolvers: ["%s"], dnssec: off}\n' "$ACME_D
 lego_acmed() { "$ACMED" --config-dir "$C2" --state-dir "$S2" --ca-bundle "$CA_BUNDLE" "$@"; }
 set +e; out=$(lego_acmed import lego --from "$LEGO" 2>&1); rc=$?; set -e
 [ "$rc" = 0 ] && grep -q "lego does not record how it validated" <<<"$out" || fail "lego without --solver: rc $rc: $out"
-lego_acmed import lego --from "$LEGO" --solver dns-persist-01 --force > "$FIXTURE_DIR/lego-import.log" 2>&1 ||
+lego_acmed import lego --from "$LEGO" --solver dns-persist-01 > "$FIXTURE_DIR/lego-import.log" 2>&1 ||
   { cat "$FIXTURE_DIR/lego-import.log"; fail "lego import"; }
 [ "$(cat "$S2"/accounts/*/account_url)" = "$lego_url" ] || fail "stored account URL differs from lego's"
 out=$(lego_acmed persist check "lego.$Z" 2>&1) || fail "persist check after lego import: $out"

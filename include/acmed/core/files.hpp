@@ -22,6 +22,9 @@ namespace acmed {
 /// chown is returned as a warning text, not an error.
 [[nodiscard]] Result<std::string> write_config_file(const std::string& path, std::string_view data, unsigned mode);
 [[nodiscard]] Result<std::string> read_file(const std::string& path, std::size_t max_size = 16 * 1024 * 1024);
+/// read_file for files in a tree acmed does not own (another client's, when importing):
+/// the last component is never followed as a symlink, and a FIFO or device fails at once.
+[[nodiscard]] Result<std::string> read_file_nofollow(const std::string& path, std::size_t max_size);
 /// Creates `path` and missing parents with `mode`.
 [[nodiscard]] Result<void> ensure_dir(const std::string& path, unsigned mode = 0700);
 /// fsync()s a directory so that renames in it are durable.

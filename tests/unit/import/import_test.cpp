@@ -4,6 +4,7 @@
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -45,14 +46,23 @@ nlohmann::json private_jwk(const PrivateKey& key) {
          {"dp", bn_member(k, OSSL_PKEY_PARAM_RSA_EXPONENT1)},
          {"dq", bn_member(k, OSSL_PKEY_PARAM_RSA_EXPONENT2)},
          {"qi", bn_member(k, OSSL_PKEY_PARAM_RSA_COEFFICIENT1)}};
+  } else if (key.type() == KeyType::ed25519) {
+    j = {{"kty", "OKP"}, {"crv", "Ed25519"}};
+    for (const auto& [name, value] : key.jwk_members())
+      if (name == "x") j[name] = value;
+    std::string raw(32, '\0');
+    std::size_t len = raw.size();
+    REQUIRE(EVP_PKEY_get_raw_private_key(k, reinterpret_cast<unsigned char*>(raw.data()), &len) == 1);
+    j["d"] = base64url_encode(raw);
   } else {
-    j = {{"kty", "EC"}, {"crv", "P-256"}};
+    const int width = key.type() == KeyType::ec_p384 ? 48 : 32;
+    j = {{"kty", "EC"}, {"crv", width == 48 ? "P-384" : "P-256"}};
     for (const auto& [name, value] : key.jwk_members())
       if (name == "x" || name == "y") j[name] = value;
     BIGNUM* d = nullptr;
     REQUIRE(EVP_PKEY_get_bn_param(k, OSSL_PKEY_PARAM_PRIV_KEY, &d) == 1);
-    std::string raw(32, '\0');
-    BN_bn2binpad(d, reinterpret_cast<unsigned char*>(raw.data()), 32);
+    std::string raw(static_cast<std::size_t>(width), '\0');
+    BN_bn2binpad(d, reinterpret_cast<unsigned char*>(raw.data()), width);
     BN_clear_free(d);
     j["d"] = base64url_encode(raw);
   }
@@ -131,8 +141,8 @@ TEST_CASE("certbot configobj: malformed input is refused with its line") {
   CHECK_FALSE(import::parse_certbot_conf(std::string(2 << 20, 'a')));
 }
 
-TEST_CASE("certbot private_key.json: RSA and EC JWKs become the same key") {
-  for (KeyType t : {KeyType::rsa2048, KeyType::ec_p256}) {
+TEST_CASE("certbot private_key.json: RSA, EC and Ed25519 JWKs become the same key") {
+  for (KeyType t : {KeyType::rsa2048, KeyType::ec_p256, KeyType::ec_p384, KeyType::ed25519}) {
     auto key = *PrivateKey::generate(t);
     auto pem = import::certbot_account_key(private_jwk(key).dump());
     REQUIRE(pem);
@@ -151,6 +161,12 @@ TEST_CASE("certbot private_key.json: broken JWKs are refused clearly") {
   auto r = import::certbot_account_key(mixed.dump());
   REQUIRE_FALSE(r);
   CHECK(r.error().message.find("one key pair") != std::string::npos);
+  // An EC JWK whose public point belongs to another key.
+  auto ec = private_jwk(*PrivateKey::generate(KeyType::ec_p256));
+  auto ec_other = private_jwk(*PrivateKey::generate(KeyType::ec_p256));
+  ec["x"] = ec_other["x"];
+  ec["y"] = ec_other["y"];
+  CHECK_FALSE(import::certbot_account_key(ec.dump()));
   auto missing = j;
   missing.erase("qi");
   CHECK(import::certbot_account_key(missing.dump()).error().message.find("'qi'") != std::string::npos);
@@ -183,6 +199,7 @@ TEST_CASE("certbot intervals and --solver choices") {
   CHECK(*import::certbot_interval("30 days") == "30d");
   CHECK(*import::certbot_interval("2 weeks") == "14d");
   CHECK(*import::certbot_interval(" 12 hours ") == "12h");
+  CHECK(*import::certbot_interval("30") == "30d");  // certbot: a bare number is days
   CHECK_FALSE(import::certbot_interval("a month"));
   CHECK_FALSE(import::certbot_interval("3 fortnights"));
   CHECK(import::parse_solver_choice("webroot:/srv/www")->webroot == "/srv/www");
@@ -305,6 +322,7 @@ TEST_CASE("apply: dry run writes nothing, a second run changes nothing, conflict
 
   auto again = import::apply(*plan, store, o);
   REQUIRE(again);
+  REQUIRE(again->size() == 3);  // account, certificate, certs.d file (acmed.yaml exists now)
   for (const auto& a : *again) CHECK(a.what == "unchanged");
 
   // Another account stored for this CA: refused, nothing written; --force retires it.
@@ -319,14 +337,116 @@ TEST_CASE("apply: dry run writes nothing, a second run changes nothing, conflict
   o.force = true;
   REQUIRE(import::apply(*plan, store, o));
   CHECK(**store.load_account_url(ca) == t.account_url);
-  bool retired = false;
+  std::string retired_url;
   for (const auto& e : fs::directory_iterator(state + "/accounts/" + ca))
-    retired = retired || e.path().filename().string().rfind("retired-", 0) == 0;
-  CHECK(retired);
+    if (e.path().filename().string().rfind("retired-", 0) == 0) retired_url = *read_file(e.path().string() + "/account_url");
+  CHECK(retired_url.find("https://ca.example/acct/99") == 0);
 
   // An acmed.yaml on another CA: refused before anything.
   put(config_dir + "/acmed.yaml", "ca: {directory: \"https://elsewhere.example/dir\"}\n");
   auto other_ca = import::apply(*plan, store, o);
   REQUIRE_FALSE(other_ca);
   CHECK(other_ca.error().message.find("elsewhere.example") != std::string::npos);
+}
+
+TEST_CASE("read_certbot refuses symlinks and FIFOs in the tree without following or blocking") {
+  CertbotTree t;
+  t.lineage("a.example", "authenticator = standalone\n");
+  t.lineage("b.example", "authenticator = standalone\n");
+  // A renewal file that links elsewhere (e.g. /etc/shadow) is not read, and no line of
+  // it is printed.
+  test::TempDir other;
+  put(other.path() + "/secret", "root:$y$j9T$SECRETHASH:19000:0:99999:7:::\n");
+  fs::remove(t.dir.path() + "/renewal/b.example.conf");
+  fs::create_symlink(other.path() + "/secret", t.dir.path() + "/renewal/b.example.conf");
+  // A FIFO in place of an older version: reported, and the import does not hang.
+  fs::remove(t.dir.path() + "/archive/a.example/privkey1.pem");
+  REQUIRE(::mkfifo((t.dir.path() + "/archive/a.example/privkey1.pem").c_str(), 0600) == 0);
+  auto plan = import::read_certbot(t.dir.path(), {});
+  REQUIRE(plan);
+  REQUIRE(plan->certificates.size() == 1);
+  CHECK(plan->certificates[0].versions.size() == 1);
+  CHECK(has_finding(*plan, "renewal/b.example.conf", "symbolic link"));
+  CHECK(has_finding(*plan, "archive/a.example/fullchain1.pem", "not a regular file"));
+  for (const auto& f : plan->findings) CHECK(f.what.find("SECRETHASH") == std::string::npos);
+}
+
+TEST_CASE("read_certbot carries a dns-rfc2136 lineage's TSIG key into a secret file of its own") {
+  CertbotTree t;
+  test::TempDir creds;
+  const std::string ini = creds.path() + "/rfc2136.ini";
+  put(ini, "dns_rfc2136_server = 192.0.2.53\ndns_rfc2136_port = 5353\ndns_rfc2136_name = acme-key\n"
+           "dns_rfc2136_secret = c2VjcmV0IHNlY3JldCBzZWNyZXQ=\ndns_rfc2136_algorithm = HMAC-SHA512\n", 0600);
+  put(creds.path() + "/md5.ini", "dns_rfc2136_server = 192.0.2.53\ndns_rfc2136_name = k\ndns_rfc2136_secret = c2VjcmV0\n",
+      0600);
+  t.lineage("a.example", "authenticator = dns-rfc2136\ndns_rfc2136_credentials = " + ini +
+                             "\ndns_rfc2136_propagation_seconds = 30\n");
+  t.lineage("b.example", "authenticator = dns-rfc2136\ndns_rfc2136_credentials = " + creds.path() + "/md5.ini\n");
+  import::CertbotOptions o;
+  o.config_dir = "/etc/acmed";
+  auto plan = import::read_certbot(t.dir.path(), o);
+  REQUIRE(plan);
+  REQUIRE(plan->certificates.size() == 2);
+  const auto& a = plan->certificates[0];
+  const auto& s = solver0(a);
+  CHECK(s.find("type")->scalar == "dns-01");
+  const auto* rfc = s.find("rfc2136");
+  REQUIRE(rfc);
+  CHECK(rfc->find("server")->scalar == "192.0.2.53:5353");
+  CHECK(rfc->find("algorithm")->scalar == "hmac-sha512");
+  CHECK(rfc->find("key_name")->scalar == "acme-key");
+  const std::string file = rfc->find("secret_file")->scalar;
+  CHECK(file.rfind("/etc/acmed/certbot-rfc2136-", 0) == 0);  // plus a hash of the ini's path
+  REQUIRE(a.credentials.count(file) == 1);
+  CHECK(a.credentials.at(file).view() == "c2VjcmV0IHNlY3JldCBzZWNyZXQ=");
+  // certbot's default algorithm is HMAC-MD5, which acmed does not sign with.
+  CHECK(plan->certificates[1].config.kind == ConfigValue::Kind::null);
+  CHECK(has_finding(*plan, "renewal/b.example.conf:8", "hmac-md5"));
+  for (const auto& f : plan->findings) CHECK(f.what.find("c2VjcmV0") == std::string::npos);
+}
+
+TEST_CASE("read_lego: the account, certificates with their issuer, and the solver the operator names") {
+  test::TempDir t;
+  const std::string acct = t.path() + "/accounts/ca.example_8443/ops@example.com";
+  auto account_key = *PrivateKey::generate(KeyType::ec_p256);
+  put(acct + "/account.json",
+      R"({"email":"ops@example.com","registration":{"body":{"status":"valid"},"uri":"https://ca.example:8443/acct/5"}})");
+  put(acct + "/keys/ops@example.com.key", std::string(account_key.to_pem().view()), 0600);
+  auto key = *PrivateKey::generate(KeyType::ec_p384);
+  test::CertSpec leaf{.subject_cn = "a.example", .dns_names = {"a.example", "b.example"}};
+  const std::string bundle = test::make_chain_pem_for_key(leaf, key.public_key_der());
+  const auto split = bundle.find("-----BEGIN CERTIFICATE-----", 10);
+  put(t.path() + "/certificates/a.example.crt", bundle.substr(0, split));  // --no-bundle: the leaf alone
+  put(t.path() + "/certificates/a.example.issuer.crt", bundle.substr(split));
+  put(t.path() + "/certificates/a.example.key", std::string(key.to_pem().view()), 0600);
+  put(t.path() + "/certificates/a.example.json", R"({"domain":"a.example"})");
+
+  import::LegoOptions o;
+  CHECK(import::read_lego(t.path(), o).error().message.find("--server") != std::string::npos);
+  o.directory_url = "https://ca.example:8443/dir";
+  auto plan = import::read_lego(t.path(), o);
+  REQUIRE(plan);
+  REQUIRE(plan->accounts.size() == 1);
+  CHECK(plan->accounts[0].url == "https://ca.example:8443/acct/5");
+  CHECK(plan->accounts[0].thumbprint == account_key.thumbprint());
+  REQUIRE(plan->certificates.size() == 1);
+  const auto& c = plan->certificates[0];
+  CHECK(c.versions.at(0).fullchain_pem.find("-----BEGIN CERTIFICATE-----", 10) != std::string::npos);  // issuer appended
+  CHECK(c.config.kind == ConfigValue::Kind::null);
+  CHECK(has_finding(*plan, "certificates/a.example.crt", "re-run with --solver"));
+
+  o.solver = *import::parse_solver_choice("webroot:/srv/www");
+  plan = import::read_lego(t.path(), o);
+  REQUIRE(plan);
+  const auto& cfg = plan->certificates.at(0).config;
+  CHECK(cfg.find("key_type")->scalar == "ec-p384");
+  CHECK(cfg.find("names")->list.size() == 2);
+  CHECK(solver0(plan->certificates[0]).find("webroot")->scalar == "/srv/www");
+
+  put(t.path() + "/accounts/ca.example_8443/second@example.com/account.json", "{}");
+  auto two = import::read_lego(t.path(), o);
+  REQUIRE_FALSE(two);
+  CHECK(two.error().message.find("--account EMAIL") != std::string::npos);
+  o.email = "ops@example.com";
+  CHECK(import::read_lego(t.path(), o));
 }

@@ -49,7 +49,7 @@ struct Certificate {
   ConfigValue config;             ///< certs.d/NAME.yaml; null when no solver could be mapped
   std::vector<std::string> header;  ///< comment lines for that file
   /// Credential files to write with the configuration (path -> content), mode 0600.
-  std::map<std::string, std::string> credentials;
+  std::map<std::string, Secret> credentials;
 };
 
 struct Plan {
