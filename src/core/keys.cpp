@@ -107,6 +107,17 @@ struct BnClearFree {
 };
 using SecretBn = std::unique_ptr<BIGNUM, BnClearFree>;  // key material: cleared when freed
 
+/// A BIGNUM in OpenSSL's secure heap (so OSSL_PARAM_BLD also keeps its copy there) and
+/// cleared when freed.
+BIGNUM* secret_bn(std::string_view bytes) {
+  BIGNUM* bn = BN_secure_new();
+  if (bn && !BN_bin2bn(reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()), bn)) {
+    BN_clear_free(bn);
+    return nullptr;
+  }
+  return bn;
+}
+
 Result<EVP_PKEY*> from_params(const char* algorithm, OSSL_PARAM_BLD* bld) {
   std::unique_ptr<OSSL_PARAM, ParamFree> params(OSSL_PARAM_BLD_to_param(bld));
   std::unique_ptr<EVP_PKEY_CTX, decltype(&EVP_PKEY_CTX_free)> ctx(EVP_PKEY_CTX_new_from_name(nullptr, algorithm, nullptr),
@@ -145,8 +156,7 @@ Result<PrivateKey> PrivateKey::from_jwk(const std::map<std::string, std::string>
     for (const auto& [name, param] : members) {
       auto bytes = jwk_bytes(m, name);
       if (!bytes) return fail(bytes.error());
-      SecretBn bn(BN_bin2bn(reinterpret_cast<const unsigned char*>(bytes->view().data()),
-                         static_cast<int>(bytes->size()), nullptr));
+      SecretBn bn(secret_bn(bytes->view()));
       if (!bn || OSSL_PARAM_BLD_push_BN(bld.get(), param, bn.get()) != 1)
         return fail(Errc::crypto, std::string("the JWK's '") + name + "' is not usable");
       numbers.push_back(std::move(bn));
@@ -177,7 +187,7 @@ Result<PrivateKey> PrivateKey::from_jwk(const std::map<std::string, std::string>
       if (!y) return fail(y.error());
       if (y->size() != width) return fail(Errc::crypto, "the JWK's 'y' has the wrong length for " + crv->second);
       std::string point = "\x04" + std::string(x->view()) + std::string(y->view());
-      SecretBn priv(BN_bin2bn(reinterpret_cast<const unsigned char*>(d->view().data()), static_cast<int>(d->size()), nullptr));
+      SecretBn priv(secret_bn(d->view()));
       if (!priv || OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME, group.c_str(), 0) != 1 ||
           OSSL_PARAM_BLD_push_octet_string(bld.get(), OSSL_PKEY_PARAM_PUB_KEY, point.data(), point.size()) != 1 ||
           OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_PRIV_KEY, priv.get()) != 1)
