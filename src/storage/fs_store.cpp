@@ -171,76 +171,18 @@ Result<std::optional<std::string>> FileStateStore::load_seen_challenges(const st
   return std::optional<std::string>(s);
 }
 
-namespace {
-
-/// key=value lines (values may hold anything but a newline); unknown keys are ignored
-/// so older and newer acmed share a file.
-std::map<std::string, std::string> parse_kv(const std::string& data) {
-  std::map<std::string, std::string> kv;
-  std::size_t pos = 0;
-  while (pos < data.size()) {
-    auto nl = data.find('\n', pos);
-    std::string line = data.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos);
-    pos = nl == std::string::npos ? data.size() : nl + 1;
-    auto eq = line.find('=');
-    if (eq != std::string::npos) kv[line.substr(0, eq)] = line.substr(eq + 1);
-  }
-  return kv;
-}
-
-std::vector<std::string> split_words(const std::string& s) {
-  std::vector<std::string> out;
-  std::size_t pos = 0;
-  while (pos < s.size()) {
-    auto sp = s.find(' ', pos);
-    std::string w = s.substr(pos, sp == std::string::npos ? std::string::npos : sp - pos);
-    if (!w.empty()) out.push_back(w);
-    if (sp == std::string::npos) break;
-    pos = sp + 1;
-  }
-  return out;
-}
-
-std::string join_words(const std::vector<std::string>& v) {
-  std::string s;
-  for (const auto& w : v) s += (s.empty() ? "" : " ") + w;
-  return s;
-}
-
-std::string one_line(std::string s) {
-  std::replace(s.begin(), s.end(), '\n', ' ');
-  return s;
-}
-
-}  // namespace
-
 Result<void> FileStateStore::save_ca_facts(const std::string& ca, const CaFacts& f) const {
   if (auto r = ensure_dir(account_dir(ca), 0700); !r) return r;
-  std::string out = "revision=" + one_line(f.revision) + "\nhash_prefix=" + one_line(f.hash_prefix) +
-                    "\nissuer_domain_names=" + one_line(join_words(f.issuer_domain_names)) +
-                    "\ncaa_identities=" + one_line(join_words(f.caa_identities)) +
-                    "\nprevious_revision=" + one_line(f.previous_revision) + "\n";
-  if (f.changed_at) out += "changed_at=" + std::to_string(*f.changed_at) + "\n";
-  return write_file_atomic(account_dir(ca) + "/dns-persist", out, 0644);
+  return write_file_atomic(account_dir(ca) + "/dns-persist", encode_ca_facts(f), 0644);
 }
 
 Result<CaFacts> FileStateStore::load_ca_facts(const std::string& ca) const {
-  CaFacts f;
   auto data = read_file(account_dir(ca) + "/dns-persist", 64 * 1024);
   if (!data) {
-    if (data.error().code == Errc::not_found) return f;
+    if (data.error().code == Errc::not_found) return CaFacts{};
     return fail(data.error());
   }
-  auto kv = parse_kv(*data);
-  f.revision = kv["revision"];
-  f.hash_prefix = kv["hash_prefix"];
-  f.issuer_domain_names = split_words(kv["issuer_domain_names"]);
-  f.caa_identities = split_words(kv["caa_identities"]);
-  f.previous_revision = kv["previous_revision"];
-  if (auto it = kv.find("changed_at"); it != kv.end() && !it->second.empty() && it->second.size() < 19 &&
-                                        std::all_of(it->second.begin(), it->second.end(), ::isdigit))
-    f.changed_at = std::stoll(it->second);
-  return f;
+  return decode_ca_facts(*data);
 }
 
 Result<void> FileStateStore::add_earlier_thumbprint(const std::string& ca, const std::string& thumbprint) const {
@@ -552,14 +494,6 @@ Result<LockHandle> take_lock(const std::string& dir, const std::string& file, bo
   return LockHandle(std::make_unique<FileLock>(fd));
 }
 
-std::optional<std::int64_t> opt_int(const std::map<std::string, std::string>& kv, const std::string& key) {
-  auto it = kv.find(key);
-  if (it == kv.end() || it->second.empty()) return std::nullopt;
-  char* end = nullptr;
-  long long v = std::strtoll(it->second.c_str(), &end, 10);
-  if (*end != '\0') return std::nullopt;
-  return v;
-}
 
 }  // namespace
 
@@ -650,57 +584,17 @@ Result<std::vector<std::string>> FileStateStore::renewal_temps() const {
 Result<LockHandle> FileStateStore::lock_accounts() const { return take_lock(root_ + "/locks", "accounts.lock", true, "accounts"); }
 
 Result<RenewalState> FileStateStore::load_renewal_state(const std::string& name) const {
-  RenewalState st;
   auto data = read_file(root_ + "/renewal/" + name, 64 * 1024);
   if (!data) {
-    if (data.error().code == Errc::not_found) return st;
+    if (data.error().code == Errc::not_found) return RenewalState{};
     return fail(data.error());
   }
-  auto kv = parse_kv(*data);
-  st.failures = static_cast<int>(opt_int(kv, "failures").value_or(0));
-  st.last_success = opt_int(kv, "last_success");
-  st.last_failure = opt_int(kv, "last_failure");
-  st.next_attempt = opt_int(kv, "next_attempt");
-  st.last_error = kv["last_error"];
-  st.ari_cert_id = kv["ari_cert_id"];
-  st.ari_start = opt_int(kv, "ari_start");
-  st.ari_end = opt_int(kv, "ari_end");
-  st.ari_chosen = opt_int(kv, "ari_chosen");
-  st.ari_retry_after = opt_int(kv, "ari_retry_after");
-  st.persist_until = opt_int(kv, "persist_until");
-  st.persist_until_spec = kv["persist_until_spec"];
-  st.cert_identity = kv["cert_identity"];
-  st.cert_not_before = opt_int(kv, "cert_not_before");
-  st.cert_not_after = opt_int(kv, "cert_not_after");
-  st.cert_ari_id = kv["cert_ari_id"];
-  return st;
+  return decode_renewal_state(*data);
 }
 
 Result<void> FileStateStore::save_renewal_state(const std::string& name, const RenewalState& st) const {
   if (auto r = ensure_dir(root_ + "/renewal", 0700); !r) return r;
-  std::string out;
-  auto put = [&](const char* k, const std::optional<std::int64_t>& v) {
-    if (v) out += std::string(k) + "=" + std::to_string(*v) + "\n";
-  };
-  out += "failures=" + std::to_string(st.failures) + "\n";
-  put("last_success", st.last_success);
-  put("last_failure", st.last_failure);
-  put("next_attempt", st.next_attempt);
-  std::string err = st.last_error;
-  std::replace(err.begin(), err.end(), '\n', ' ');
-  if (!err.empty()) out += "last_error=" + err + "\n";
-  if (!st.ari_cert_id.empty()) out += "ari_cert_id=" + st.ari_cert_id + "\n";
-  put("ari_start", st.ari_start);
-  put("ari_end", st.ari_end);
-  put("ari_chosen", st.ari_chosen);
-  put("ari_retry_after", st.ari_retry_after);
-  put("persist_until", st.persist_until);
-  if (!st.persist_until_spec.empty()) out += "persist_until_spec=" + one_line(st.persist_until_spec) + "\n";
-  if (!st.cert_identity.empty()) out += "cert_identity=" + one_line(st.cert_identity) + "\n";
-  put("cert_not_before", st.cert_not_before);
-  put("cert_not_after", st.cert_not_after);
-  if (!st.cert_ari_id.empty()) out += "cert_ari_id=" + one_line(st.cert_ari_id) + "\n";
-  return write_file_atomic(root_ + "/renewal/" + name, out, 0600);
+  return write_file_atomic(root_ + "/renewal/" + name, encode_renewal_state(st), 0600);
 }
 
 namespace {

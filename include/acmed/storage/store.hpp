@@ -74,6 +74,13 @@ struct CaFacts {
   std::optional<std::int64_t> changed_at;   ///< Unix seconds of the last change
 };
 
+/// The text form every store keeps RenewalState and CaFacts in (key=value lines; unknown
+/// keys ignored, so older and newer acmed read each other's).
+std::string encode_renewal_state(const RenewalState& st);
+RenewalState decode_renewal_state(const std::string& text);
+std::string encode_ca_facts(const CaFacts& f);
+CaFacts decode_ca_facts(const std::string& text);
+
 /// An exclusive lock, held until the handle is destroyed.
 class Lock {
  public:
