@@ -86,6 +86,12 @@ class PrivateKey {
 std::string jwk_thumbprint(std::vector<std::pair<std::string, std::string>> members);
 
 std::string sha256(std::string_view data);
+
+/// AES-256-GCM (OpenSSL EVP) with a random nonce, for secrets stored where this machine
+/// does not control access (the PostgreSQL state store). `aad` names what the value is,
+/// so a sealed value copied to another place does not open there. `key` is 32 bytes.
+[[nodiscard]] Result<std::string> aead_seal(const Secret& key, std::string_view aad, std::string_view plaintext);
+[[nodiscard]] Result<Secret> aead_open(const Secret& key, std::string_view aad, std::string_view sealed);
 [[nodiscard]] Result<std::string> hmac(std::string_view alg /* HS256|HS384|HS512 */, std::string_view key,
                                        std::string_view data);
 

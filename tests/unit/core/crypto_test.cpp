@@ -522,3 +522,25 @@ TEST_CASE("parse_pem_chain rejects a bundle whose later certificate is corrupt",
 
 }  // namespace
 }  // namespace acmed
+
+TEST_CASE("aead_seal/aead_open: AES-256-GCM round trip; wrong key, place or byte fails clearly") {
+  const acmed::Secret key(std::string(32, '\x11'));
+  auto sealed = acmed::aead_seal(key, "account-key:ca", "-----BEGIN PRIVATE KEY-----");
+  REQUIRE(sealed);
+  CHECK(sealed->find("BEGIN") == std::string::npos);
+  auto again = acmed::aead_seal(key, "account-key:ca", "-----BEGIN PRIVATE KEY-----");
+  CHECK(*again != *sealed);  // a fresh nonce every time
+  auto opened = acmed::aead_open(key, "account-key:ca", *sealed);
+  REQUIRE(opened);
+  CHECK(opened->view() == "-----BEGIN PRIVATE KEY-----");
+  auto wrong = acmed::aead_open(acmed::Secret(std::string(32, '\x22')), "account-key:ca", *sealed);
+  REQUIRE_FALSE(wrong);
+  CHECK(wrong.error().message.find("wrong encryption key") != std::string::npos);
+  CHECK_FALSE(acmed::aead_open(key, "account-key:other", *sealed));  // moved to another row
+  std::string tampered = *sealed;
+  tampered[tampered.size() / 2] ^= 1;
+  CHECK_FALSE(acmed::aead_open(key, "account-key:ca", tampered));
+  CHECK_FALSE(acmed::aead_open(key, "account-key:ca", sealed->substr(0, 20)));
+  CHECK_FALSE(acmed::aead_open(key, "account-key:ca", "plain text"));
+  CHECK_FALSE(acmed::aead_seal(acmed::Secret(std::string(16, 'k')), "x", "y"));
+}
