@@ -7,3 +7,5 @@ find_package(yaml-cpp 0.7 REQUIRED)
 find_package(CLI11 2.1 REQUIRED)
 find_package(tl-expected 1.0 REQUIRED)
 find_package(Threads REQUIRED)
+# PostgreSQL client (libpq-dev), for the fleet state store (src/storage/pg_store.cpp).
+find_package(PostgreSQL 13 REQUIRED)

@@ -9,13 +9,15 @@ packages=(
   # sanitizer and fuzz build (scripts/sanitize.sh, scripts/fuzz.sh): clang with libFuzzer
   clang libclang-rt-14-dev
   libssl-dev libboost-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libyaml-cpp-dev
-  libcli11-dev libexpected-dev catch2 libldns-dev libunbound-dev
+  libcli11-dev libexpected-dev catch2 libldns-dev libunbound-dev libpq-dev
   # tests and demo: the real CA and the tools the fixtures use
   pebble openssl curl iproute2 ca-certificates binutils unbound strace debian-archive-keyring
   python3-yaml python3-jsonschema systemd help2man go-md2man bash-completion zsh
   softhsm2 libengine-pkcs11-openssl opensc chromium
   # the peers acmed imports from and is benchmarked against (tests/e2e/import.sh, bench/)
   certbot python3-certbot-dns-rfc2136 lego
+  # the fleet state store's tests run a throwaway server (tests/support/with_postgres.sh)
+  postgresql
   bind9 bind9-utils bind9-dnsutils pdns-server pdns-backend-sqlite3 sqlite3
 )
 

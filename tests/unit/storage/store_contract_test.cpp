@@ -6,6 +6,9 @@
 
 #include "acmed/storage/file_store.hpp"
 #include "acmed/storage/memory_store.hpp"
+#ifdef ACMED_CONTRACT_PG
+#include "pg_fixture.hpp"
+#endif
 #include "temp_dir.hpp"
 #include "test_certs.hpp"
 
@@ -20,7 +23,15 @@ struct MemoryFixture {
   MemoryStateStore store;
 };
 
-TEMPLATE_TEST_CASE("StateStore contract: accounts, keys and rollover", "[store][contract]", FileFixture, MemoryFixture) {
+// Built twice: test_storage runs the contract on the file and memory stores,
+// test_storage_pg (under tests/support/with_postgres.sh) on PostgreSQL.
+#ifdef ACMED_CONTRACT_PG
+#define ACMED_CONTRACT_STORES test::PgFixture
+#else
+#define ACMED_CONTRACT_STORES FileFixture, MemoryFixture
+#endif
+
+TEMPLATE_TEST_CASE("StateStore contract: accounts, keys and rollover", "[store][contract]", ACMED_CONTRACT_STORES) {
   TestType f;
   StateStore& s = f.store;
   CHECK_FALSE(*s.load_account("ca"));
@@ -65,8 +76,8 @@ TEMPLATE_TEST_CASE("StateStore contract: accounts, keys and rollover", "[store][
   CHECK(s.load_ca_facts("ca")->hash_prefix == "https://ca.example/h/");
 }
 
-TEMPLATE_TEST_CASE("StateStore contract: certificates, renewal state and locks", "[store][contract]", FileFixture,
-                   MemoryFixture) {
+TEMPLATE_TEST_CASE("StateStore contract: certificates, renewal state and locks", "[store][contract]",
+                   ACMED_CONTRACT_STORES) {
   TestType f;
   StateStore& s = f.store;
   CHECK_FALSE(*s.load_certificate("www"));
