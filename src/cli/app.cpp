@@ -3,12 +3,16 @@
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
+#include <unistd.h>
+
 #include <filesystem>
 
 #include "acmed/app/account.hpp"
 #include "acmed/core/version.hpp"
 #include "acmed/dns/ldns_resolver.hpp"
+#include "acmed/core/base64.hpp"
 #include "acmed/storage/file_store.hpp"
+#include "acmed/storage/pg_store.hpp"
 #include "acmed/transport/beast_client.hpp"
 #include "acmed/transport/shared_client.hpp"
 #include "builtin_solvers.hpp"
@@ -44,6 +48,72 @@ Result<const solver::SolverRegistry*> builtin_solvers() {
 
 }  // namespace
 
+namespace {
+
+/// A secret from a file (0600) or a systemd credential ($CREDENTIALS_DIRECTORY/NAME).
+Result<Secret> state_secret(const std::string& file, const std::string& credential, const std::string& what) {
+  if (!credential.empty()) {
+    const char* dir = std::getenv("CREDENTIALS_DIRECTORY");
+    if (!dir || !*dir)
+      return fail(Errc::config, "state." + what + "_credential '" + credential +
+                                    "' needs $CREDENTIALS_DIRECTORY (systemd LoadCredential=" + credential + ":PATH)");
+    if (credential.find('/') != std::string::npos)
+      return fail(Errc::config, "state." + what + "_credential must be a plain name");
+    return read_secret_file(std::string(dir) + "/" + credential);
+  }
+  return read_secret_file(file);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<storage::StateStore>> make_store(const GlobalOptions& opts, const config::GlobalConfig& cfg) {
+  if (cfg.state.backend != "postgresql") return std::unique_ptr<storage::StateStore>(new storage::FileStateStore(opts.state_dir));
+  storage::PgOptions o;
+  auto dsn = state_secret(cfg.state.dsn_file, cfg.state.dsn_credential, "dsn");
+  if (!dsn) return fail(dsn.error().with_context("the PostgreSQL connection string"));
+  o.dsn = std::move(*dsn);
+  auto key = state_secret(cfg.state.key_file, cfg.state.key_credential, "key");
+  if (!key) return fail(key.error().with_context("the state encryption key"));
+  if (key->size() == 32) {
+    o.key = std::move(*key);
+  } else {
+    // Or base64 text of 32 bytes (openssl rand -base64 32).
+    auto raw = base64_decode(key->view());
+    if (!raw || raw->size() != 32)
+      return fail(Errc::config, "the state encryption key must be 32 bytes, raw or base64 (openssl rand -base64 32)");
+    o.key = Secret(std::move(*raw));
+  }
+  o.node = cfg.state.node;
+  if (o.node.empty()) {
+    char host[256] = {};
+    if (::gethostname(host, sizeof host - 1) != 0 || !*host) return fail(Errc::config, "set state.node: no host name");
+    o.node = host;
+  }
+  o.local_root = opts.state_dir;
+  auto store = storage::PgStateStore::open(std::move(o));
+  if (!store) return fail(store.error());
+  return std::unique_ptr<storage::StateStore>(std::move(*store));
+}
+
+std::unique_ptr<storage::StateStore> store_for_views(const GlobalOptions& opts) {
+  auto cfg = load_config(opts);
+  auto store = cfg ? make_store(opts, *cfg) : Result<std::unique_ptr<storage::StateStore>>(fail(cfg.error()));
+  if (store) return std::move(*store);
+  spdlog::error("{}; showing this node's state directory instead", store.error().describe());
+  return std::make_unique<storage::FileStateStore>(opts.state_dir);
+}
+
+Result<config::GlobalConfig> load_config(const GlobalOptions& opts) {
+  config::GlobalConfig cfg;
+  std::string path = opts.config_dir + "/acmed.yaml";
+  if (std::filesystem::exists(path)) {
+    auto loaded = config::load_global(path);
+    if (!loaded) return fail(loaded.error());
+    cfg = std::move(*loaded);
+  }
+  return cfg;
+}
+
 int exit_code_for(const Error& e) { return e.code == Errc::config ? exit_config : exit_failure; }
 
 int report(const Error& e) {
@@ -52,13 +122,10 @@ int report(const Error& e) {
 }
 
 Result<std::unique_ptr<Session>> open_session(const GlobalOptions& opts) {
-  config::GlobalConfig cfg;
-  std::string path = opts.config_dir + "/acmed.yaml";
-  if (std::filesystem::exists(path)) {
-    auto loaded = config::load_global(path);
-    if (!loaded) return fail(loaded.error());
-    cfg = std::move(*loaded);
-  }
+  const std::string path = opts.config_dir + "/acmed.yaml";
+  auto loaded = load_config(opts);
+  if (!loaded) return fail(loaded.error());
+  config::GlobalConfig cfg = std::move(*loaded);
   if (!opts.server.empty()) {
     auto url = config::resolve_directory(opts.server);
     if (!url) return fail(url.error().with_context("--server"));
@@ -82,12 +149,14 @@ Result<std::unique_ptr<Session>> open_session(const GlobalOptions& opts) {
   auto solvers = builtin_solvers();
   if (!solvers) return fail(solvers.error());
 
+  auto store = make_store(opts, cfg);
+  if (!store) return fail(store.error());
   app::SessionParts parts;
   parts.config = std::move(cfg);
   parts.config_dir = opts.config_dir;
   parts.work_dir = opts.state_dir + "/solvers";
   parts.http = std::move(http);
-  parts.store = std::make_unique<storage::FileStateStore>(opts.state_dir);
+  parts.store = std::move(*store);
   parts.make_resolver = make_resolver;
   parts.solvers = *solvers;
   parts.dns_provider_settings = builtin_dns_provider_settings();

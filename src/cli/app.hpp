@@ -31,6 +31,16 @@ using app::Session;
 /// ldns, the built-in solvers).
 [[nodiscard]] Result<std::unique_ptr<Session>> open_session(const GlobalOptions& opts);
 
+/// acmed.yaml (if present) without command-line overrides.
+[[nodiscard]] Result<config::GlobalConfig> load_config(const GlobalOptions& opts);
+/// The state store acmed.yaml selects: the state directory, or PostgreSQL (state.backend).
+[[nodiscard]] Result<std::unique_ptr<storage::StateStore>> make_store(const GlobalOptions& opts,
+                                                                     const config::GlobalConfig& cfg);
+
+/// make_store for read-only views (status, list, serve): on failure it says so and falls
+/// back to the state directory, so a view still shows what this node has.
+std::unique_ptr<storage::StateStore> store_for_views(const GlobalOptions& opts);
+
 /// Maps an error to the exit code: config errors 2, everything else 1.
 int exit_code_for(const Error& e);
 /// Logs the error as one clear line (plus subproblems) and returns its exit code.

@@ -59,12 +59,15 @@ int run_import(const GlobalOptions& g, const std::string& tool, const ImportOpti
     plan = import::read_lego(io.from, o);
   }
   if (!plan) return report(plan.error().with_context("acmed import " + tool));
-  storage::FileStateStore store(g.state_dir);
+  auto cfg = load_config(g);
+  if (!cfg) return report(cfg.error());
+  auto store = make_store(g, *cfg);
+  if (!store) return report(store.error());
   import::ApplyOptions ao;
   ao.config_dir = g.config_dir;
   ao.dry_run = io.dry_run;
   ao.force = io.force;
-  auto actions = import::apply(*plan, store, ao);
+  auto actions = import::apply(*plan, **store, ao);
   if (!actions) return report(actions.error());
 
   if (g.json) {

@@ -94,6 +94,14 @@ int run_renew(const GlobalOptions& g, const RenewOptions& o) {
   else
     spdlog::info("{} certificate(s): {} renewed, {} not due, {} failed; {} request(s) to the CA, at most {} at once",
                  names.size(), sum.renewed, sum.not_due, sum.failed, sum.http_requests, sum.peak_in_flight);
+  // Fleet mode: whoever renewed, every node deploys the current versions.
+  if (!o.dry_run) {
+    auto cfg = load_config(g);
+    if (cfg && cfg->state.backend == "postgresql") {
+      const int synced = fleet_sync(g, names, false);
+      if (synced != exit_ok && code == exit_ok) code = synced;
+    }
+  }
   if (sum.state_save_failures > 0) {
     spdlog::error("{} renewal-state save(s) failed in this run (see above)", sum.state_save_failures);
     if (code == exit_ok) code = exit_failure;

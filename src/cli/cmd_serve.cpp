@@ -51,10 +51,10 @@ struct Shown {
 };
 
 std::vector<Shown> shown(const GlobalOptions& g, const std::vector<std::string>& names, bool live) {
-  storage::FileStateStore store(g.state_dir);
+  auto store = store_for_views(g);
   ViewSession session(g);
   std::vector<Shown> out;
-  for (auto& c : app::certificate_views(store, g.config_dir, names, system_clock_instance().now())) {
+  for (auto& c : app::certificate_views(*store, g.config_dir, names, system_clock_instance().now())) {
     Shown s{std::move(c), std::nullopt, std::nullopt, {}};
     if (s.cert.persist) s.persist = session.persist(s.cert.name, {.check = live});
     if (live && s.cert.config_error.empty()) s.caa = session.caa(s.cert.name);

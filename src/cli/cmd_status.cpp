@@ -20,8 +20,8 @@ using json = nlohmann::json;
 
 std::vector<app::CertificateView> views(const GlobalOptions& g, const std::vector<std::string>& names,
                                         app::TimePoint now) {
-  storage::FileStateStore store(g.state_dir);
-  return app::certificate_views(store, g.config_dir, names, now);
+  auto store = store_for_views(g);
+  return app::certificate_views(*store, g.config_dir, names, now);
 }
 
 void print(const app::CertificateView& v) {

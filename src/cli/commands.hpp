@@ -21,6 +21,9 @@ void add_status_commands(CLI::App& app, GlobalOptions& opts, int& rc);
 void add_migrate_command(CLI::App& app, GlobalOptions& opts, int& rc);
 void add_serve_command(CLI::App& app, GlobalOptions& opts, int& rc);
 void add_import_command(CLI::App& app, GlobalOptions& opts, int& rc);
+void add_sync_command(CLI::App& app, GlobalOptions& opts, int& rc);
+/// Fleet mode: every node deploys the store's current versions (cmd_sync.cpp).
+int fleet_sync(const GlobalOptions& g, std::vector<std::string> names, bool json_out);
 /// `acmed __complete CWORD WORD...`: completion candidates for the shell scripts, one a line.
 int run_completion(CLI::App& root, const std::vector<std::string>& args);
 

@@ -234,7 +234,39 @@ Result<GlobalConfig> parse_global(const ConfigValue& root, const std::string& so
   GlobalConfig g;
   g.source = source;
   if (root.kind == ConfigValue::Kind::null) return g;
-  if (auto r = only_keys(root, {"ca", "account", "dns", "hooks"}, "acmed.yaml"); !r) return fail(r.error());
+  if (auto r = only_keys(root, {"ca", "account", "dns", "hooks", "state"}, "acmed.yaml"); !r) return fail(r.error());
+  if (const ConfigValue* state = root.find("state")) {
+    if (auto r = only_keys(*state, {"backend", "dsn_file", "dsn_credential", "key_file", "key_credential", "node"},
+                           "'state'");
+        !r)
+      return fail(r.error());
+    std::map<std::string, std::string*> fields = {
+        {"backend", &g.state.backend},   {"dsn_file", &g.state.dsn_file}, {"dsn_credential", &g.state.dsn_credential},
+        {"key_file", &g.state.key_file}, {"key_credential", &g.state.key_credential}, {"node", &g.state.node}};
+    for (auto& [key, field] : fields) {
+      auto v = scalar(*state, key);
+      if (!v) return fail(v.error());
+      if (*v) *field = **v;
+    }
+    const std::string& at = state->origin;
+    if (g.state.backend != "file" && g.state.backend != "postgresql")
+      return fail(Errc::config, state->find("backend")->origin + ": 'backend' must be file or postgresql");
+    if (g.state.backend == "postgresql") {
+      if (g.state.dsn_file.empty() == g.state.dsn_credential.empty())
+        return fail(Errc::config, at + ": state.backend postgresql needs exactly one of 'dsn_file' or 'dsn_credential'");
+      if (g.state.key_file.empty() == g.state.key_credential.empty())
+        return fail(Errc::config, at + ": state.backend postgresql needs exactly one of 'key_file' or 'key_credential' "
+                                       "(the key that seals private keys in the database)");
+      for (const std::string* f : {&g.state.dsn_file, &g.state.key_file})
+        if (!f->empty() && (*f)[0] != '/') return fail(Errc::config, at + ": '" + *f + "' must be an absolute path");
+    } else if (state->map.size() > 1 || (state->map.size() == 1 && !state->find("backend"))) {
+      return fail(Errc::config, at + ": the file backend takes no other 'state' settings");
+    }
+    if (!g.state.node.empty() && (g.state.node.size() > 64 || std::any_of(g.state.node.begin(), g.state.node.end(), [](unsigned char c) {
+          return !(std::isalnum(c) || c == '-' || c == '.' || c == '_');
+        })))
+      return fail(Errc::config, state->find("node")->origin + ": 'node' must be up to 64 letters, digits, '-', '.', '_'");
+  }
   if (const ConfigValue* hooks = root.find("hooks")) {
     if (auto r = only_keys(*hooks, {"deploy", "mode"}, "'hooks'"); !r) return fail(r.error());
     auto deploy = hook_list(*hooks, "deploy");

@@ -51,8 +51,19 @@ struct DnsConfig {
   std::string trust_anchor;     ///< empty: /usr/share/dns/root.key
 };
 
+/// Where acmed keeps its state (accounts, certificate versions, renewal state).
+struct StateConfig {
+  std::string backend = "file";  ///< file | postgresql (a fleet sharing one store, docs/fleet.md)
+  std::string dsn_file;          ///< postgresql: file holding the libpq connection string (0600)
+  std::string dsn_credential;    ///< ... or the systemd credential holding it
+  std::string key_file;          ///< postgresql: 32-byte key sealing private keys (raw or base64)
+  std::string key_credential;    ///< ... or the systemd credential holding it
+  std::string node;              ///< this node's name; empty = the host name
+};
+
 struct GlobalConfig {
   CaConfig ca;
+  StateConfig state;
   AccountConfig account;
   DnsConfig dns;
   std::vector<std::string> deploy_hooks;  ///< run after every successful issuance/renewal
