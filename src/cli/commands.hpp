@@ -22,6 +22,7 @@ void add_migrate_command(CLI::App& app, GlobalOptions& opts, int& rc);
 void add_serve_command(CLI::App& app, GlobalOptions& opts, int& rc);
 void add_import_command(CLI::App& app, GlobalOptions& opts, int& rc);
 void add_sync_command(CLI::App& app, GlobalOptions& opts, int& rc);
+void add_state_command(CLI::App& app, GlobalOptions& opts, int& rc);
 /// Fleet mode: every node deploys the store's current versions (cmd_sync.cpp).
 int fleet_sync(const GlobalOptions& g, std::vector<std::string> names, bool json_out);
 /// `acmed __complete CWORD WORD...`: completion candidates for the shell scripts, one a line.

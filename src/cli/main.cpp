@@ -75,6 +75,7 @@ int main(int argc, char** argv) {
   add_serve_command(app, opts, rc);
   add_import_command(app, opts, rc);
   add_sync_command(app, opts, rc);
+  add_state_command(app, opts, rc);
   // --parse-only: check a command line (subcommands, flags, values) and do nothing.
   // The documentation test runs every documented command this way.
   bool parse_only = false;

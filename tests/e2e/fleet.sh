@@ -127,3 +127,18 @@ cp "$FIXTURE_DIR/etc1/acmed.yaml.intruder" "$FIXTURE_DIR/etc4/acmed.yaml"
 set +e; out=$(node_run 4 sync c1 2>&1); rc=$?; set -e
 [ "$rc" != 0 ] && grep -q "cannot decrypt it with this node's encryption key" <<<"$out" || fail "a wrong key did not fail clearly (rc $rc): $out"
 pass "zero DNS UPDATEs; keys in the database are sealed, and a node with another key fails clearly"
+
+# --- 4. the way back: export to a state directory, renew from files with the same account ---
+node_run 1 state export --to "$FIXTURE_DIR/exported" > "$FIXTURE_DIR/export.log" 2>&1 || { cat "$FIXTURE_DIR/export.log"; fail "export"; }
+[ "$(cat "$FIXTURE_DIR"/exported/accounts/*/account_url)" = "$acct" ] || fail "the export lacks the fleet account"
+[ "$(stat -c %a "$FIXTURE_DIR"/exported/accounts/*/private_key.pem)" = 600 ] || fail "exported account key not 0600"
+mkdir -p "$FIXTURE_DIR/etc-files/certs.d"; cp "$FIXTURE_DIR"/etc1/certs.d/*.yaml "$FIXTURE_DIR/etc-files/certs.d/"
+printf 'dns: {resolvers: ["%s"], dnssec: off}\n' "$DNS_RECURSIVE" > "$FIXTURE_DIR/etc-files/acmed.yaml"
+cmp -s "$FIXTURE_DIR/exported/live/c1/fullchain.pem" "$FIXTURE_DIR/state2/live/c1/fullchain.pem" || fail "export is not c1's current version"
+accounts0=$(grep -c 'POST /sign-me-up' "$FIXTURE_DIR/pebble.log")
+"$ACMED" --config-dir "$FIXTURE_DIR/etc-files" --state-dir "$FIXTURE_DIR/exported" --server "$ACME_DIR" --ca-bundle "$CA_BUNDLE" \
+  renew --force c2 > "$FIXTURE_DIR/files-renew.log" 2>&1 || { cat "$FIXTURE_DIR/files-renew.log"; fail "renew from the export"; }
+[ "$(grep -c 'POST /sign-me-up' "$FIXTURE_DIR/pebble.log")" = "$accounts0" ] || fail "renewing from the export registered a new account"
+node_run 1 state import --from "$FIXTURE_DIR/exported" > "$FIXTURE_DIR/import.log" 2>&1 || { cat "$FIXTURE_DIR/import.log"; fail "import back"; }
+grep -q "copied certificate c2" "$FIXTURE_DIR/import.log" || fail "the renewed c2 did not go back into the store: $(cat "$FIXTURE_DIR/import.log")"
+pass "state export: the file store renews with the fleet account; state import brings its new version back"
