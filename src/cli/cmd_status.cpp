@@ -8,6 +8,7 @@
 #include "acmed/status/prometheus.hpp"
 #include "acmed/storage/file_store.hpp"
 #include "builtin_solvers.hpp"
+#include "acmed/storage/pg_store.hpp"
 #include "commands.hpp"
 #include "persist_view.hpp"
 
@@ -40,8 +41,60 @@ void print(const app::CertificateView& v) {
     std::cout << "  failures: " << v.state.failures << ", last error: " << v.state.last_error << "\n";
 }
 
+/// Fleet mode (state.backend: postgresql): who made each certificate's current version,
+/// and what every node last deployed. Empty with the file store.
+struct Fleet {
+  std::map<std::string, storage::VersionInfo> current;
+  std::map<std::string, std::vector<storage::NodeVersion>> nodes;
+};
+std::optional<Fleet> fleet_view(const GlobalOptions& g) {
+  auto cfg = load_config(g);
+  if (!cfg || cfg->state.backend != "postgresql") return std::nullopt;
+  auto store = make_store(g, *cfg);
+  if (!store) {
+    spdlog::error("fleet view: {}", store.error().describe());
+    return std::nullopt;
+  }
+  const auto* pg = dynamic_cast<const storage::PgStateStore*>(store->get());
+  auto current = pg->current_versions();
+  auto nodes = pg->node_versions();
+  if (!current || !nodes) {
+    spdlog::error("fleet view: {}", (!current ? current.error() : nodes.error()).describe());
+    return std::nullopt;
+  }
+  Fleet f;
+  for (auto& v : *current) f.current[v.name] = v;
+  for (auto& n : *nodes) f.nodes[n.name].push_back(n);
+  return f;
+}
+
+std::string unix_text(std::int64_t t) { return format_rfc3339(std::chrono::system_clock::from_time_t(static_cast<std::time_t>(t))); }
+
+void print_fleet(const Fleet& f, const std::string& name) {
+  auto it = f.current.find(name);
+  if (it == f.current.end()) return;
+  std::cout << "  fleet: version " << it->second.version << ", made by " << it->second.node << " at "
+            << unix_text(it->second.created_at);
+  std::string behind;
+  for (const auto& n : f.nodes.count(name) ? f.nodes.at(name) : std::vector<storage::NodeVersion>{})
+    if (n.version < it->second.version) behind += (behind.empty() ? "" : ", ") + n.node + " (v" + std::to_string(n.version) + ")";
+  std::cout << (behind.empty() ? "; every node has it" : "; behind: " + behind) << "\n";
+}
+
+json fleet_json(const Fleet& f, const std::string& name) {
+  auto it = f.current.find(name);
+  if (it == f.current.end()) return nullptr;
+  json nodes = json::array();
+  for (const auto& n : f.nodes.count(name) ? f.nodes.at(name) : std::vector<storage::NodeVersion>{})
+    nodes.push_back({{"node", n.node}, {"version", n.version}, {"deployed_at", unix_text(n.deployed_at)},
+                     {"behind", n.version < it->second.version}});
+  return {{"version", it->second.version}, {"renewed_by", it->second.node},
+          {"renewed_at", unix_text(it->second.created_at)}, {"nodes", nodes}};
+}
+
 int run_list(const GlobalOptions& g, const std::vector<std::string>& only, bool json_out, bool check_persist,
              bool warn_exit) {
+  const auto fleet = fleet_view(g);
   for (const auto& n : only)
     if (!std::filesystem::exists(g.config_dir + "/certs.d/" + n + ".yaml"))
       return report(Error(Errc::config, "no certificate named '" + n + "' in " + g.config_dir + "/certs.d"));
@@ -64,11 +117,13 @@ int run_list(const GlobalOptions& g, const std::vector<std::string>& only, bool 
     }
     if (json_out) {
       out.push_back(certificate_json(c));
+      if (fleet) out.back()["fleet"] = fleet_json(*fleet, c.name);
       if (p) out.back()["persist_records"] = check_json(p->records);
       if (caa) out.back()["caa"] = caa_json(*caa);
       continue;
     }
     print(c);
+    if (fleet) print_fleet(*fleet, c.name);
     if (p)
       for (const auto& r : p->records)
         std::cout << "  persist record " << r.name << ": " << app::status_name(r) << (r.republish ? " REPUBLISH" : "")
@@ -216,6 +271,19 @@ std::string metrics_text(const GlobalOptions& g, bool live_persist) {
            "1 when the record must be republished: in the CA's other draft format (stale-format), or hashed with an "
            "earlier account key.",
            m.persist_republish);
+  }
+  if (auto fleet = fleet_view(g)) {
+    status::Gauge version{"acmed_fleet_certificate_version", "Current version of the certificate in the fleet store.", {}};
+    status::Gauge node_version{"acmed_fleet_node_version", "The version each node last deployed.", {}};
+    status::Gauge behind{"acmed_fleet_node_behind", "1 when the node has not deployed the current version.", {}};
+    for (const auto& [name, v] : fleet->current) {
+      version.samples.push_back({{{"name", name}, {"renewed_by", v.node}}, static_cast<double>(v.version)});
+      for (const auto& n : fleet->nodes.count(name) ? fleet->nodes.at(name) : std::vector<storage::NodeVersion>{}) {
+        node_version.samples.push_back({{{"name", name}, {"node", n.node}}, static_cast<double>(n.version)});
+        behind.samples.push_back({{{"name", name}, {"node", n.node}}, n.version < v.version ? 1.0 : 0.0});
+      }
+    }
+    for (auto* gauge : {&version, &node_version, &behind}) gauges.push_back(std::move(*gauge));
   }
   return status::exposition(gauges);
 }

@@ -109,6 +109,15 @@ echo "# c1 versions: $(sql "SELECT string_agg(version || '@' || node, ' ' ORDER 
 [ "$(sql "SELECT count(*) FROM acmed_cert_versions WHERE name = 'c1'")" = "$max" ] || fail "c1's versions have a gap"
 [ "$(sql "SELECT count(*) FROM acmed_cert_versions WHERE fullchain NOT LIKE '-----BEGIN CERTIFICATE-----%' OR key_sealed = ''")" = 0 ] ||
   fail "a version in the store is incomplete"
+# status shows who renewed and who is behind (nodes 1 and 3 have not synced yet).
+node_run 3 status c1 --json > "$FIXTURE_DIR/status.json" 2> /dev/null || true
+/usr/bin/python3 - "$FIXTURE_DIR/status.json" "$max" <<'PY' || fail "status --json does not show the fleet: $(cat "$FIXTURE_DIR/status.json")"
+import json, sys
+f = json.load(open(sys.argv[1]))["certificates"][0]["fleet"]
+assert f["version"] == int(sys.argv[2]) and f["renewed_by"] == "node2", f
+behind = sorted(n["node"] for n in f["nodes"] if n["behind"])
+assert behind == ["node1", "node3"], behind
+PY
 for n in 1 3; do node_run "$n" sync > /dev/null 2>&1 || fail "node$n sync after takeover"; done
 for n in 1 3; do
   cmp -s "$FIXTURE_DIR/state2/live/c1/fullchain.pem" "$FIXTURE_DIR/state$n/live/c1/fullchain.pem" || fail "node$n did not deploy c1 v$max"
