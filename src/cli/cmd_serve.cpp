@@ -64,8 +64,9 @@ std::vector<Shown> shown(const GlobalOptions& g, const std::vector<std::string>&
   return out;
 }
 
-json detail_json(const GlobalOptions& g, const Shown& s) {
+json detail_json(const GlobalOptions& g, const Shown& s, const json& fleet) {
   json c = certificate_json(s.cert);
+  if (fleet.contains(s.cert.name)) c["fleet"] = fleet[s.cert.name];
   if (s.cert.persist) {
     std::string err;
     json recs = persist_records_json(g, s.cert.name, err);
@@ -141,7 +142,8 @@ Response route(const GlobalOptions& g, const Request& r) {
   }
   if (p == "/api/v1/certificates") {
     json list = json::array();
-    for (const auto& s : shown(g, app::configured_certificates(g.config_dir), false)) list.push_back(detail_json(g, s));
+    const json fleet = fleet_json_by_name(g);
+    for (const auto& s : shown(g, app::configured_certificates(g.config_dir), false)) list.push_back(detail_json(g, s, fleet));
     return as_json(200, {{"certificates", list}});
   }
   const std::string prefix = "/api/v1/certificates/";
@@ -150,7 +152,7 @@ Response route(const GlobalOptions& g, const Request& r) {
     std::string name = rest.substr(0, rest.find('/'));
     std::string sub = rest.find('/') == std::string::npos ? "" : rest.substr(rest.find('/') + 1);
     if (name.empty() || !known(g, name)) return not_found("no certificate named '" + name + "'");
-    if (sub.empty()) return as_json(200, detail_json(g, shown(g, {name}, false).front()));
+    if (sub.empty()) return as_json(200, detail_json(g, shown(g, {name}, false).front(), fleet_json_by_name(g)));
     if (sub == "records") {
       std::string format = status::query_param(r.query, "format");
       if (format.empty() || format == "json") {

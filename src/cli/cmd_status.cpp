@@ -92,6 +92,17 @@ json fleet_json(const Fleet& f, const std::string& name) {
           {"renewed_at", unix_text(it->second.created_at)}, {"nodes", nodes}};
 }
 
+}  // namespace
+
+json fleet_json_by_name(const GlobalOptions& g) {
+  json out = json::object();
+  if (auto fleet = fleet_view(g))
+    for (const auto& [name, v] : fleet->current) out[name] = fleet_json(*fleet, name);
+  return out;
+}
+
+namespace {
+
 int run_list(const GlobalOptions& g, const std::vector<std::string>& only, bool json_out, bool check_persist,
              bool warn_exit) {
   const auto fleet = fleet_view(g);

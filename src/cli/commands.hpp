@@ -28,6 +28,10 @@ int fleet_sync(const GlobalOptions& g, std::vector<std::string> names, bool json
 /// `acmed __complete CWORD WORD...`: completion candidates for the shell scripts, one a line.
 int run_completion(CLI::App& root, const std::vector<std::string>& args);
 
+/// Fleet mode: per certificate name, its current version, who made it and every node's
+/// deployed version (the "fleet" member of status --json); empty with the file store.
+nlohmann::json fleet_json_by_name(const GlobalOptions& g);
+
 /// Prometheus text for every certificate (cmd_status.cpp); with `live_persist` the
 /// DNS-PERSIST-01 records are checked live.
 std::string metrics_text(const GlobalOptions& g, bool live_persist);

@@ -118,6 +118,10 @@ assert f["version"] == int(sys.argv[2]) and f["renewed_by"] == "node2", f
 behind = sorted(n["node"] for n in f["nodes"] if n["behind"])
 assert behind == ["node1", "node3"], behind
 PY
+node_run 3 renew c3 --metrics-file "$FIXTURE_DIR/metrics.prom" > /dev/null 2>&1 || fail "renew with metrics"
+grep -q '^acmed_fleet_node_behind{name="c1",node="node1"} 1$' "$FIXTURE_DIR/metrics.prom" &&
+  grep -q '^acmed_fleet_node_behind{name="c1",node="node2"} 0$' "$FIXTURE_DIR/metrics.prom" ||
+  fail "metrics do not show who is behind: $(grep acmed_fleet "$FIXTURE_DIR/metrics.prom")"
 for n in 1 3; do node_run "$n" sync > /dev/null 2>&1 || fail "node$n sync after takeover"; done
 for n in 1 3; do
   cmp -s "$FIXTURE_DIR/state2/live/c1/fullchain.pem" "$FIXTURE_DIR/state$n/live/c1/fullchain.pem" || fail "node$n did not deploy c1 v$max"
