@@ -5,7 +5,9 @@ set -euo pipefail
 
 packages=(
   # build
-  g++ cmake ninja-build pkg-config
+  g++ cmake ninja-build pkg-config git
+  # the Debian package and its test (debian/, tests/packaging/deb.sh)
+  dpkg-dev debhelper lintian
   # sanitizer and fuzz build (scripts/sanitize.sh, scripts/fuzz.sh): clang with libFuzzer
   clang libclang-rt-14-dev
   libssl-dev libboost-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libyaml-cpp-dev

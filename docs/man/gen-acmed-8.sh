@@ -7,7 +7,8 @@ inc=$(mktemp); trap 'rm -f "$inc"' EXIT
 {
   echo "[COMMANDS]"
   for cmd in issue renew list status next-due "persist record" "persist check" migrate serve "account register" \
-             "account show" "account update" "account rollover" "account deactivate" revoke "ca info" "config check"; do
+             "account show" "account update" "account rollover" "account deactivate" revoke "ca info" "config check" \
+             deploy "import certbot" "import lego" sync "state import" "state export"; do
     # shellcheck disable=SC2086
     echo ".SS acmed $cmd"
     echo ".nf"
