@@ -53,7 +53,8 @@ Result<bool> copy_account(const storage::StateStore& from, const storage::StateS
 }  // namespace
 
 Result<CopyReport> copy_state(const storage::StateStore& from, const storage::StateStore& to,
-                              const std::vector<std::string>& cas, const std::vector<std::string>& certificates) {
+                              const std::vector<std::string>& cas, const std::vector<std::string>& certificates,
+                              bool lock_source) {
   CopyReport report;
   {
     auto lock = to.lock_accounts();
@@ -62,8 +63,16 @@ Result<CopyReport> copy_state(const storage::StateStore& from, const storage::St
       if (auto r = copy_account(from, to, ca, report); !r) return fail(r.error());
   }
   for (const auto& name : certificates) {
+    // Both sides locked: a renewal in between could pair one version's chain with the
+    // next one's key.
     auto lock = to.lock_certificate(name, false);
     if (!lock) return fail(lock.error());
+    storage::LockHandle source_lock;
+    if (lock_source) {
+      auto l = from.lock_certificate(name, false);
+      if (!l) return fail(l.error());
+      source_lock = std::move(*l);
+    }
     auto src = from.load_certificate(name);
     if (!src) return fail(src.error().with_context("reading certificate '" + name + "'"));
     if (!*src) {

@@ -74,15 +74,11 @@ Result<std::unique_ptr<storage::StateStore>> make_store(const GlobalOptions& opt
   o.dsn = std::move(*dsn);
   auto key = state_secret(cfg.state.key_file, cfg.state.key_credential, "key");
   if (!key) return fail(key.error().with_context("the state encryption key"));
-  if (key->size() == 32) {
-    o.key = std::move(*key);
-  } else {
-    // Or base64 text of 32 bytes (openssl rand -base64 32).
-    auto raw = base64_decode(key->view());
-    if (!raw || raw->size() != 32)
-      return fail(Errc::config, "the state encryption key must be 32 bytes, raw or base64 (openssl rand -base64 32)");
-    o.key = Secret(std::move(*raw));
-  }
+  // Base64 text only: raw bytes could end in a newline, which credential reading trims.
+  auto raw = base64_decode(key->view());
+  if (!raw || raw->size() != 32)
+    return fail(Errc::config, "the state encryption key must be 32 bytes in base64 (openssl rand -base64 32)");
+  o.key = Secret(std::move(*raw));
   o.node = cfg.state.node;
   if (o.node.empty()) {
     char host[256] = {};

@@ -32,8 +32,8 @@ int run_state(const GlobalOptions& g, bool to_postgres, const std::string& dir) 
   if (!pg) return report(pg.error());
   storage::FileStateStore files(dir);
   const auto names = app::configured_certificates(g.config_dir);
-  auto r = to_postgres ? app::copy_state(files, **pg, {storage::ca_id(directory)}, names)
-                       : app::copy_state(**pg, files, {storage::ca_id(directory)}, names);
+  auto r = to_postgres ? app::copy_state(files, **pg, {storage::ca_id(directory)}, names, false)
+                       : app::copy_state(**pg, files, {storage::ca_id(directory)}, names, true);
   if (!r) return report(r.error());
   if (g.json) {
     std::cout << nlohmann::json{{"from", to_postgres ? dir : (*pg)->location()},

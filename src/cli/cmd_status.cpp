@@ -8,6 +8,7 @@
 #include "acmed/status/prometheus.hpp"
 #include "acmed/storage/file_store.hpp"
 #include "builtin_solvers.hpp"
+#include "acmed/core/text.hpp"
 #include "acmed/storage/pg_store.hpp"
 #include "commands.hpp"
 #include "persist_view.hpp"
@@ -73,11 +74,12 @@ std::string unix_text(std::int64_t t) { return format_rfc3339(std::chrono::syste
 void print_fleet(const Fleet& f, const std::string& name) {
   auto it = f.current.find(name);
   if (it == f.current.end()) return;
-  std::cout << "  fleet: version " << it->second.version << ", made by " << it->second.node << " at "
+  std::cout << "  fleet: version " << it->second.version << ", made by " << escape_untrusted(it->second.node, 64) << " at "
             << unix_text(it->second.created_at);
   std::string behind;
   for (const auto& n : f.nodes.count(name) ? f.nodes.at(name) : std::vector<storage::NodeVersion>{})
-    if (n.version < it->second.version) behind += (behind.empty() ? "" : ", ") + n.node + " (v" + std::to_string(n.version) + ")";
+    if (n.version < it->second.version)
+      behind += (behind.empty() ? "" : ", ") + escape_untrusted(n.node, 64) + " (v" + std::to_string(n.version) + ")";
   std::cout << (behind.empty() ? "; every node has it" : "; behind: " + behind) << "\n";
 }
 

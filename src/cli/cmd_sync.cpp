@@ -46,8 +46,12 @@ int fleet_sync(const GlobalOptions& g, std::vector<std::string> names, bool json
         if (!done) hooks = fail(done.error());
       }
       if (!hooks) {
+        // Not marked deployed: the next sync runs the hooks again.
         spdlog::error("{}: deploy hooks: {}", name, hooks.error().describe());
         j["action"] = "hook_failed";
+        code = exit_failure;
+      } else if (auto m = pg->mark_deployed(name, *v); !m) {
+        spdlog::error("{}: {}", name, m.error().describe());
         code = exit_failure;
       }
     }

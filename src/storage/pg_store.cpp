@@ -7,6 +7,8 @@
 #include <libpq-fe.h>
 
 #include <chrono>
+#include <cstring>
+#include <map>
 #include <mutex>
 
 #include "acmed/core/base64.hpp"
@@ -42,10 +44,36 @@ std::string conn_error(PGconn* c) {
   return escape_untrusted(e, 400);
 }
 
+/// libpq's message for a failed connection, unless it quotes any value of the
+/// connection string (a parse error can echo a password fragment).
+std::string redacted_connect_error(PGconn* c, const Secret& dsn) {
+  std::string msg = conn_error(c);
+  char* err = nullptr;
+  PQconninfoOption* opts = PQconninfoParse(std::string(dsn.view()).c_str(), &err);
+  bool quotes = false;
+  if (opts) {
+    for (PQconninfoOption* o = opts; o->keyword; ++o)
+      if (o->val && std::strlen(o->val) >= 3 && msg.find(o->val) != std::string::npos) quotes = true;
+    PQconninfoFree(opts);
+  } else {
+    // The string does not parse: libpq's message would quote the part it choked on.
+    quotes = true;
+  }
+  if (err) PQfreemem(err);
+  return quotes ? "the connection string does not parse, or libpq's message quotes it (not shown)" : msg;
+}
+
 Result<Conn> connect(const Secret& dsn) {
-  Conn c(PQconnectdb(std::string(dsn.view()).c_str()));
+  // Defaults first, so the DSN's own settings win (expand_dbname: later keywords override
+  // earlier ones). Keepalives let either side notice a dead peer within about a minute
+  // instead of the system's two hours; a lock held by a node that vanished is then freed.
+  const std::string conninfo(dsn.view());
+  const char* keys[] = {"connect_timeout", "keepalives", "keepalives_idle", "keepalives_interval", "keepalives_count",
+                        "dbname", nullptr};
+  const char* vals[] = {"10", "1", "30", "10", "3", conninfo.c_str(), nullptr};
+  Conn c(PQconnectdbParams(keys, vals, 1));
   if (!c || PQstatus(c.get()) != CONNECTION_OK)
-    return fail(Errc::network, "cannot connect to PostgreSQL: " + conn_error(c.get()));
+    return fail(Errc::network, "cannot connect to PostgreSQL: " + redacted_connect_error(c.get(), dsn));
   // Server notices are not printed to stderr (libpq's default): they are not ours to show.
   PQsetNoticeProcessor(c.get(), [](void*, const char*) {}, nullptr);
   return c;
@@ -97,17 +125,59 @@ CREATE TABLE acmed_node_versions (
   node text NOT NULL, name text NOT NULL, version integer NOT NULL,
   deployed_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (node, name));
 )SQL",
+      // 2: every node that ever opened the store (a node that never deployed is behind),
+      // and a sealed check value: a node with another sealing key cannot open the store.
+      R"SQL(
+CREATE TABLE acmed_nodes (
+  node text PRIMARY KEY, first_seen timestamptz NOT NULL DEFAULT now(), last_seen timestamptz NOT NULL DEFAULT now());
+CREATE TABLE acmed_meta (key text PRIMARY KEY, value text NOT NULL);
+)SQL",
   };
   return m;
 }
 
+/// The certificate locks this process holds: the lock session's backend pid, and the
+/// version that was current when the lock was taken. save_certificate commits only
+/// while both still hold (compare-and-set), so a node whose lock session was lost
+/// (a network cut, a server-side timeout, pg_terminate_backend) cannot add a second
+/// version beside the node that took over.
+struct HeldLocks {
+  struct Held {
+    int pid = 0;
+    int version = 0;
+  };
+  std::mutex mu;
+  std::map<std::string, Held> held;
+};
+
 class PgLock final : public Lock {
  public:
-  explicit PgLock(Conn c) : conn_(std::move(c)) {}
-  // Closing the session releases every advisory lock it holds.
+  PgLock(Conn c, std::shared_ptr<HeldLocks> registry, std::string name)
+      : conn_(std::move(c)), registry_(std::move(registry)), name_(std::move(name)) {}
+  ~PgLock() override {
+    if (registry_) {
+      std::lock_guard g(registry_->mu);
+      registry_->held.erase(name_);
+    }
+    // Closing the session (conn_'s destructor) releases every advisory lock it holds.
+  }
+
  private:
   Conn conn_;
+  std::shared_ptr<HeldLocks> registry_;
+  std::string name_;
 };
+
+/// A lock session: it must outlive idle timeouts, notice a dead client quickly on the
+/// server side, and not wait for a lock forever.
+Result<void> prepare_lock_session(PGconn* c) {
+  auto r = run(c,
+               "SET idle_session_timeout = 0; SET idle_in_transaction_session_timeout = 0; "
+               "SET tcp_keepalives_idle = 30; SET tcp_keepalives_interval = 10; SET tcp_keepalives_count = 3; "
+               "SET lock_timeout = '300s'");
+  if (!r) return fail(r.error());
+  return {};
+}
 
 std::vector<std::string> words(const std::string& s) {
   std::vector<std::string> out;
@@ -124,11 +194,17 @@ std::vector<std::string> words(const std::string& s) {
 
 }  // namespace
 
+/// What a certificate version's sealed key is bound to: name, version and the chain.
+std::string cert_key_aad(const std::string& name, int version, const std::string& fullchain) {
+  return "cert-key:" + name + ":" + std::to_string(version) + ":" + base64url_encode(sha256(fullchain));
+}
+
 struct PgStateStore::Impl {
   PgOptions opts;
   Conn conn;
   FileStateStore local;
   mutable std::mutex mu;
+  std::shared_ptr<HeldLocks> locks = std::make_shared<HeldLocks>();
 
   Impl(PgOptions o, Conn c) : opts(std::move(o)), conn(std::move(c)), local(opts.local_root) {}
 
@@ -157,6 +233,16 @@ struct PgStateStore::Impl {
   /// Ensures the account row exists (slot '').
   Result<void> ensure_account(const std::string& ca) const {
     auto r = q("INSERT INTO acmed_accounts (ca) VALUES ($1) ON CONFLICT DO NOTHING", {ca});
+    if (!r) return fail(r.error());
+    return {};
+  }
+
+  /// Records that this node deployed `version` (never moving the record backwards).
+  Result<void> mark_deployed(const std::string& name, int version) const {
+    auto r = q("INSERT INTO acmed_node_versions (node, name, version) VALUES ($1, $2, $3) "
+               "ON CONFLICT (node, name) DO UPDATE SET version = GREATEST(acmed_node_versions.version, $3), "
+               "deployed_at = now()",
+               {opts.node, name, version});
     if (!r) return fail(r.error());
     return {};
   }
@@ -203,7 +289,22 @@ Result<std::unique_ptr<PgStateStore>> PgStateStore::open(PgOptions o) {
     return fail(m.error());
   }
   if (auto r = step("COMMIT"); !r) return fail(r.error());
-  return std::unique_ptr<PgStateStore>(new PgStateStore(std::make_unique<Impl>(std::move(o), std::move(*c))));
+  auto impl = std::make_unique<Impl>(std::move(o), std::move(*c));
+  // The first node seals a check value; every other node must open it with its key.
+  auto check = impl->seal("key-check", "acmed state key check");
+  if (!check) return fail(check.error());
+  if (auto r = impl->q("INSERT INTO acmed_meta (key, value) VALUES ('key-check', $1) ON CONFLICT DO NOTHING", {*check}); !r)
+    return fail(r.error());
+  auto stored = impl->q("SELECT value FROM acmed_meta WHERE key = 'key-check'");
+  if (!stored) return fail(stored.error());
+  if (!impl->open_sealed("key-check", cell(stored->get(), 0, 0), "the store's key check"))
+    return fail(Errc::crypto, "this node's state key (state.key_file) is not the one the store was sealed with: "
+                              "every node of a fleet needs the same key; nothing was read or written");
+  if (auto r = impl->q("INSERT INTO acmed_nodes (node) VALUES ($1) ON CONFLICT (node) DO UPDATE SET last_seen = now()",
+                       {impl->opts.node});
+      !r)
+    return fail(r.error());
+  return std::unique_ptr<PgStateStore>(new PgStateStore(std::move(impl)));
 }
 
 std::string PgStateStore::location() const { return "postgresql (node " + impl_->opts.node + ")"; }
@@ -344,22 +445,31 @@ Result<std::string> PgStateStore::retire_account(const std::string& ca) const {
       "retired-" + std::to_string(std::chrono::duration_cast<std::chrono::microseconds>(
                                       std::chrono::system_clock::now().time_since_epoch()).count());
   // The key stays sealed for its original place: re-seal it for the retired slot.
-  std::optional<std::string> resealed;
-  if (auto sealed = cell(res, 0, 0)) {
-    auto key = impl_->open_sealed("account-key:" + ca, sealed, "the account key of " + ca);
+  // Nothing is deleted: the key and the key before the last rollover go to the retired
+  // slot, re-sealed for their new place.
+  auto reseal = [&](const std::optional<std::string>& sealed) -> Result<std::optional<std::string>> {
+    if (!sealed) return std::optional<std::string>{};
+    auto key = impl_->open_sealed("account-key:" + ca, sealed, "an account key of " + ca);
     if (!key) return fail(key.error());
     auto s = impl_->seal("account-key:" + ca + "/" + slot, key->view());
     if (!s) return fail(s.error());
-    resealed = *s;
-  }
+    return std::optional<std::string>(*s);
+  };
+  auto old_row = impl_->q("SELECT old_key_sealed FROM acmed_accounts WHERE ca = $1 AND slot = ''", {ca});
+  if (!old_row) return fail(old_row.error());
+  auto resealed = reseal(cell(res, 0, 0));
+  if (!resealed) return fail(resealed.error());
+  auto resealed_old = reseal(cell(old_row->get(), 0, 0));
+  if (!resealed_old) return fail(resealed_old.error());
   std::lock_guard g(impl_->mu);
   PGconn* c = impl_->conn.get();
   if (auto r = run(c, "BEGIN"); !r) return fail(r.error());
   auto tx = [&]() -> Result<void> {
     if (auto r = run(c,
-                     "INSERT INTO acmed_accounts (ca, slot, key_sealed, key_uri, url, thumbprint, earlier) "
-                     "SELECT ca, $2, $3, key_uri, url, thumbprint, earlier FROM acmed_accounts WHERE ca = $1 AND slot = ''",
-                     {ca, slot, resealed ? P(*resealed) : P(std::nullopt)});
+                     "INSERT INTO acmed_accounts (ca, slot, key_sealed, old_key_sealed, key_uri, url, thumbprint, earlier) "
+                     "SELECT ca, $2, $3, $4, key_uri, url, thumbprint, earlier FROM acmed_accounts WHERE ca = $1 AND slot = ''",
+                     {ca, slot, *resealed ? P(**resealed) : P(std::nullopt),
+                      *resealed_old ? P(**resealed_old) : P(std::nullopt)});
         !r)
       return fail(r.error());
     if (auto r = run(c,
@@ -397,10 +507,11 @@ Result<void> PgStateStore::commit_pending_account_key(const std::string& ca) con
   auto sealed = impl_->seal("account-key:" + ca, (*next)->view());
   if (!sealed) return fail(sealed.error());
   auto r = impl_->q(
-      "UPDATE acmed_accounts SET old_key_sealed = key_sealed, key_sealed = $2, next_key_sealed = NULL, key_uri = NULL "
-      "WHERE ca = $1 AND slot = '' AND next_key_sealed IS NOT NULL",
+      "UPDATE acmed_accounts SET old_key_sealed = coalesce(key_sealed, old_key_sealed), key_sealed = $2, "
+      "next_key_sealed = NULL, key_uri = NULL WHERE ca = $1 AND slot = '' AND next_key_sealed IS NOT NULL",
       {ca, *sealed});
   if (!r) return fail(r.error());
+  if (std::string(PQcmdTuples(r->get())) != "1") return fail(Errc::io, "no pending account key to commit");
   return {};
 }
 
@@ -439,19 +550,46 @@ Result<int> PgStateStore::save_certificate(const std::string& name, const std::s
                                            const Secret& key_pem) const {
   auto ders = parse_pem_chain(fullchain_pem);
   if (!ders) return fail(ders.error().with_context("refusing to store certificate"));
+  // This node's files first, under its local lock (a sync on this node waits): the new
+  // key is on disk before the database hears of it, so no failure below loses it.
+  auto local_lock = impl_->local.lock_certificate(name, true);
+  if (!local_lock) return fail(local_lock.error());
+  if (auto local = impl_->local.save_certificate(name, fullchain_pem, key_pem); !local) return fail(local.error());
+  std::optional<HeldLocks::Held> held;
+  {
+    std::lock_guard g(impl_->locks->mu);
+    if (auto it = impl_->locks->held.find(name); it != impl_->locks->held.end()) held = it->second;
+  }
   int version = 0;
   {
     std::lock_guard g(impl_->mu);
     PGconn* c = impl_->conn.get();
-    if (auto r = run(c, "BEGIN"); !r) return fail(r.error());
+    if (auto r = run(c, "BEGIN"); !r) return fail(r.error().with_context("the new certificate is kept in this node's live/"));
     auto tx = [&]() -> Result<void> {
       // Version numbers per certificate, handed out one at a time fleet-wide.
-      if (auto r = run(c, "SELECT pg_advisory_xact_lock(hashtextextended('acmed-version:' || $1, 0))", {name}); !r)
+      if (auto r = run(c, "SELECT pg_advisory_xact_lock(hashtextextended('acmed-version:' || current_schema() || ':' || $1, 0))",
+                       {name});
+          !r)
         return fail(r.error());
-      auto v = run(c, "SELECT coalesce(max(version), 0) + 1 FROM acmed_cert_versions WHERE name = $1", {name});
+      auto v = run(c, "SELECT coalesce(max(version), 0) FROM acmed_cert_versions WHERE name = $1", {name});
       if (!v) return fail(v.error());
-      version = static_cast<int>(to_int(cell(v->get(), 0, 0)));
-      auto sealed = impl_->seal("cert-key:" + name + ":" + std::to_string(version), key_pem.view());
+      const int current = static_cast<int>(to_int(cell(v->get(), 0, 0)));
+      if (held) {
+        // Compare-and-set: the lock is still this process's, and nobody stored a version since.
+        auto alive = run(c, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid = $1",
+                         {held->pid});
+        if (!alive) return fail(alive.error());
+        if (to_int(cell(alive->get(), 0, 0)) == 0)
+          return fail(Errc::timeout, "this node lost its lock on '" + name +
+                                         "' while renewing (its database session ended); another node may renew it");
+        if (current != held->version)
+          return fail(Errc::timeout, "version " + std::to_string(current) + " of '" + name +
+                                         "' was stored by another node while this one renewed");
+      }
+      version = current + 1;
+      // The key is sealed together with the chain's digest: a chain changed in the
+      // database no longer opens its key, so no node deploys it.
+      auto sealed = impl_->seal(cert_key_aad(name, version, fullchain_pem), key_pem.view());
       if (!sealed) return fail(sealed.error());
       if (auto r = run(c,
                        "INSERT INTO acmed_cert_versions (name, version, fullchain, key_sealed, node) "
@@ -463,20 +601,12 @@ Result<int> PgStateStore::save_certificate(const std::string& name, const std::s
     };
     if (auto t = tx(); !t) {
       (void)run(c, "ROLLBACK");
-      return fail(t.error());
+      return fail(t.error().with_context("not stored in the database (kept in this node's archive/)"));
     }
-    if (auto r = run(c, "COMMIT"); !r) return fail(r.error());
+    if (auto r = run(c, "COMMIT"); !r)
+      return fail(r.error().with_context("not stored in the database (kept in this node's archive/)"));
   }
-  // Current fleet-wide now; this node's live/ follows.
-  if (auto local = impl_->local.save_certificate(name, fullchain_pem, key_pem); !local)
-    return fail(local.error().with_context("version " + std::to_string(version) + " of '" + name +
-                                           "' is stored in the database, but this node's live/ was not updated "
-                                           "(acmed sync retries)"));
-  auto r = impl_->q(
-      "INSERT INTO acmed_node_versions (node, name, version) VALUES ($1, $2, $3) "
-      "ON CONFLICT (node, name) DO UPDATE SET version = $3, deployed_at = now()",
-      {impl_->opts.node, name, version});
-  if (!r) return fail(r.error());
+  if (auto r = impl_->mark_deployed(name, version); !r) return fail(r.error());
   return version;
 }
 
@@ -501,12 +631,13 @@ Result<std::string> PgStateStore::certificate_identity(const std::string& name) 
 
 Result<Secret> PgStateStore::load_certificate_key(const std::string& name) const {
   auto r = impl_->q(
-      "SELECT version, key_sealed FROM acmed_cert_versions WHERE name = $1 ORDER BY version DESC LIMIT 1", {name});
+      "SELECT version, key_sealed, fullchain FROM acmed_cert_versions WHERE name = $1 ORDER BY version DESC LIMIT 1",
+      {name});
   if (!r) return fail(r.error());
   if (PQntuples(r->get()) == 0) return fail(Errc::not_found, "no certificate named '" + name + "'");
-  const std::string v = cell(r->get(), 0, 0).value_or("0");
-  return impl_->open_sealed("cert-key:" + name + ":" + v, cell(r->get(), 0, 1),
-                            "the private key of '" + name + "' version " + v);
+  const int v = static_cast<int>(to_int(cell(r->get(), 0, 0)));
+  return impl_->open_sealed(cert_key_aad(name, v, cell(r->get(), 0, 2).value_or("")), cell(r->get(), 0, 1),
+                            "the private key of '" + name + "' version " + std::to_string(v));
 }
 
 Result<void> PgStateStore::repair_live(const std::string& name) const { return impl_->local.repair_live(name); }
@@ -534,23 +665,35 @@ Result<StoredCertificate> PgStateStore::snapshot_certificate(const std::string& 
 Result<LockHandle> PgStateStore::lock_certificate(const std::string& name, bool wait) const {
   auto c = connect(impl_->opts.dsn);
   if (!c) return fail(c.error());
-  const std::string sql = wait ? "SELECT pg_advisory_lock(hashtextextended('acmed-cert:' || $1, 0)), true"
-                               : "SELECT true, pg_try_advisory_lock(hashtextextended('acmed-cert:' || $1, 0))";
+  if (auto r = prepare_lock_session(c->get()); !r) return fail(r.error());
+  const std::string sql = wait ? "SELECT pg_advisory_lock(hashtextextended('acmed-cert:' || current_schema() || ':' || $1, 0)), true"
+                               : "SELECT true, pg_try_advisory_lock(hashtextextended('acmed-cert:' || current_schema() || ':' || $1, 0))";
   auto r = run(c->get(), sql, {name});
   if (!r) return fail(r.error());
   if (cell(r->get(), 0, 1).value_or("f") != "t")
     return fail(Errc::timeout, "another acmed (on this or another node) is working on certificate '" + name + "'");
-  return LockHandle(std::make_unique<PgLock>(std::move(*c)));
+  auto v = run(c->get(), "SELECT coalesce(max(version), 0) FROM acmed_cert_versions WHERE name = $1", {name});
+  if (!v) return fail(v.error());
+  {
+    std::lock_guard g(impl_->locks->mu);
+    impl_->locks->held[name] = {PQbackendPID(c->get()), static_cast<int>(to_int(cell(v->get(), 0, 0)))};
+  }
+  return LockHandle(std::make_unique<PgLock>(std::move(*c), impl_->locks, name));
 }
 
 Result<LockHandle> PgStateStore::lock_accounts() const {
   auto c = connect(impl_->opts.dsn);
   if (!c) return fail(c.error());
-  if (auto r = run(c->get(), "SELECT pg_advisory_lock(hashtextextended('acmed-accounts', 0))"); !r) return fail(r.error());
-  return LockHandle(std::make_unique<PgLock>(std::move(*c)));
+  if (auto r = prepare_lock_session(c->get()); !r) return fail(r.error());
+  if (auto r = run(c->get(), "SELECT pg_advisory_lock(hashtextextended('acmed-accounts:' || current_schema(), 0))"); !r) return fail(r.error());
+  return LockHandle(std::make_unique<PgLock>(std::move(*c), nullptr, std::string()));
 }
 
 Result<int> PgStateStore::sync_certificate(const std::string& name) const {
+  // The local lock before reading the database: a save on this node that is writing a
+  // newer version finishes first, so an older one is never put back into live/.
+  auto local_lock = impl_->local.lock_certificate(name, true);
+  if (!local_lock) return fail(local_lock.error());
   auto r = impl_->q(
       "SELECT v.version, v.fullchain, v.key_sealed, n.version FROM acmed_cert_versions v "
       "LEFT JOIN acmed_node_versions n ON n.node = $2 AND n.name = v.name "
@@ -560,19 +703,21 @@ Result<int> PgStateStore::sync_certificate(const std::string& name) const {
   if (PQntuples(r->get()) == 0) return fail(Errc::not_found, "no certificate named '" + name + "' in the database");
   const int current = static_cast<int>(to_int(cell(r->get(), 0, 0)));
   const int mine = static_cast<int>(to_int(cell(r->get(), 0, 3)));
-  auto local = impl_->local.load_certificate(name);
   const std::string fullchain = cell(r->get(), 0, 1).value_or("");
-  if (mine == current && local && *local && (*local)->fullchain_pem == fullchain) return 0;
-  auto key = impl_->open_sealed("cert-key:" + name + ":" + std::to_string(current), cell(r->get(), 0, 2),
+  auto local = impl_->local.load_certificate(name);
+  const bool have = local && *local && (*local)->fullchain_pem == fullchain;
+  if (mine >= current && have) return 0;
+  auto key = impl_->open_sealed(cert_key_aad(name, current, fullchain), cell(r->get(), 0, 2),
                                 "the private key of '" + name + "' version " + std::to_string(current));
   if (!key) return fail(key.error());
-  if (auto w = impl_->local.save_certificate(name, fullchain, *key); !w) return fail(w.error());
-  auto u = impl_->q(
-      "INSERT INTO acmed_node_versions (node, name, version) VALUES ($1, $2, $3) "
-      "ON CONFLICT (node, name) DO UPDATE SET version = $3, deployed_at = now()",
-      {impl_->opts.node, name, current});
-  if (!u) return fail(u.error());
+  // Already on disk (a deploy whose hooks failed): only the hooks run again.
+  if (!have)
+    if (auto w = impl_->local.save_certificate(name, fullchain, *key); !w) return fail(w.error());
   return current;
+}
+
+Result<void> PgStateStore::mark_deployed(const std::string& name, int version) const {
+  return impl_->mark_deployed(name, version);
 }
 
 Result<std::vector<std::string>> PgStateStore::certificate_names() const {
@@ -596,8 +741,12 @@ Result<std::vector<VersionInfo>> PgStateStore::current_versions() const {
 }
 
 Result<std::vector<NodeVersion>> PgStateStore::node_versions() const {
+  // Every node that opened the store, for every certificate: one that never deployed a
+  // certificate shows version 0.
   auto r = impl_->q(
-      "SELECT node, name, version, extract(epoch FROM deployed_at)::bigint FROM acmed_node_versions ORDER BY name, node");
+      "SELECT n.node, c.name, coalesce(v.version, 0), coalesce(extract(epoch FROM v.deployed_at)::bigint, 0) "
+      "FROM acmed_nodes n CROSS JOIN (SELECT DISTINCT name FROM acmed_cert_versions) c "
+      "LEFT JOIN acmed_node_versions v ON v.node = n.node AND v.name = c.name ORDER BY c.name, n.node");
   if (!r) return fail(r.error());
   std::vector<NodeVersion> out;
   for (int i = 0; i < PQntuples(r->get()); ++i)

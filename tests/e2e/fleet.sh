@@ -138,7 +138,9 @@ printf 'state: {backend: postgresql, dsn_file: "%s", key_file: "%s", node: intru
 mkdir -p "$FIXTURE_DIR/etc4/certs.d"; cp "$FIXTURE_DIR/etc1/certs.d/c1.yaml" "$FIXTURE_DIR/etc4/certs.d/"
 cp "$FIXTURE_DIR/etc1/acmed.yaml.intruder" "$FIXTURE_DIR/etc4/acmed.yaml"
 set +e; out=$(node_run 4 sync c1 2>&1); rc=$?; set -e
-[ "$rc" != 0 ] && grep -q "cannot decrypt it with this node's encryption key" <<<"$out" || fail "a wrong key did not fail clearly (rc $rc): $out"
+[ "$rc" != 0 ] && grep -q "state key (state.key_file) is not the one the store was sealed with" <<<"$out" ||
+  fail "a wrong key did not fail clearly (rc $rc): $out"
+[ ! -e "$FIXTURE_DIR/state4/live/c1" ] || fail "the node with the wrong key deployed something"
 pass "zero DNS UPDATEs; keys in the database are sealed, and a node with another key fails clearly"
 
 # --- 4. the way back: export to a state directory, renew from files with the same account ---

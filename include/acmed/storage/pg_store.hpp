@@ -104,9 +104,12 @@ class PgStateStore final : public StateStore {
 
   // Fleet operations beyond the StateStore interface.
 
-  /// Makes this node's live/NAME the database's current version. Returns the version
-  /// written, or 0 when this node already had it.
+  /// Makes this node's live/NAME the database's current version. Returns that version
+  /// when this node has not deployed it yet (its hooks should run, then mark_deployed),
+  /// or 0 when it had. Holds this node's local lock, so it never races a save here.
   [[nodiscard]] Result<int> sync_certificate(const std::string& name) const;
+  /// Records that this node deployed `version` of `name` (after its hooks succeeded).
+  [[nodiscard]] Result<void> mark_deployed(const std::string& name, int version) const;
   /// Every certificate with a version in the database.
   [[nodiscard]] Result<std::vector<std::string>> certificate_names() const;
   /// The current version of each certificate, with the node that made it.

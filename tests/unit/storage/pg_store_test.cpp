@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <array>
 #include <filesystem>
 
 #include "acmed/core/files.hpp"
@@ -55,6 +56,7 @@ TEST_CASE("pg store: a version is current for every node at once; each node sync
   CHECK(*b->sync_certificate("www") == 1);
   CHECK(*read_file(b_dir.path() + "/live/www/fullchain.pem") == chain);
   CHECK(*read_file(b_dir.path() + "/live/www/privkey.pem") == "KEY-1");
+  REQUIRE(b->mark_deployed("www", 1));  // its hooks ran
   CHECK(*b->sync_certificate("www") == 0);  // nothing new
   CHECK(*a->sync_certificate("www") == 0);
 
@@ -76,14 +78,19 @@ TEST_CASE("pg store: keys in the database need this node's encryption key; the d
   auto a = node(s, "a", a_dir.path(), 'k');
   REQUIRE(a->save_account_key("ca", Secret(std::string("-----BEGIN PRIVATE KEY----- ACCOUNT"))));
   REQUIRE(a->save_certificate("www", test::make_chain_pem({"www.example"}), Secret(std::string("CERT-KEY"))));
-  auto wrong = node(s, "b", b_dir.path(), 'x');
-  auto acct = wrong->load_account("ca");
-  REQUIRE_FALSE(acct);
-  CHECK(acct.error().code == Errc::crypto);
-  CHECK(acct.error().message.find("cannot decrypt it with this node's encryption key") != std::string::npos);
-  CHECK_FALSE(wrong->load_certificate_key("www"));
-  CHECK_FALSE(wrong->sync_certificate("www"));
+  // A node with another sealing key cannot even open the store: it can neither read
+  // keys nor write versions the others could not open.
+  auto wrong = storage::PgStateStore::open(test::pg_options(s, "b", b_dir.path(), 'x'));
+  REQUIRE_FALSE(wrong);
+  CHECK(wrong.error().code == Errc::crypto);
+  CHECK(wrong.error().message.find("not the one the store was sealed with") != std::string::npos);
   CHECK_FALSE(std::filesystem::exists(b_dir.path() + "/live/www"));
+  // A chain changed in the database no longer opens its key, so nobody deploys it.
+  test::pg_exec(s.dsn(), "UPDATE acmed_cert_versions SET fullchain = fullchain || ' '");
+  auto tampered = a->load_certificate_key("www");
+  REQUIRE_FALSE(tampered);
+  CHECK(tampered.error().message.find("cannot decrypt") != std::string::npos);
+  test::pg_exec(s.dsn(), "UPDATE acmed_cert_versions SET fullchain = rtrim(fullchain, ' ')");
   // What is readable without the key: neither private key appears in any table.
   PGconn* c = PQconnectdb(s.dsn().c_str());
   REQUIRE(PQstatus(c) == CONNECTION_OK);
@@ -125,4 +132,97 @@ TEST_CASE("pg store: an unreachable database fails clearly") {
   auto s = storage::PgStateStore::open(std::move(o));
   REQUIRE_FALSE(s);
   CHECK(s.error().message.find("cannot connect to PostgreSQL") != std::string::npos);
+}
+
+TEST_CASE("pg store: a renewer that lost its lock, or was overtaken, cannot add a second version") {
+  test::PgSchema s;
+  test::TempDir a_dir, b_dir;
+  auto a = node(s, "a", a_dir.path());
+  auto b = node(s, "b", b_dir.path());
+  const std::string chain = test::make_chain_pem({"www.example"});
+  {
+    auto held = a->lock_certificate("www", false);
+    REQUIRE(held);
+    // The lock's session ends under it (a network cut, an admin's pg_terminate_backend).
+    test::pg_exec(s.dsn(), "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND pid <> pg_backend_pid()");
+    auto lost = a->save_certificate("www", chain, Secret(std::string("K-A")));
+    REQUIRE_FALSE(lost);
+    CHECK(lost.error().message.find("lost its lock") != std::string::npos);
+    CHECK(lost.error().message.find("kept in this node's archive") != std::string::npos);
+  }
+  CHECK(b->certificate_identity("www")->empty());  // nothing reached the store
+  CHECK(std::filesystem::exists(a_dir.path() + "/archive/www/privkey1.pem"));  // the key is not lost
+  {
+    auto held = a->lock_certificate("www", false);
+    REQUIRE(held);
+    // b stores a version without the lock (a node that lost its own lock earlier).
+    REQUIRE(*b->save_certificate("www", chain, Secret(std::string("K-B"))) == 1);
+    auto overtaken = a->save_certificate("www", chain, Secret(std::string("K-A2")));
+    REQUIRE_FALSE(overtaken);
+    CHECK(overtaken.error().message.find("stored by another node") != std::string::npos);
+  }
+  CHECK(b->load_certificate_key("www")->view() == "K-B");
+}
+
+TEST_CASE("pg store: a node that never deployed is listed as behind; hooks that failed run again") {
+  test::PgSchema s;
+  test::TempDir a_dir, b_dir;
+  auto a = node(s, "a", a_dir.path());
+  auto b = node(s, "b", b_dir.path());
+  REQUIRE(a->save_certificate("www", test::make_chain_pem({"www.example"}), Secret(std::string("K"))));
+  auto nodes = a->node_versions();
+  REQUIRE(nodes->size() == 2);
+  for (const auto& n : *nodes) CHECK(n.version == (n.node == "a" ? 1 : 0));
+  CHECK(*b->sync_certificate("www") == 1);
+  // b's hooks failed: it did not call mark_deployed, so the next sync asks again
+  // (without writing the files a second time).
+  CHECK(*b->sync_certificate("www") == 1);
+  CHECK_FALSE(std::filesystem::exists(b_dir.path() + "/archive/www/fullchain2.pem"));
+  REQUIRE(b->mark_deployed("www", 1));
+  CHECK(*b->sync_certificate("www") == 0);
+  REQUIRE(b->mark_deployed("www", 0));  // never backwards
+  CHECK(*b->sync_certificate("www") == 0);
+}
+
+TEST_CASE("pg store: retiring an account keeps its key and the key before it") {
+  test::PgSchema s;
+  test::TempDir d;
+  auto a = node(s, "a", d.path());
+  REQUIRE(a->save_account_key("ca", Secret(std::string("KEY1"))));
+  REQUIRE(a->save_account_url("ca", "https://ca.example/acct/1"));
+  REQUIRE(a->save_pending_account_key("ca", Secret(std::string("KEY2"))));
+  REQUIRE(a->commit_pending_account_key("ca"));
+  CHECK_FALSE(a->commit_pending_account_key("ca"));  // nothing pending
+  auto slot = a->retire_account("ca");
+  REQUIRE(slot);
+  const std::string retired = slot->substr(slot->rfind('/') + 1);
+  PGconn* c = PQconnectdb(s.dsn().c_str());
+  PGresult* r = PQexecParams(c, "SELECT key_sealed IS NOT NULL, old_key_sealed IS NOT NULL, url FROM acmed_accounts "
+                                "WHERE ca = 'ca' AND slot = $1",
+                             1, nullptr, std::array<const char*, 1>{retired.c_str()}.data(), nullptr, nullptr, 0);
+  REQUIRE(PQntuples(r) == 1);
+  CHECK(std::string(PQgetvalue(r, 0, 0)) == "t");
+  CHECK(std::string(PQgetvalue(r, 0, 1)) == "t");
+  CHECK(std::string(PQgetvalue(r, 0, 2)) == "https://ca.example/acct/1");
+  PQclear(r);
+  PQfinish(c);
+}
+
+TEST_CASE("pg store: a connection error never shows the connection string's secrets") {
+  storage::PgOptions o;
+  o.dsn = Secret(std::string("host=/nonexistent-dir user=acmed password=hunter2secret connect_timeout=2"));
+  o.key = Secret(std::string(32, 'k'));
+  o.node = "a";
+  o.local_root = "/tmp";
+  auto s = storage::PgStateStore::open(std::move(o));
+  REQUIRE_FALSE(s);
+  CHECK(s.error().message.find("hunter2secret") == std::string::npos);
+  storage::PgOptions bad;
+  bad.dsn = Secret(std::string("host=/x password=%zz-secret-part 'unterminated"));
+  bad.key = Secret(std::string(32, 'k'));
+  bad.node = "a";
+  bad.local_root = "/tmp";
+  auto b = storage::PgStateStore::open(std::move(bad));
+  REQUIRE_FALSE(b);
+  CHECK(b.error().message.find("secret-part") == std::string::npos);
 }

@@ -23,8 +23,11 @@ struct CopyReport {
   std::vector<std::string> skipped;  ///< already there, or nothing to copy, with the reason
 };
 
+/// `lock_source`: also hold each certificate's lock in `from` while it is read (a shared
+/// store that other nodes renew in); not for a state directory the destination itself
+/// writes into (fleet mode keeps its live/ there, under the same lock files).
 [[nodiscard]] Result<CopyReport> copy_state(const storage::StateStore& from, const storage::StateStore& to,
                                             const std::vector<std::string>& cas,
-                                            const std::vector<std::string>& certificates);
+                                            const std::vector<std::string>& certificates, bool lock_source = false);
 
 }  // namespace acmed::app
