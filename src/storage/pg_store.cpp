@@ -179,18 +179,6 @@ Result<void> prepare_lock_session(PGconn* c) {
   return {};
 }
 
-std::vector<std::string> words(const std::string& s) {
-  std::vector<std::string> out;
-  std::size_t pos = 0;
-  while (pos < s.size()) {
-    auto sp = s.find(' ', pos);
-    std::string w = s.substr(pos, sp == std::string::npos ? std::string::npos : sp - pos);
-    if (!w.empty()) out.push_back(w);
-    if (sp == std::string::npos) break;
-    pos = sp + 1;
-  }
-  return out;
-}
 
 }  // namespace
 
@@ -413,7 +401,7 @@ Result<void> PgStateStore::add_earlier_thumbprint(const std::string& ca, const s
 Result<std::vector<std::string>> PgStateStore::load_earlier_thumbprints(const std::string& ca) const {
   auto r = impl_->q("SELECT earlier FROM acmed_accounts WHERE ca = $1 AND slot = ''", {ca});
   if (!r) return fail(r.error());
-  return words(cell(r->get(), 0, 0).value_or(""));
+  return split_words(cell(r->get(), 0, 0).value_or(""));
 }
 
 Result<void> PgStateStore::retire_earlier_thumbprints(const std::string& ca) const {

@@ -24,18 +24,6 @@ std::map<std::string, std::string> parse_kv(const std::string& data) {
   return kv;
 }
 
-std::vector<std::string> split_words(const std::string& s) {
-  std::vector<std::string> out;
-  std::size_t pos = 0;
-  while (pos < s.size()) {
-    auto sp = s.find(' ', pos);
-    std::string w = s.substr(pos, sp == std::string::npos ? std::string::npos : sp - pos);
-    if (!w.empty()) out.push_back(w);
-    if (sp == std::string::npos) break;
-    pos = sp + 1;
-  }
-  return out;
-}
 
 std::string join_words(const std::vector<std::string>& v) {
   std::string s;
@@ -58,6 +46,19 @@ std::optional<std::int64_t> opt_int(const std::map<std::string, std::string>& kv
 }
 
 }  // namespace
+
+std::vector<std::string> split_words(const std::string& s) {
+  std::vector<std::string> out;
+  std::size_t pos = 0;
+  while (pos < s.size()) {
+    auto sp = s.find(' ', pos);
+    std::string w = s.substr(pos, sp == std::string::npos ? std::string::npos : sp - pos);
+    if (!w.empty()) out.push_back(w);
+    if (sp == std::string::npos) break;
+    pos = sp + 1;
+  }
+  return out;
+}
 
 std::string encode_ca_facts(const CaFacts& f) {
   std::string out = "revision=" + one_line(f.revision) + "\nhash_prefix=" + one_line(f.hash_prefix) +

@@ -77,6 +77,8 @@ struct CaFacts {
 /// The text form every store keeps RenewalState and CaFacts in (key=value lines; unknown
 /// keys ignored, so older and newer acmed read each other's).
 std::string encode_renewal_state(const RenewalState& st);
+/// The words of a space-separated list (the stores' text form of lists).
+std::vector<std::string> split_words(const std::string& s);
 RenewalState decode_renewal_state(const std::string& text);
 std::string encode_ca_facts(const CaFacts& f);
 CaFacts decode_ca_facts(const std::string& text);
