@@ -99,6 +99,7 @@ std::string record_html(const app::PersistView& p, const persist::RequiredRecord
 std::string render_page(const GlobalOptions& g) {
   std::string warnings, rows, records;
   int id = 0;
+  const auto fleet = fleet_lines_by_name(g);
   for (const auto& s : shown(g, app::configured_certificates(g.config_dir), true)) {
     const auto& c = s.cert;
     for (const auto& w : s.warnings) warnings += fill("warning", {{"text", c.name + ": " + w}});
@@ -108,6 +109,7 @@ std::string render_page(const GlobalOptions& g) {
                          {"expires", c.info ? format_rfc3339(c.info->not_after) : "not issued"},
                          {"next", c.due ? format_rfc3339(c.due->when) : "now"},
                          {"why", c.why},
+                         {"fleet", fleet.count(c.name) ? fleet.at(c.name) : ""},
                          {"class", s.warnings.empty() ? "ok" : "bad"},
                          {"state", s.warnings.empty() ? "ok" : "attention"}});
     if (!s.persist || !s.persist->planned) continue;

@@ -71,16 +71,21 @@ std::optional<Fleet> fleet_view(const GlobalOptions& g) {
 
 std::string unix_text(std::int64_t t) { return format_rfc3339(std::chrono::system_clock::from_time_t(static_cast<std::time_t>(t))); }
 
-void print_fleet(const Fleet& f, const std::string& name) {
+/// "version 3, made by web2 at ...; behind: web1 (v2)" ("" when the store has no version).
+std::string fleet_line(const Fleet& f, const std::string& name) {
   auto it = f.current.find(name);
-  if (it == f.current.end()) return;
-  std::cout << "  fleet: version " << it->second.version << ", made by " << escape_untrusted(it->second.node, 64) << " at "
-            << unix_text(it->second.created_at);
+  if (it == f.current.end()) return {};
+  std::string line = "version " + std::to_string(it->second.version) + ", made by " +
+                     escape_untrusted(it->second.node, 64) + " at " + unix_text(it->second.created_at);
   std::string behind;
   for (const auto& n : f.nodes.count(name) ? f.nodes.at(name) : std::vector<storage::NodeVersion>{})
     if (n.version < it->second.version)
       behind += (behind.empty() ? "" : ", ") + escape_untrusted(n.node, 64) + " (v" + std::to_string(n.version) + ")";
-  std::cout << (behind.empty() ? "; every node has it" : "; behind: " + behind) << "\n";
+  return line + (behind.empty() ? "; every node has it" : "; behind: " + behind);
+}
+
+void print_fleet(const Fleet& f, const std::string& name) {
+  if (auto line = fleet_line(f, name); !line.empty()) std::cout << "  fleet: " << line << "\n";
 }
 
 json fleet_json(const Fleet& f, const std::string& name) {
@@ -95,6 +100,13 @@ json fleet_json(const Fleet& f, const std::string& name) {
 }
 
 }  // namespace
+
+std::map<std::string, std::string> fleet_lines_by_name(const GlobalOptions& g) {
+  std::map<std::string, std::string> out;
+  if (auto fleet = fleet_view(g))
+    for (const auto& [name, v] : fleet->current) out[name] = "fleet: " + fleet_line(*fleet, name);
+  return out;
+}
 
 json fleet_json_by_name(const GlobalOptions& g) {
   json out = json::object();

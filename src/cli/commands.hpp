@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include <functional>
+#include <map>
 
 #include "app.hpp"
 
@@ -31,6 +32,8 @@ int run_completion(CLI::App& root, const std::vector<std::string>& args);
 /// Fleet mode: per certificate name, its current version, who made it and every node's
 /// deployed version (the "fleet" member of status --json); empty with the file store.
 nlohmann::json fleet_json_by_name(const GlobalOptions& g);
+/// The same as one line of text per certificate ("fleet: version 3, made by ...").
+std::map<std::string, std::string> fleet_lines_by_name(const GlobalOptions& g);
 
 /// Prometheus text for every certificate (cmd_status.cpp); with `live_persist` the
 /// DNS-PERSIST-01 records are checked live.

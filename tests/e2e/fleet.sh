@@ -122,6 +122,16 @@ node_run 3 renew c3 --metrics-file "$FIXTURE_DIR/metrics.prom" > /dev/null 2>&1 
 grep -q '^acmed_fleet_node_behind{name="c1",node="node1"} 1$' "$FIXTURE_DIR/metrics.prom" &&
   grep -q '^acmed_fleet_node_behind{name="c1",node="node2"} 0$' "$FIXTURE_DIR/metrics.prom" ||
   fail "metrics do not show who is behind: $(grep acmed_fleet "$FIXTURE_DIR/metrics.prom")"
+# serve's page and API say the same.
+port=$(free_port)
+"$ACMED" --config-dir "$FIXTURE_DIR/etc2" --state-dir "$FIXTURE_DIR/state2" serve --listen "127.0.0.1:$port" \
+  > "$FIXTURE_DIR/serve.log" 2>&1 &
+FIXTURE_PIDS+=($!)
+for _ in $(seq 1 50); do curl -fsS "http://127.0.0.1:$port/api/v1/health" > /dev/null 2>&1 && break; sleep 0.1; done
+curl -fsS "http://127.0.0.1:$port/" > "$FIXTURE_DIR/page.html" || fail "serve's page: $(tail -3 "$FIXTURE_DIR/serve.log")"
+grep -q "fleet: version $max, made by node2 at .*; behind: node1 (v1), node3 (v1)" "$FIXTURE_DIR/page.html" ||
+  fail "serve's page does not show the fleet: $(grep -o 'fleet:[^<]*' "$FIXTURE_DIR/page.html")"
+curl -fsS "http://127.0.0.1:$port/api/v1/certificates/c1" | grep -q '"renewed_by": *"node2"' || fail "serve's API lacks the fleet"
 for n in 1 3; do node_run "$n" sync > /dev/null 2>&1 || fail "node$n sync after takeover"; done
 for n in 1 3; do
   cmp -s "$FIXTURE_DIR/state2/live/c1/fullchain.pem" "$FIXTURE_DIR/state$n/live/c1/fullchain.pem" || fail "node$n did not deploy c1 v$max"
