@@ -302,10 +302,10 @@ std::string metrics_text(const GlobalOptions& g, bool live_persist) {
     status::Gauge node_version{"acmed_fleet_node_version", "The version each node last deployed.", {}};
     status::Gauge behind{"acmed_fleet_node_behind", "1 when the node has not deployed the current version.", {}};
     for (const auto& [name, v] : fleet->current) {
-      version.samples.push_back({{{"name", name}, {"renewed_by", v.node}}, static_cast<double>(v.version)});
+      version.samples.push_back({{{"name", name}, {"renewed_by", v.node}}, static_cast<std::int64_t>(v.version)});
       for (const auto& n : fleet->nodes.count(name) ? fleet->nodes.at(name) : std::vector<storage::NodeVersion>{}) {
-        node_version.samples.push_back({{{"name", name}, {"node", n.node}}, static_cast<double>(n.version)});
-        behind.samples.push_back({{{"name", name}, {"node", n.node}}, n.version < v.version ? 1.0 : 0.0});
+        node_version.samples.push_back({{{"name", name}, {"node", n.node}}, static_cast<std::int64_t>(n.version)});
+        behind.samples.push_back({{{"name", name}, {"node", n.node}}, std::int64_t{n.version < v.version ? 1 : 0}});
       }
     }
     for (auto* gauge : {&version, &node_version, &behind}) gauges.push_back(std::move(*gauge));
