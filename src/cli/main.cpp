@@ -73,7 +73,6 @@ int main(int argc, char** argv) {
   bool quiet = false;
   // Named "acmed", not argv[0]: usage lines (and the man page made from them) show no build path.
   CLI::App app{"acmed: an ACME client for Linux servers, with read-only DNS-PERSIST-01", "acmed"};
-  app.footer(exit_status_help);
   app.set_version_flag("--version", std::string("acmed ") + acmed::version);
   app.require_subcommand(1);
   // Global options (--json, --config-dir, -v ...) are accepted after the subcommand too.
@@ -101,6 +100,7 @@ int main(int argc, char** argv) {
   add_import_command(app, opts, rc);
   add_sync_command(app, opts, rc);
   add_state_command(app, opts, rc);
+  app.footer(exit_status_help);  // after the subcommands: only the top-level help has it
   // --parse-only: check a command line (subcommands, flags, values) and do nothing.
   // The documentation test runs every documented command this way.
   bool parse_only = false;

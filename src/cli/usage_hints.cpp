@@ -101,21 +101,26 @@ std::string nearest(CLI::App* app, const std::string& word) {
 std::optional<std::string> usage_hint(CLI::App& root, const std::vector<std::string>& args) {
   CLI::App* app = &root;
   std::string path;  // the command words so far, each followed by a space
+  bool positionals = false;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
     if (arg == "--") break;
     if (arg.size() > 1 && arg[0] == '-') {
       const std::string name = arg.substr(0, arg.find('='));
       if (const CLI::Option* o = find_option(app, name)) {
-        if (o->get_type_size_max() > 0 && name == arg) ++i;  // its value is the next word
+        if (o->get_expected_max() > 0 && name == arg) ++i;  // its value is the next word (flags expect 0)
         continue;
       }
       if (auto it = foreign_options().find(name); it != foreign_options().end())
         return "unknown option '" + name + "': " + it->second;
       continue;  // CLI11 names it
     }
+    if (positionals) continue;
     const auto subs = visible_subcommands(app);
-    if (subs.empty()) break;  // positional arguments from here on
+    if (subs.empty()) {  // positional arguments from here on; foreign options are still looked for
+      positionals = true;
+      continue;
+    }
     auto it = std::find_if(subs.begin(), subs.end(), [&](CLI::App* s) { return s->check_name(arg); });
     if (it != subs.end()) {
       app = *it;
@@ -123,7 +128,10 @@ std::optional<std::string> usage_hint(CLI::App& root, const std::vector<std::str
       continue;
     }
     // A word where a command is expected; commands that also take positionals decide themselves.
-    if (app != &root && !app->get_options([](const CLI::Option* o) { return o->get_positional(); }).empty()) break;
+    if (app != &root && !app->get_options([](const CLI::Option* o) { return o->get_positional(); }).empty()) {
+      positionals = true;
+      continue;
+    }
     Foreign hint{"", ""};
     if (auto f = foreign_commands().find(arg); app == &root && f != foreign_commands().end()) hint = f->second;
     else if (auto near = nearest(app, arg); !near.empty()) hint.command = path + near;
