@@ -138,11 +138,11 @@ namespace {
 
 int run_list(const GlobalOptions& g, const std::vector<std::string>& only, bool json_out, bool check_persist,
              bool warn_exit) {
+  const auto global_errors = logged_global_config_errors(g, json_out);
   const auto fleet = fleet_view(g);
   for (const auto& n : only)
     if (!std::filesystem::exists(g.config_dir + "/certs.d/" + n + ".yaml"))
       return report(Error(Errc::config, "no certificate named '" + n + "' in " + g.config_dir + "/certs.d"));
-  const auto global_errors = logged_global_config_errors(g, json_out);
   ViewSession session(g);
   json out = json::array();
   bool failed = false, warned = false;
