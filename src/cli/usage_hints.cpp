@@ -105,6 +105,7 @@ std::optional<std::string> usage_hint(CLI::App& root, const std::vector<std::str
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
     if (arg == "--") break;
+    if (arg == "-h" || arg == "--help" || arg == "--version") return std::nullopt;  // CLI11 answers these
     if (arg.size() > 1 && arg[0] == '-') {
       const std::string name = arg.substr(0, arg.find('='));
       if (const CLI::Option* o = find_option(app, name)) {
@@ -139,6 +140,14 @@ std::optional<std::string> usage_hint(CLI::App& root, const std::vector<std::str
     if (!hint.command.empty()) message += " (did you mean '" + hint.command + "'?)";
     if (!hint.note.empty()) message += ": " + hint.note;
     return message + "\n'acmed " + path + "--help' lists the commands";
+  }
+  // No command at all (CLI11 would say only "A subcommand is required").
+  if (!positionals && app->get_require_subcommand_min() > 0) {
+    std::string names;
+    for (CLI::App* s : visible_subcommands(app)) names += (names.empty() ? "" : ", ") + s->get_name();
+    const std::string command = path.empty() ? "acmed" : "acmed " + path.substr(0, path.size() - 1);
+    return "'" + command + "' needs a command: " + names +
+           "\n'acmed " + path + "--help' describes them";
   }
   return std::nullopt;
 }

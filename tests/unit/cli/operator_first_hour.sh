@@ -41,6 +41,8 @@ expect 2 "$missing" "${typo[@]}" renew
 expect 2 "$missing" "${typo[@]}" list
 expect 2 "$missing" "${typo[@]}" status
 expect 2 "$missing" "${typo[@]}" next-due
+touch "$dir/file"
+expect 2 "configuration directory $dir/file is not a directory" --config-dir "$dir/file" list
 expect 2 "$missing" "${typo[@]}" serve --listen 127.0.0.1:0
 json_has "${typo[@]}" list --json -- "'does not exist' in d['config_errors'][0]"
 json_has "${typo[@]}" renew --json -- "'does not exist' in d['config_errors'][0] and d['exit_code'] == 2"
@@ -84,6 +86,9 @@ expect 2 "unknown command 'persist rol' \(did you mean 'persist roll'\?\)" persi
 expect 2 "unknown command 'config chek' \(did you mean 'config check'\?\)" --config-dir "$etc" config chek
 expect 2 "unknown option '--email': use --contact" --email a@example.com issue x -d a.example
 expect 2 "unknown option '--accept-tos': use --agree-tos" issue x --accept-tos
+expect 2 "'acmed' needs a command: issue, deploy, renew" --json
+expect 2 "'acmed persist' needs a command: record, check, roll" persist
+expect 0 "Usage: acmed persist" persist --help
 # Real commands with global options before them still parse (no false alarm).
 expect 0 "" --config-dir "$etc" --state-dir "$dir/state" --parse-only persist roll x --until 180d
 
