@@ -2,7 +2,6 @@
 // works without JavaScript (serve/page.html, style.css, app.js) and Prometheus
 // metrics, all rendered from acmed::app's status views. It never shows keys or
 // credentials and never issues, renews or writes DNS.
-#include <arpa/inet.h>
 #include <netdb.h>
 #include <spdlog/spdlog.h>
 
@@ -193,10 +192,9 @@ Result<std::string> loopback_of_localhost() {
     return fail(Errc::config, std::string("--listen: cannot resolve localhost: ") + ::gai_strerror(rc));
   std::vector<std::string> addresses;
   for (addrinfo* a = found; a; a = a->ai_next) {
-    char text[INET6_ADDRSTRLEN] = {};
-    const void* raw = a->ai_family == AF_INET6 ? static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(a->ai_addr)->sin6_addr)
-                                               : static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(a->ai_addr)->sin_addr);
-    if ((a->ai_family == AF_INET || a->ai_family == AF_INET6) && ::inet_ntop(a->ai_family, raw, text, sizeof text))
+    char text[NI_MAXHOST] = {};
+    if ((a->ai_family == AF_INET || a->ai_family == AF_INET6) &&
+        ::getnameinfo(a->ai_addr, a->ai_addrlen, text, sizeof text, nullptr, 0, NI_NUMERICHOST) == 0)
       addresses.emplace_back(text);
   }
   ::freeaddrinfo(found);
@@ -264,7 +262,8 @@ void add_serve_command(CLI::App& app, GlobalOptions& g, int& rc) {
   auto listen = std::make_shared<std::string>("127.0.0.1:8080");
   auto token = std::make_shared<std::string>();
   auto* cmd = app.add_subcommand("serve", "Read-only status interface: JSON API, web page, Prometheus metrics");
-  cmd->add_option("--listen", *listen, "ADDRESS:PORT (default 127.0.0.1:8080; localhost means loopback; non-loopback needs --token-file)");
+  cmd->add_option("--listen", *listen,
+                  "ADDRESS:PORT (default 127.0.0.1:8080; localhost means loopback; non-loopback needs --token-file)");
   cmd->add_option("--token-file", *token, "file holding a bearer token every request must present (0600)");
   cmd->callback([&g, &rc, listen, token] { rc = run_serve(g, *listen, *token); });
 }
