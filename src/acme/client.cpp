@@ -6,6 +6,7 @@
 
 #include "acmed/acme/wire.hpp"
 #include "acmed/core/base64.hpp"
+#include "acmed/core/text.hpp"
 
 namespace acmed::acme {
 namespace {
@@ -74,9 +75,12 @@ Error Client::error_from(const transport::HttpResponse& r, const std::string& wh
     if (problem->status == 0) problem->status = r.status;
     return Error(Errc::acme_problem, what, std::move(*problem));
   }
-  std::string snippet = r.body.substr(0, 200);
-  for (char& c : snippet)
-    if (!std::isprint(static_cast<unsigned char>(c))) c = '?';
+  // The body's start, without the newline that ends most plain-text bodies ("404 page
+  // not found\n" read "404 page not found?"), escaped: it is the server's text.
+  std::string_view body = r.body;
+  while (!body.empty() && std::isspace(static_cast<unsigned char>(body.back()))) body.remove_suffix(1);
+  while (!body.empty() && std::isspace(static_cast<unsigned char>(body.front()))) body.remove_prefix(1);
+  const std::string snippet = escape_untrusted(body, 200);
   return Error(Errc::http, what + ": HTTP " + std::to_string(r.status) + (snippet.empty() ? "" : ": " + snippet));
 }
 

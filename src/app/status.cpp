@@ -198,6 +198,38 @@ Metrics metrics(const std::vector<CertificateView>& certs, const std::vector<Per
   return m;
 }
 
+std::optional<std::string> config_dir_problem(const std::string& config_dir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const auto st = fs::status(config_dir, ec);
+  if (!fs::exists(st))
+    return "configuration directory " + config_dir + " does not exist" +
+           (ec && ec != std::errc::no_such_file_or_directory ? " or cannot be read (" + ec.message() + ")" : "") +
+           " (--config-dir)";
+  if (!fs::is_directory(st)) return "configuration directory " + config_dir + " is not a directory (--config-dir)";
+  const std::string certs = config_dir + "/certs.d";
+  if (!fs::exists(fs::status(certs, ec))) return std::nullopt;
+  if (!fs::is_directory(fs::status(certs, ec))) return certs + " is not a directory";
+  fs::directory_iterator it(certs, ec);
+  if (ec) return "cannot read " + certs + ": " + ec.message();
+  return std::nullopt;
+}
+
+std::string human_duration(std::chrono::seconds wait) {
+  const long long s = std::max<long long>(0, wait.count());
+  constexpr long long minute = 60, hour = 60 * minute, day = 24 * hour, year = 365 * day;
+  auto two = [](long long big, const char* big_unit, long long small, const char* small_unit) {
+    std::string out = std::to_string(big) + " " + big_unit;
+    if (small > 0) out += " " + std::to_string(small) + " " + small_unit;
+    return out;
+  };
+  if (s >= year) return two(s / year, "y", s % year / day, "d");
+  if (s >= day) return two(s / day, "d", s % day / hour, "h");
+  if (s >= hour) return two(s / hour, "h", s % hour / minute, "min");
+  if (s >= minute) return std::to_string(s / minute) + " min";
+  return std::to_string(s) + " s";
+}
+
 ConfigCheck check_configuration(const solver::SolverRegistry& solvers, const std::string& config_dir,
                                 const std::vector<std::string>& files) {
   ConfigCheck out;
@@ -219,6 +251,10 @@ ConfigCheck check_configuration(const solver::SolverRegistry& solvers, const std
     }
   };
   if (files.empty()) {
+    if (auto problem = config_dir_problem(config_dir)) {
+      out.errors.push_back(*problem);
+      return out;
+    }
     const std::string global = config_dir + "/acmed.yaml";
     if (std::filesystem::exists(global)) check_global(global);
     for (const auto& n : configured_certificates(config_dir)) check_certificate(certificate_path(config_dir, n));

@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "acmed/app/account.hpp"
+#include "acmed/app/status.hpp"
 #include "acmed/core/version.hpp"
 #include "acmed/dns/ldns_resolver.hpp"
 #include "acmed/core/base64.hpp"
@@ -108,6 +109,12 @@ Result<config::GlobalConfig> load_config(const GlobalOptions& opts) {
     cfg = std::move(*loaded);
   }
   return cfg;
+}
+
+std::vector<std::string> global_config_errors(const GlobalOptions& opts) {
+  if (auto problem = app::config_dir_problem(opts.config_dir)) return {*problem};
+  if (auto cfg = load_config(opts); !cfg) return {cfg.error().describe()};
+  return {};
 }
 
 int exit_code_for(const Error& e) { return e.code == Errc::config ? exit_config : exit_failure; }

@@ -41,6 +41,11 @@ using app::Session;
 /// back to the state directory, so a view still shows what this node has.
 std::unique_ptr<storage::StateStore> store_for_views(const GlobalOptions& opts);
 
+/// What makes the configuration unusable before any certificate is looked at: the
+/// configuration directory (app::config_dir_problem), then acmed.yaml not loading.
+/// Empty when both are fine.
+std::vector<std::string> global_config_errors(const GlobalOptions& opts);
+
 /// Maps an error to the exit code: config errors 2, everything else 1.
 int exit_code_for(const Error& e);
 /// Logs the error as one clear line (plus subproblems) and returns its exit code.

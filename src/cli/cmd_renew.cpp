@@ -58,6 +58,14 @@ void log_outcome(const app::NamedOutcome& n) {
 }
 
 int run_renew(const GlobalOptions& g, const RenewOptions& o) {
+  // A missing configuration directory or a broken acmed.yaml is never "nothing to renew".
+  if (const auto errors = global_config_errors(g); !errors.empty()) {
+    for (const auto& e : errors) spdlog::error("{}", e);
+    if (o.json_out)
+      std::cout << json{{"certificates", json::array()}, {"config_errors", errors}, {"exit_code", exit_config}}.dump(2)
+                << "\n";
+    return exit_config;
+  }
   std::vector<std::string> names = o.names;
   if (names.empty()) names = app::configured_certificates(g.config_dir);
   if (names.empty()) {

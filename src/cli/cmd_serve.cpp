@@ -2,6 +2,7 @@
 // works without JavaScript (serve/page.html, style.css, app.js) and Prometheus
 // metrics, all rendered from acmed::app's status views. It never shows keys or
 // credentials and never issues, renews or writes DNS.
+#include <netdb.h>
 #include <spdlog/spdlog.h>
 
 #include <iostream>
@@ -180,12 +181,51 @@ Response route(const GlobalOptions& g, const Request& r) {
   return not_found("no such path: " + p);
 }
 
+/// "localhost" as the loopback address it resolves to; refused when it resolves to
+/// anything that is not loopback (a hosts file pointing it elsewhere).
+Result<std::string> loopback_of_localhost() {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  if (int rc = ::getaddrinfo("localhost", nullptr, &hints, &found); rc != 0)
+    return fail(Errc::config, std::string("--listen: cannot resolve localhost: ") + ::gai_strerror(rc));
+  std::vector<std::string> addresses;
+  for (addrinfo* a = found; a; a = a->ai_next) {
+    char text[NI_MAXHOST] = {};
+    if ((a->ai_family == AF_INET || a->ai_family == AF_INET6) &&
+        ::getnameinfo(a->ai_addr, a->ai_addrlen, text, sizeof text, nullptr, 0, NI_NUMERICHOST) == 0)
+      addresses.emplace_back(text);
+  }
+  ::freeaddrinfo(found);
+  if (addresses.empty()) return fail(Errc::config, "--listen: localhost resolves to no address");
+  for (const auto& a : addresses)
+    if (!status::is_loopback(a))
+      return fail(Errc::config, "--listen: localhost resolves to " + a +
+                                    ", which is not a loopback address; give 127.0.0.1 or [::1]");
+  // IPv4 first: 127.0.0.1 is what "localhost:PORT" in a browser or curl reaches everywhere.
+  for (const auto& a : addresses)
+    if (a.find(':') == std::string::npos) return a;
+  return addresses.front();
+}
+
 int run_serve(const GlobalOptions& g, const std::string& listen, const std::string& token_file) {
+  // The page and the API read the configuration on every request; one that cannot load
+  // at startup is an error to fix now, not a page of errors later.
+  if (const auto errors = global_config_errors(g); !errors.empty()) {
+    for (const auto& e : errors) spdlog::error("{}", e);
+    return exit_config;
+  }
   status::ServerOptions opts;
   auto colon = listen.rfind(':');
   if (colon == std::string::npos) return report(Error(Errc::config, "--listen must be ADDRESS:PORT"));
   opts.address = listen.substr(0, colon);
   if (!opts.address.empty() && opts.address.front() == '[') opts.address = opts.address.substr(1, opts.address.size() - 2);
+  if (opts.address == "localhost") {
+    auto loopback = loopback_of_localhost();
+    if (!loopback) return report(loopback.error());
+    opts.address = *loopback;
+  }
   try {
     opts.port = static_cast<unsigned short>(std::stoul(listen.substr(colon + 1)));
   } catch (const std::exception&) {
@@ -199,9 +239,11 @@ int run_serve(const GlobalOptions& g, const std::string& listen, const std::stri
   }
   auto server = status::HttpServer::start(opts, [&g](const Request& r) { return route(g, r); });
   if (!server) return report(server.error());
-  spdlog::info("acmed status interface on http://{}:{}/ (read-only{})", opts.address, (*server)->port(),
+  // One start line (on stderr, as every log line; port 0 shows the port chosen).
+  const bool v6 = opts.address.find(':') != std::string::npos;
+  const std::string where = (v6 ? "[" + opts.address + "]" : opts.address) + ":" + std::to_string((*server)->port());
+  spdlog::info("listening on {} (http://{}/, read-only status interface{})", where, where,
                opts.bearer_token.empty() ? "" : ", bearer token required");
-  std::cout << "listening on " << opts.address << ":" << (*server)->port() << std::endl;
   // SIGINT/SIGTERM set the cancellation flag; a watcher stops the server.
   std::thread watcher([&server] {
     while (sleep_or_cancel(std::chrono::seconds(3600))) {
@@ -220,7 +262,8 @@ void add_serve_command(CLI::App& app, GlobalOptions& g, int& rc) {
   auto listen = std::make_shared<std::string>("127.0.0.1:8080");
   auto token = std::make_shared<std::string>();
   auto* cmd = app.add_subcommand("serve", "Read-only status interface: JSON API, web page, Prometheus metrics");
-  cmd->add_option("--listen", *listen, "ADDRESS:PORT (default 127.0.0.1:8080; non-loopback needs --token-file)");
+  cmd->add_option("--listen", *listen,
+                  "ADDRESS:PORT (default 127.0.0.1:8080; localhost means loopback; non-loopback needs --token-file)");
   cmd->add_option("--token-file", *token, "file holding a bearer token every request must present (0600)");
   cmd->callback([&g, &rc, listen, token] { rc = run_serve(g, *listen, *token); });
 }

@@ -20,10 +20,29 @@ namespace {
 using namespace std::chrono;
 using json = nlohmann::json;
 
+/// With `config_ok` false (global_config_errors, already reported) the views read this
+/// node's state directory, as store_for_views would after saying so.
 std::vector<app::CertificateView> views(const GlobalOptions& g, const std::vector<std::string>& names,
-                                        app::TimePoint now) {
-  auto store = store_for_views(g);
+                                        app::TimePoint now, bool config_ok = true) {
+  auto store = config_ok ? store_for_views(g) : std::make_unique<storage::FileStateStore>(g.state_dir);
   return app::certificate_views(*store, g.config_dir, names, now);
+}
+
+/// The configuration errors of a view command: the global ones (already logged unless
+/// `json_out`) plus each certificate's that does not load.
+std::vector<std::string> config_errors(const std::vector<std::string>& global,
+                                       const std::vector<app::CertificateView>& certs) {
+  std::vector<std::string> out = global;
+  for (const auto& c : certs)
+    if (!c.config_error.empty()) out.push_back(c.config_error);
+  return out;
+}
+
+std::vector<std::string> logged_global_config_errors(const GlobalOptions& g, bool json_out) {
+  auto errors = global_config_errors(g);
+  if (!json_out)
+    for (const auto& e : errors) spdlog::error("{}", e);
+  return errors;
 }
 
 void print(const app::CertificateView& v) {
@@ -119,16 +138,18 @@ namespace {
 
 int run_list(const GlobalOptions& g, const std::vector<std::string>& only, bool json_out, bool check_persist,
              bool warn_exit) {
+  const auto global_errors = logged_global_config_errors(g, json_out);
   const auto fleet = fleet_view(g);
   for (const auto& n : only)
     if (!std::filesystem::exists(g.config_dir + "/certs.d/" + n + ".yaml"))
       return report(Error(Errc::config, "no certificate named '" + n + "' in " + g.config_dir + "/certs.d"));
   ViewSession session(g);
   json out = json::array();
-  bool config_error = false, failed = false, warned = false;
-  for (const auto& c : views(g, only.empty() ? app::configured_certificates(g.config_dir) : only,
-                             system_clock_instance().now())) {
-    config_error |= !c.config_error.empty();
+  bool failed = false, warned = false;
+  const auto certs = views(g, only.empty() ? app::configured_certificates(g.config_dir) : only,
+                           system_clock_instance().now(), global_errors.empty());
+  const auto errors = config_errors(global_errors, certs);
+  for (const auto& c : certs) {
     std::optional<app::PersistView> p;
     std::optional<app::CaaView> caa;
     if (check_persist && c.persist) {
@@ -162,8 +183,8 @@ int run_list(const GlobalOptions& g, const std::vector<std::string>& only, bool 
       }
     }
   }
-  if (json_out) std::cout << json{{"certificates", out}}.dump(2) << "\n";
-  if (config_error) return exit_config;
+  if (json_out) std::cout << json{{"certificates", out}, {"config_errors", errors}}.dump(2) << "\n";
+  if (!errors.empty()) return exit_config;
   if (failed) return exit_failure;
   if (warned && warn_exit) return exit_warning;
   return exit_ok;
@@ -171,19 +192,31 @@ int run_list(const GlobalOptions& g, const std::vector<std::string>& only, bool 
 
 int run_next_due(const GlobalOptions& g, bool json_out) {
   const auto now = system_clock_instance().now();
-  auto next = app::next_due(views(g, app::configured_certificates(g.config_dir), now), now);
+  const auto global_errors = logged_global_config_errors(g, json_out);
+  const auto certs = views(g, app::configured_certificates(g.config_dir), now, global_errors.empty());
+  const auto errors = config_errors(global_errors, certs);
+  if (!json_out)
+    for (const auto& c : certs)
+      if (!c.config_error.empty()) spdlog::error("{}", c.config_error);
+  // A configuration error is never "nothing to do": exit 2, even when others are scheduled.
+  const int code = errors.empty() ? exit_ok : exit_config;
+  auto next = app::next_due(certs, now);
   if (!next) {
-    if (json_out) std::cout << json{{"next_due", nullptr}}.dump() << "\n";
-    else std::cout << "no certificates configured\n";
-    return exit_ok;
+    if (json_out) std::cout << json{{"next_due", nullptr}, {"config_errors", errors}}.dump() << "\n";
+    else if (errors.empty()) std::cout << "no certificates configured\n";
+    else std::cout << "nothing can be scheduled: " << errors.size() << " configuration error(s)\n";
+    return code;
   }
-  auto secs = std::max<long long>(0, duration_cast<seconds>(next->when - now).count());
+  const auto wait = std::max(seconds(0), duration_cast<seconds>(next->when - now));
   const std::string when = format_rfc3339(next->when);
   if (json_out)
-    std::cout << json{{"next_due", when}, {"in_seconds", secs}, {"name", next->name}, {"why", next->why}}.dump() << "\n";
+    std::cout << json{{"next_due", when},   {"in_seconds", wait.count()}, {"name", next->name},
+                      {"why", next->why}, {"config_errors", errors}}
+                     .dump()
+              << "\n";
   else
-    std::cout << when << " (" << next->name << ", in " << secs << " s: " << next->why << ")\n";
-  return exit_ok;
+    std::cout << when << " (" << next->name << ", in " << app::human_duration(wait) << ": " << next->why << ")\n";
+  return code;
 }
 
 int run_config_check(const GlobalOptions& g, const std::vector<std::string>& files, bool json_out) {

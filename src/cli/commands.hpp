@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 
 #include "app.hpp"
 
@@ -26,6 +27,10 @@ void add_sync_command(CLI::App& app, GlobalOptions& opts, int& rc);
 void add_state_command(CLI::App& app, GlobalOptions& opts, int& rc);
 /// Fleet mode: every node deploys the store's current versions (cmd_sync.cpp).
 int fleet_sync(const GlobalOptions& g, std::vector<std::string> names, bool json_out);
+/// A clearer error than CLI11's for the command line `args` (without the program): an
+/// unknown command word, with the nearest command or the certbot/lego equivalent, or an
+/// option other ACME clients use (--email). None when CLI11 should parse it.
+std::optional<std::string> usage_hint(CLI::App& root, const std::vector<std::string>& args);
 /// `acmed __complete CWORD WORD...`: completion candidates for the shell scripts, one a line.
 int run_completion(CLI::App& root, const std::vector<std::string>& args);
 

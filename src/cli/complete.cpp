@@ -32,7 +32,8 @@ const CLI::Option* option(CLI::App* app, const std::string& word) {
   return nullptr;
 }
 
-bool takes_value(const CLI::Option* o) { return o && o->get_type_size_max() > 0; }
+// Flags (-v, --json) expect no value; their type size is still 1.
+bool takes_value(const CLI::Option* o) { return o && o->get_expected_max() > 0; }
 
 /// The values an option's argument can take, when there is a fixed set.
 std::vector<std::string> values_of(const CLI::Option* o, bool& files) {

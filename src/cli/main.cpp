@@ -7,6 +7,7 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include "acmed/config/config.hpp"
 #include "acmed/core/cancel.hpp"
 #include "acmed/core/version.hpp"
 #include "commands.hpp"
@@ -25,7 +26,29 @@ void setup_logging(int verbosity) {
   spdlog::set_default_logger(logger);
 }
 
-void on_signal(int) { acmed::request_cancel(); }
+/// The signal that cancelled the run (0: none): acmed exits 128 + it after unwinding.
+volatile std::sig_atomic_t g_signal = 0;
+
+void on_signal(int sig) {
+  g_signal = sig;
+  acmed::request_cancel();
+}
+
+/// The exit codes, as --help's footer (and from it the man page's EXIT STATUS); README.md
+/// shows the same table.
+constexpr const char* exit_status_help =
+    "Exit status:\n"
+    "  0    success, or nothing due\n"
+    "  1    a certificate, CA, DNS or hook operation failed\n"
+    "  2    configuration or usage error (also a missing --config-dir or a file that does not load)\n"
+    "  3    a warning threshold was reached (status --warn-exit)\n"
+    "  130  interrupted by SIGINT (143: SIGTERM), after cleaning up";
+
+std::string server_help() {
+  std::string names;
+  for (const auto& s : acmed::config::directory_shortcuts()) names += (names.empty() ? "" : ", ") + s.name;
+  return "ACME directory URL, or a named shortcut: " + names + " (overrides ca.directory)";
+}
 
 /// SIGINT/SIGTERM unwind the run so every solver cleans up; a second signal kills.
 void install_signal_handlers() {
@@ -48,14 +71,15 @@ int main(int argc, char** argv) {
   int rc = exit_ok;
   int verbose = 0;
   bool quiet = false;
-  CLI::App app{"acmed: an ACME client for Linux servers, with read-only DNS-PERSIST-01"};
+  // Named "acmed", not argv[0]: usage lines (and the man page made from them) show no build path.
+  CLI::App app{"acmed: an ACME client for Linux servers, with read-only DNS-PERSIST-01", "acmed"};
   app.set_version_flag("--version", std::string("acmed ") + acmed::version);
   app.require_subcommand(1);
   // Global options (--json, --config-dir, -v ...) are accepted after the subcommand too.
   app.fallthrough(true);
   app.add_option("--config-dir", opts.config_dir, "configuration directory")->capture_default_str();
   app.add_option("--state-dir", opts.state_dir, "state directory (accounts, certificates)")->capture_default_str();
-  app.add_option("--server", opts.server, "ACME directory URL or shortcut (overrides ca.directory)");
+  app.add_option("--server", opts.server, server_help());
   app.add_option("--ca-bundle", opts.ca_bundle, "PEM roots trusted for the CA's HTTPS endpoint");
   app.add_flag("--agree-tos", opts.agree_tos, "agree to the CA's terms of service when registering");
   app.add_option("--contact", opts.contact, "account contact e-mail (repeatable)");
@@ -76,6 +100,7 @@ int main(int argc, char** argv) {
   add_import_command(app, opts, rc);
   add_sync_command(app, opts, rc);
   add_state_command(app, opts, rc);
+  app.footer(exit_status_help);  // after the subcommands: only the top-level help has it
   // --parse-only: check a command line (subcommands, flags, values) and do nothing.
   // The documentation test runs every documented command this way.
   bool parse_only = false;
@@ -88,6 +113,10 @@ int main(int argc, char** argv) {
   // Shell completion (completion/acmed.bash, completion/_acmed) asks the same tree.
   if (argc >= 2 && std::string(argv[1]) == "__complete")
     return run_completion(app, std::vector<std::string>(argv + 2, argv + argc));
+  if (auto hint = usage_hint(app, std::vector<std::string>(argv + 1, argv + argc))) {
+    std::cerr << "acmed: " << *hint << "\n";
+    return exit_config;
+  }
   install_signal_handlers();
   try {
     app.parse(argc, argv);
@@ -98,5 +127,7 @@ int main(int argc, char** argv) {
     std::cerr << "acmed: internal error: " << e.what() << "\n";
     return exit_failure;
   }
+  // Interrupted: the command has unwound (solvers cleaned up); say so the shell's way.
+  if (g_signal != 0) return 128 + g_signal;
   return rc;
 }

@@ -183,11 +183,22 @@ Result<ConfigValue> load_file(const std::string& path) {
 
 }  // namespace
 
+const std::vector<DirectoryShortcut>& directory_shortcuts() {
+  static const std::vector<DirectoryShortcut> all = {
+      {"letsencrypt", "https://acme-v02.api.letsencrypt.org/directory"},
+      {"letsencrypt-staging", "https://acme-staging-v02.api.letsencrypt.org/directory"},
+  };
+  return all;
+}
+
 Result<std::string> resolve_directory(const std::string& text) {
-  if (text == "letsencrypt") return std::string("https://acme-v02.api.letsencrypt.org/directory");
-  if (text == "letsencrypt-staging") return std::string("https://acme-staging-v02.api.letsencrypt.org/directory");
+  std::string names;
+  for (const auto& s : directory_shortcuts()) {
+    if (text == s.name) return s.url;
+    names += (names.empty() ? "" : ", ") + s.name;
+  }
   if (text.rfind("https://", 0) == 0) return text;
-  return fail(Errc::config, "CA directory '" + text + "' is neither an https:// URL nor a known name (letsencrypt, letsencrypt-staging)");
+  return fail(Errc::config, "CA directory '" + text + "' is neither an https:// URL nor a known name (" + names + ")");
 }
 
 Result<std::chrono::seconds> parse_duration(const std::string& text) {

@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <map>
 #include <memory>
 
@@ -141,7 +143,7 @@ class LdnsResolver final : public Resolver {
     if (::access(opts_.trust_anchor_file.c_str(), R_OK) != 0) {
       if (opts_.dnssec == DnssecMode::automatic) return {};
       return fail(Errc::config, "DNSSEC validation is on but the trust anchor file " + opts_.trust_anchor_file +
-                                    " is not readable (Debian: package dns-root-data)");
+                                    " cannot be read: " + std::strerror(errno) + " (Debian: package dns-root-data)");
     }
     ub_.reset(ub_ctx_create());
     if (!ub_) return fail(Errc::dns, "cannot create the validating resolver");

@@ -3,6 +3,10 @@
 #include <openssl/ssl.h>
 #include <spdlog/spdlog.h>
 
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <map>
 
 #include "acmed_detail/asio.hpp"
@@ -58,7 +62,16 @@ class BeastClient final : public HttpClient {
     if (opts_.ca_bundle.empty()) {
       tls_.set_default_verify_paths(ec);
     } else {
+      // OpenSSL's own error for a missing file is "asio.ssl error": name the file and the
+      // OS's reason first, and say so plainly when the file holds no usable certificate.
+      std::ifstream in(opts_.ca_bundle);
+      if (!in) return fail(Errc::config, "cannot read CA bundle " + opts_.ca_bundle + ": " + std::strerror(errno));
+      if (std::filesystem::is_directory(opts_.ca_bundle))
+        return fail(Errc::config, "cannot read CA bundle " + opts_.ca_bundle + ": it is a directory, not a PEM file");
       tls_.load_verify_file(opts_.ca_bundle, ec);
+      if (ec)
+        return fail(Errc::config, "CA bundle " + opts_.ca_bundle +
+                                      " holds no PEM certificate that OpenSSL accepts (" + ec.message() + ")");
     }
     if (ec)
       return fail(Errc::config, "cannot load CA bundle '" + (opts_.ca_bundle.empty() ? std::string("system default")

@@ -95,7 +95,14 @@ struct CertificateConfig {
 /// "30d", "12h", "90m", "45s" or plain seconds.
 [[nodiscard]] Result<std::chrono::seconds> parse_duration(const std::string& text);
 
-/// "letsencrypt" and "letsencrypt-staging" shortcuts, or the URL itself when it is https.
+/// A named CA directory (--server NAME, ca.directory: NAME).
+struct DirectoryShortcut {
+  std::string name;
+  std::string url;
+};
+/// Every named shortcut, for resolve_directory and the --server help.
+const std::vector<DirectoryShortcut>& directory_shortcuts();
+/// A shortcut's URL, or the URL itself when it is https; otherwise an error listing the shortcuts.
 [[nodiscard]] Result<std::string> resolve_directory(const std::string& text);
 
 /// Parses YAML text into a ConfigValue tree with file:line:column origins.

@@ -47,6 +47,22 @@ TEST_CASE("Client fetches the directory once and caches it", "[client]") {
   CHECK(http.requests()[0].url == dir_url);
 }
 
+TEST_CASE("Client quotes a plain-text error body without its trailing newline", "[client]") {
+  FakeHttpClient http;
+  http.push(404, {{"Content-Type", "text/plain; charset=utf-8"}}, "404 page not found\n");
+  Client c(http, options());
+  auto d = c.directory();
+  REQUIRE_FALSE(d);
+  CHECK_THAT(d.error().message, Catch::EndsWith("HTTP 404: 404 page not found"));
+
+  FakeHttpClient http2;  // control characters inside stay visible as escapes
+  http2.push(500, {{"Content-Type", "text/plain"}}, "bad\x1b[31mred\n");
+  Client c2(http2, options());
+  auto d2 = c2.directory();
+  REQUIRE_FALSE(d2);
+  CHECK_THAT(d2.error().message, Catch::EndsWith("HTTP 500: bad\\x1b[31mred"));
+}
+
 TEST_CASE("Client reports a directory that is not JSON or not 200", "[client]") {
   FakeHttpClient http;
   http.push(503, {{"Content-Type", "text/html"}}, "<html>down for maintenance</html>");

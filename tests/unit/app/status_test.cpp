@@ -353,3 +353,15 @@ TEST_CASE("metrics: per-certificate values and the checked records", "[app][stat
 
 }  // namespace
 }  // namespace acmed::app
+
+namespace acmed::app {
+TEST_CASE("human_duration: two units at most, as next-due prints them", "[app][status]") {
+  CHECK(human_duration(seconds(105177588)) == "3 y 122 d");
+  CHECK(human_duration(seconds(59 * 86400 + 4 * 3600 + 59)) == "59 d 4 h");
+  CHECK(human_duration(seconds(86400)) == "1 d");
+  CHECK(human_duration(seconds(2 * 3600 + 5 * 60 + 7)) == "2 h 5 min");
+  CHECK(human_duration(seconds(12 * 60 + 59)) == "12 min");
+  CHECK(human_duration(seconds(40)) == "40 s");
+  CHECK(human_duration(seconds(-5)) == "0 s");
+}
+}  // namespace acmed::app

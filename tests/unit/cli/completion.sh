@@ -45,6 +45,9 @@ for sh in bash zsh; do
   expect $sh "acmed --config-dir $tmp/conf persist check w" www '!mail'
   expect $sh "acmed renew --config-dir $tmp/conf m" mail
   expect $sh "acmed revoke --reason key" keyCompromise
+  # A flag takes no value: the next word is still a command or a certificate name.
+  expect $sh "acmed -v " issue renew status
+  expect $sh "acmed --json --config-dir $tmp/conf renew --force " www mail
 done
 # A path option hands over to file-name completion.
 touch "$tmp/conf/bundle.pem"

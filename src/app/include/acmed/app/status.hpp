@@ -136,6 +136,15 @@ struct Metrics {
 /// `persist`: checked views (empty without a live check).
 Metrics metrics(const std::vector<CertificateView>& certs, const std::vector<PersistView>& persist, TimePoint now);
 
+/// Why `config_dir` cannot be used, in one line: it does not exist or is not a directory,
+/// or its certs.d exists but cannot be listed. None when it is usable (an existing
+/// directory without certs.d simply configures no certificate).
+std::optional<std::string> config_dir_problem(const std::string& config_dir);
+
+/// A wait as people read it: "3 y 122 d", "59 d 4 h", "2 h 5 min", "12 min", "40 s"
+/// (two units at most, rounded down; negative waits are "0 s").
+std::string human_duration(std::chrono::seconds wait);
+
 /// `acmed config check`: every file checked and every error found, not only the first.
 struct ConfigCheck {
   std::vector<std::string> checked;
@@ -143,7 +152,7 @@ struct ConfigCheck {
 };
 /// Validates `files` (acmed.yaml, or *.acmed.yaml, is the global file; others are
 /// certificates, each solver section checked by its factory in `solvers`), or with no
-/// files <config_dir>/acmed.yaml and every certs.d file.
+/// files <config_dir>/acmed.yaml and every certs.d file (a config_dir_problem is an error).
 ConfigCheck check_configuration(const solver::SolverRegistry& solvers, const std::string& config_dir,
                                 const std::vector<std::string>& files);
 
