@@ -104,6 +104,15 @@ struct CertificateConfig {
 /// back as the same tree; `header` lines become leading comments.
 [[nodiscard]] std::string to_yaml(const ConfigValue& root, const std::vector<std::string>& header = {});
 
+/// `text` (a YAML file read from `source`) with `section.key: value` added, its comments
+/// and layout kept: a section it lacks is appended at the end; into a block-style section
+/// the key goes first, indented like its other keys. Fails (the caller says what to add
+/// by hand) when the key is already there, or the section is not a block mapping (flow
+/// style `{...}`, or empty).
+[[nodiscard]] Result<std::string> add_setting(std::string_view text, const std::string& source,
+                                              const std::string& section, const std::string& key,
+                                              const ConfigValue& value);
+
 [[nodiscard]] Result<GlobalConfig> load_global(const std::string& path);
 [[nodiscard]] Result<GlobalConfig> parse_global(const ConfigValue& root, const std::string& source);
 [[nodiscard]] Result<CertificateConfig> load_certificate(const std::string& path);
