@@ -482,13 +482,20 @@ Result<void> plan_global(const CaFlags& flags, const std::string& config_dir, Se
   if (!exists)
     text = "# Written by 'acmed issue --domain ...' from its command-line flags, so that 'acmed renew' renews\n"
            "# without them. Edit freely (docs/configuration.md).\n";
-  for (const auto& a : adds) {
-    auto next = config::add_setting(text, p.global_path, a.section, a.key, a.value);
-    if (!next)
-      return fail(Errc::config, next.error().message + "; add '" + a.section + "." + a.key + ": " + a.shown +
-                                    "' by hand, or pass --no-save");
+  for (const std::string section : {"ca", "account"}) {
+    std::vector<std::pair<std::string, ConfigValue>> settings;
+    std::string by_hand;
+    for (const auto& a : adds)
+      if (a.section == section) {
+        settings.emplace_back(a.key, a.value);
+        by_hand += (by_hand.empty() ? "" : ", ") + a.section + "." + a.key + ": " + a.shown;
+      }
+    if (settings.empty()) continue;
+    auto next = config::add_settings(text, p.global_path, section, settings);
+    if (!next) return fail(Errc::config, next.error().message + "; add " + by_hand + " by hand, or pass --no-save");
     text = std::move(*next);
-    p.added.push_back(a.section + "." + a.key + ": " + a.shown);
+    for (const auto& a : adds)
+      if (a.section == section) p.added.push_back(a.section + "." + a.key + ": " + a.shown);
   }
   auto root = config::parse_yaml(text, p.global_path);
   auto g = root ? config::parse_global(*root, p.global_path) : Result<config::GlobalConfig>(fail(root.error()));
@@ -772,7 +779,7 @@ RenewOutcome renew_certificate(Session& s, const config::CertificateConfig& cert
   if (!parsed)
     if (auto r = parse_stored(); !r) return failed_with(r.error());
 
-  if (!changed.empty()) spdlog::info("'{}': {}", name, decision.why);
+  if (!changed.empty() && !o.force && !o.dry_run) spdlog::info("'{}': {}", name, decision.why);
 
   // A CA that cannot be reached (a mistyped --server) records nothing.
   if (auto d = check_directory(s); !d) return failed_with(d.error());

@@ -64,7 +64,7 @@ int run_issue(const GlobalOptions& g, const IssueOptions& o) {
     auto planned = app::plan_setup(o, *flags, g.config_dir, o.force);
     if (!planned) return report(planned.error());
     if (o.no_save) {
-      spdlog::warn("--no-save: no certs.d file (or acmed.yaml) written; 'acmed renew' will not renew this certificate");
+      spdlog::warn("--no-save: no certs.d file written (nor acmed.yaml); 'acmed renew' will not renew this certificate");
     } else {
       if (auto w = app::check_writable(*planned); !w) return report(w.error());
       plan = std::move(*planned);

@@ -524,26 +524,34 @@ bool same_value(const ConfigValue& a, const ConfigValue& b) {
 
 }  // namespace
 
-Result<std::string> add_setting(std::string_view text, const std::string& source, const std::string& section,
-                                const std::string& key, const ConfigValue& value) {
+Result<std::string> add_settings(std::string_view text, const std::string& source, const std::string& section,
+                                 const std::vector<std::pair<std::string, ConfigValue>>& settings) {
   auto root = parse_yaml(text, source);
   if (!root) return fail(root.error());
-  YAML::Emitter inline_value;
-  inline_value << YAML::Flow;
-  emit(inline_value, value);
-  const std::string line = key + ": " + inline_value.c_str() + "\n";
+  if (settings.empty()) return std::string(text);
+  std::vector<std::string> lines;
+  for (const auto& [key, value] : settings) {
+    YAML::Emitter inline_value;
+    inline_value << YAML::Flow;
+    emit(inline_value, value);
+    lines.push_back(key + ": " + inline_value.c_str() + "\n");
+  }
+  const std::string key = settings.front().first;  // for messages
   std::string out(text);
   const ConfigValue* existing = root->is_map() ? root->find(section) : nullptr;
   if (root->kind != ConfigValue::Kind::null && !root->is_map())
     return fail(Errc::config, source + " is not a mapping of sections");
   if (!existing) {
     if (!out.empty() && out.back() != '\n') out += "\n";
-    out += section + ":\n  " + line;
+    out += section + ":\n";
+    for (const auto& l : lines) out += "  " + l;
   } else {
     const std::string where = source + ": cannot add '" + section + "." + key + "' ";
     if (!existing->is_map() || existing->map.empty())
       return fail(Errc::config, where + "to a '" + section + "' section that is not a mapping of keys");
-    if (existing->find(key)) return fail(Errc::config, where + "(it is already set)");
+    for (const auto& [k, v] : settings)
+      if (existing->find(k))
+        return fail(Errc::config, source + ": cannot add '" + section + "." + k + "' (it is already set)");
     auto at = line_column(existing->origin);
     std::optional<std::pair<std::size_t, std::size_t>> first;
     for (const auto& [k, v] : existing->map)
@@ -560,14 +568,21 @@ Result<std::string> add_setting(std::string_view text, const std::string& source
     const std::size_t indent = first->second - 1;
     if (out.size() < pos + indent || out.compare(pos, indent, std::string(indent, ' ')) != 0)
       return fail(Errc::config, where + "(its layout is not understood)");
-    out.insert(pos, std::string(indent, ' ') + line);
+    std::string block;
+    for (const auto& l : lines) block += std::string(indent, ' ') + l;
+    out.insert(pos, block);
   }
-  // What was written must read back as the file with exactly that setting added.
+  // What was written must read back as the file with exactly these settings added.
   auto again = parse_yaml(out, source);
   const ConfigValue* sec = again && again->is_map() ? again->find(section) : nullptr;
-  const ConfigValue* got = sec && sec->is_map() ? sec->find(key) : nullptr;
-  if (!got || !same_value(*got, value) || again->map.size() != (root->is_map() ? root->map.size() : 0) + (existing ? 0 : 1))
-    return fail(Errc::config, source + ": adding '" + section + "." + key + "' would not read back as intended");
+  bool same = sec && sec->is_map() &&
+              again->map.size() == (root->is_map() ? root->map.size() : 0) + (existing ? 0 : 1) &&
+              sec->map.size() == (existing ? existing->map.size() : 0) + settings.size();
+  for (const auto& [k, v] : settings) {
+    const ConfigValue* got = same ? sec->find(k) : nullptr;
+    same = got && same_value(*got, v);
+  }
+  if (!same) return fail(Errc::config, source + ": adding to '" + section + "' would not read back as intended");
   return out;
 }
 
