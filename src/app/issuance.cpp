@@ -548,7 +548,7 @@ Result<SetupPlan> plan_setup(const IssueRequest& o, const CaFlags& flags, const 
       std::vector<std::string> names;
       for (const auto& id : wanted->identifiers) names.push_back(id.value);
       if (!names_differ(existing->identifiers, names).empty())
-        differ = "it names " + joined(existing->identifiers) + ", the --domain flags name " + joined(wanted->identifiers);
+        differ = "it names " + joined(existing->identifiers) + "; the --domain flags name " + joined(wanted->identifiers);
     }
     if (!differ.empty() && !force)
       return fail(Errc::config,
