@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 #include <cerrno>
 #include <cstring>
+#include <grp.h>
+#include <pwd.h>
 #include <unistd.h>
 #include <sys/stat.h>
 
@@ -71,6 +73,27 @@ Result<void> caa_preorder_check(Session& s, const config::CertificateConfig& cer
                                 "\n  (--force orders anyway; the CA will refuse it while CAA says so)");
 }
 
+/// The CA's directory, fetched and checked before anything is created or recorded: a
+/// mistyped --server (a closed port, a web page, not ACME) leaves no account key and
+/// no renewal state behind.
+Result<void> check_directory(Session& s) {
+  auto dir = s.client().directory();
+  if (!dir)
+    return fail(dir.error().with_context("no ACME directory at " + s.config().ca.directory_url +
+                                         " (check --server or ca.directory; nothing was created or recorded)"));
+  return {};
+}
+
+/// A failed attempt in the renewal state: one more failure, the back-off. The state is
+/// read again first: issuance may have anchored a persistUntil in it.
+storage::RenewalState record_failure(Session& s, const std::string& name, const Error& e,
+                                     const storage::RenewalState& fallback) {
+  auto latest = s.store().load_renewal_state(name);
+  auto failed = after_failure(latest ? *latest : fallback, e.describe(), s.clock().now());
+  s.save_renewal_state(name, failed);
+  return failed;
+}
+
 }  // namespace
 
 Result<std::vector<CaaNameVerdict>> caa_verdicts(Session& s, const config::CertificateConfig& cert) {
@@ -132,7 +155,16 @@ Result<Obtained> obtain(Session& s, const config::CertificateConfig& cert, const
     configs.emplace_back(f, std::move(sc));
   }
 
-  {
+  Obtained got;
+  if (o.stop_before_order) {
+    // A dry run registers nothing: an account the CA does not know yet is only noted.
+    auto lock = s.store().lock_accounts();
+    if (!lock) return fail(lock.error());
+    if (auto r = s.ensure_account(false); !r) {
+      if (r.error().code != Errc::not_found) return fail(r.error());
+      got.notes = r.error().message + " (a renewal registers it)";
+    }
+  } else {
     // Registration and recovery touch shared account state: one process at a time.
     auto lock = s.store().lock_accounts();
     if (!lock) return fail(lock.error());
@@ -171,6 +203,10 @@ Result<Obtained> obtain(Session& s, const config::CertificateConfig& cert, const
     spdlog::info("'{}': --force: CAA not checked", cert.name);
   else if (auto r = caa_preorder_check(s, cert); !r)
     return fail(r.error());
+  if (o.stop_before_order) {
+    got.stopped_before_order = true;
+    return got;
+  }
 
   // Remember what the CA offers: an authorization's challenge list is the only
   // authoritative signal of dns-persist-01 support.
@@ -215,7 +251,6 @@ Result<Obtained> obtain(Session& s, const config::CertificateConfig& cert, const
   }
   if (!issued) return fail(issued.error().with_context("issuing '" + cert.name + "'"));
 
-  Obtained got;
   auto chain = parse_pem_chain(issued->fullchain_pem);
   if (!chain) return fail(chain.error());
   auto info = inspect_certificate(chain->front());
@@ -348,22 +383,231 @@ bool same_tree(const ConfigValue& a, const ConfigValue& b) {
   return true;
 }
 
+
+/// certs.d/NAME.yaml for the --domain flags, checked to read back as what is issued.
+Result<std::string> flags_yaml(const IssueRequest& o, const std::string& path) {
+  const std::string text = config::to_yaml(
+      flags_tree(o), {"Written by 'acmed issue --domain ...': 'acmed renew' renews this certificate as configured here.",
+                      "Edit freely (docs/configuration.md); delete this file to stop renewing it."});
+  auto root = config::parse_yaml(text, path);
+  if (!root) return fail(root.error().with_context("the configuration to save does not read back"));
+  if (!same_tree(*root, flags_tree(o))) return fail(Errc::config, "the configuration to save does not read back the same");
+  if (auto again = config::parse_certificate(*root, flags_name(o), path); !again)
+    return fail(again.error().with_context("the configuration to save does not read back"));
+  return text;
+}
+
+std::string joined(const std::vector<Identifier>& ids) {
+  std::string out;
+  for (const auto& id : ids) out += (out.empty() ? "" : ", ") + id.value;
+  return out;
+}
+
+/// The acmed.yaml part of the plan: each CA setting from the command line that the file
+/// does not set yet is added; one it sets differently stays, with a note.
+Result<void> plan_global(const CaFlags& flags, const std::string& config_dir, SetupPlan& p) {
+  p.global_path = config_dir + "/acmed.yaml";
+  std::string text;
+  config::GlobalConfig current;
+  std::error_code ec;
+  const bool exists = std::filesystem::exists(p.global_path, ec);
+  if (exists) {
+    auto read = read_file(p.global_path, 1 << 20);
+    if (!read) return fail(read.error().with_context("cannot read the configuration to extend it"));
+    text = *read;
+    auto root = config::parse_yaml(text, p.global_path);
+    if (!root) return fail(root.error());
+    auto g = config::parse_global(*root, p.global_path);
+    if (!g) return fail(g.error());
+    current = *g;
+  }
+  struct Add {
+    std::string section, key;
+    ConfigValue value;
+    std::string shown;
+  };
+  std::vector<Add> adds;
+  bool same_ca = true;
+  if (!flags.server.empty()) {
+    if (current.ca.directory_url.empty()) {
+      adds.push_back({"ca", "directory", ConfigValue::make_scalar(flags.server), flags.server});
+    } else if (current.ca.directory_url != flags.server) {
+      same_ca = false;
+      p.notes.push_back(p.global_path + " names the CA " + current.ca.directory_url + ": kept, so 'acmed renew' renews " +
+                        "from that CA, not from --server " + flags.server);
+    }
+  }
+  if (!flags.ca_bundle.empty()) {
+    std::string bundle = std::filesystem::absolute(flags.ca_bundle, ec).lexically_normal().string();
+    if (ec) bundle = flags.ca_bundle;
+    if (!same_ca)
+      p.notes.push_back("--ca-bundle " + bundle + " not saved: it belongs to the CA that was not saved");
+    else if (current.ca.trust_bundle.empty())
+      adds.push_back({"ca", "trust_bundle", ConfigValue::make_scalar(bundle), bundle});
+    else if (current.ca.trust_bundle != bundle)
+      p.notes.push_back(p.global_path + " sets ca.trust_bundle " + current.ca.trust_bundle + ": kept (--ca-bundle " +
+                        bundle + " was used this time)");
+  }
+  if (flags.agree_tos && !current.account.agree_tos) {
+    const ConfigValue* root_account = nullptr;
+    std::optional<ConfigValue> root;
+    if (exists)
+      if (auto r = config::parse_yaml(text, p.global_path); r) root = std::move(*r);
+    if (root && root->is_map()) root_account = root->find("account");
+    if (root_account && root_account->is_map() && root_account->find("agree_tos"))
+      p.notes.push_back(p.global_path + " sets account.agree_tos: false: kept (--agree-tos was given this time; a "
+                        "renewal that must register an account will stop there)");
+    else
+      adds.push_back({"account", "agree_tos", ConfigValue::make_scalar("true"), "true"});
+  }
+  if (!flags.contact.empty()) {
+    auto wanted = contact_uris(flags.contact);
+    auto have = current.account.contact;
+    std::sort(wanted.begin(), wanted.end());
+    std::sort(have.begin(), have.end());
+    if (have.empty()) {
+      ConfigValue list;
+      list.kind = ConfigValue::Kind::list;
+      std::string shown;
+      for (const auto& c : flags.contact) {
+        list.list.push_back(ConfigValue::make_scalar(c));
+        shown += (shown.empty() ? "" : ", ") + c;
+      }
+      adds.push_back({"account", "contact", list, "[" + shown + "]"});
+    } else if (have != wanted) {
+      p.notes.push_back(p.global_path + " sets account.contact: kept (--contact was given this time)");
+    }
+  }
+  if (adds.empty()) return {};
+  if (!exists)
+    text = "# Written by 'acmed issue --domain ...' from its command-line flags, so that 'acmed renew' renews\n"
+           "# without them. Edit freely (docs/configuration.md).\n";
+  for (const std::string section : {"ca", "account"}) {
+    std::vector<std::pair<std::string, ConfigValue>> settings;
+    std::string by_hand;
+    for (const auto& a : adds)
+      if (a.section == section) {
+        settings.emplace_back(a.key, a.value);
+        by_hand += (by_hand.empty() ? "" : ", ") + a.section + "." + a.key + ": " + a.shown;
+      }
+    if (settings.empty()) continue;
+    auto next = config::add_settings(text, p.global_path, section, settings);
+    if (!next) return fail(Errc::config, next.error().message + "; add " + by_hand + " by hand, or pass --no-save");
+    text = std::move(*next);
+    for (const auto& a : adds)
+      if (a.section == section) p.added.push_back(a.section + "." + a.key + ": " + a.shown);
+  }
+  auto root = config::parse_yaml(text, p.global_path);
+  auto g = root ? config::parse_global(*root, p.global_path) : Result<config::GlobalConfig>(fail(root.error()));
+  if (!g) return fail(g.error().with_context("the extended configuration does not load"));
+  p.global_text = std::move(text);
+  return {};
+}
+
+/// A directory this process can write into (`dir`, or where it would be created).
+Result<void> writable_dir(const std::string& dir) {
+  std::error_code ec;
+  std::string at = dir;
+  while (!at.empty() && !std::filesystem::exists(at, ec)) at = std::filesystem::path(at).parent_path().string();
+  if (at.empty()) at = ".";
+  if (::access(at.c_str(), W_OK) == 0) return {};
+  const int saved = errno;
+  std::string user = std::to_string(::geteuid());
+  if (const passwd* pw = ::getpwuid(::geteuid())) user = pw->pw_name;
+  std::string group_name;
+  struct stat st {};
+  if (::stat(at.c_str(), &st) == 0)
+    if (const struct group* gr = ::getgrgid(st.st_gid)) group_name = gr->gr_name;
+  return fail(Errc::io,
+              "cannot save the configuration, so 'acmed renew' would never renew this certificate: " + at +
+                  " is not writable by user " + user + " (" + std::strerror(saved) + "); nothing was ordered. Run "
+                  "this command as a user that can write it (root, or a member of " +
+                  (group_name.empty() ? std::string("its group") : "the group '" + group_name + "'") + " after 'chmod g+w " +
+                  at + "'), or pass --no-save and write the configuration yourself");
+}
+
 }  // namespace
+
+Result<SetupPlan> plan_setup(const IssueRequest& o, const CaFlags& flags, const std::string& config_dir, bool force) {
+  if (o.domains.empty()) return fail(Errc::invalid_argument, "no --domain flags to save");
+  auto wanted = from_flags(o);
+  if (!wanted) return fail(wanted.error());
+  SetupPlan p;
+  p.cert_path = config_dir + "/certs.d/" + wanted->name + ".yaml";
+  auto text = flags_yaml(o, p.cert_path);
+  if (!text) return fail(text.error());
+  std::error_code ec;
+  if (!std::filesystem::exists(p.cert_path, ec)) {
+    p.cert_text = *text;
+  } else {
+    auto existing = config::load_certificate(p.cert_path);
+    std::string differ;
+    if (!existing) {
+      differ = "it does not load (" + existing.error().describe() + ")";
+    } else {
+      std::vector<std::string> names;
+      for (const auto& id : wanted->identifiers) names.push_back(id.value);
+      if (!names_differ(existing->identifiers, names).empty())
+        differ = "it names " + joined(existing->identifiers) + "; the --domain flags name " + joined(wanted->identifiers);
+    }
+    if (!differ.empty() && !force)
+      return fail(Errc::config,
+                  "refusing to issue '" + wanted->name + "': " + p.cert_path + " exists and " + differ +
+                      ". The certificate stored under this name would not be the configured one. Change 'names' in "
+                      "that file and run 'acmed issue " + wanted->name + "', choose another NAME, or add --force to "
+                      "issue for the --domain flags and replace the file");
+    if (!differ.empty()) {
+      p.cert_text = *text;
+      p.replaced = existing ? joined(existing->identifiers) : std::string("(unreadable)");
+    } else if (auto current = read_file(p.cert_path, 1 << 20); !current || *current != *text) {
+      p.notes.push_back(p.cert_path + " names the same names with other settings: kept, and 'acmed renew' follows it");
+    }
+  }
+  if (auto r = plan_global(flags, config_dir, p); !r) return fail(r.error());
+  return p;
+}
+
+Result<void> check_writable(const SetupPlan& p) {
+  if (!p.cert_text.empty())
+    if (auto r = writable_dir(std::filesystem::path(p.cert_path).parent_path().string()); !r) return r;
+  if (!p.global_text.empty())
+    if (auto r = writable_dir(std::filesystem::path(p.global_path).parent_path().string()); !r) return r;
+  return {};
+}
+
+Result<void> save_setup(const SetupPlan& p) {
+  auto write = [](const std::string& path, const std::string& text) -> Result<void> {
+    unsigned mode = 0640;
+    struct stat st {};
+    if (::stat(path.c_str(), &st) == 0) mode = st.st_mode & 0777;  // an existing file keeps its mode
+    // Written by root for a renewal that runs as another user: the file takes the group of
+    // its directory (root:acmed in the documented layout), so that user can read it.
+    auto written = write_config_file(path, text, mode);
+    if (!written) return fail(written.error());
+    if (!written->empty()) spdlog::warn("{}", *written);
+    return {};
+  };
+  if (!p.cert_text.empty()) {
+    if (auto r = ensure_dir(std::filesystem::path(p.cert_path).parent_path().string(), 0750); !r) return r;
+    if (!p.replaced.empty()) {
+      if (auto old = read_file(p.cert_path, 1 << 20); old)
+        if (auto r = write(p.cert_path + ".replaced", *old); !r) return r;
+    }
+    if (auto r = write(p.cert_path, p.cert_text); !r) return r;
+  }
+  if (!p.global_text.empty())
+    if (auto r = write(p.global_path, p.global_text); !r) return r;
+  return {};
+}
 
 Result<SavedConfig> save_flags_config(const IssueRequest& o, const std::string& config_dir) {
   if (o.domains.empty()) return fail(Errc::invalid_argument, "no --domain flags to save");
   const std::string name = flags_name(o);
   SavedConfig out;
   out.path = config_dir + "/certs.d/" + name + ".yaml";
-  const std::string text = config::to_yaml(
-      flags_tree(o), {"Written by 'acmed issue --domain ...': 'acmed renew' renews this certificate as configured here.",
-                      "Edit freely (docs/configuration.md); delete this file to stop renewing it."});
-  // What is written must read back as what was issued.
-  auto root = config::parse_yaml(text, out.path);
-  if (!root) return fail(root.error().with_context("the configuration to save does not read back"));
-  if (!same_tree(*root, flags_tree(o))) return fail(Errc::config, "the configuration to save does not read back the same");
-  if (auto again = config::parse_certificate(*root, name, out.path); !again)
-    return fail(again.error().with_context("the configuration to save does not read back"));
+  auto made = flags_yaml(o, out.path);
+  if (!made) return fail(made.error());
+  const std::string& text = *made;
   std::error_code ec;
   if (std::filesystem::exists(out.path, ec)) {
     std::string current;
@@ -421,8 +665,12 @@ Completed complete(Session& s, const config::CertificateConfig& cert, Obtained g
 Result<Completed> issue_now(Session& s, const config::CertificateConfig& cert, const ObtainOptions& o) {
   auto lock = s.store().lock_certificate(cert.name, false);
   if (!lock) return fail(lock.error());
+  if (auto d = check_directory(s); !d) return fail(d.error());
   auto got = obtain(s, cert, o);
-  if (!got) return fail(got.error());
+  if (!got) {
+    if (got.error().code != Errc::cancelled && o.store) record_failure(s, cert.name, got.error(), {});
+    return fail(got.error());
+  }
   return complete(s, cert, std::move(*got));
 }
 
@@ -437,6 +685,7 @@ std::string to_string(RenewAction a) {
     case RenewAction::hook_failed: return "hook-failed";
     case RenewAction::dry_run_ok: return "dry-run-ok";
     case RenewAction::config_error: return "config-error";
+    case RenewAction::dry_run_checked: return "dry-run-checked";
   }
   return "failed";
 }
@@ -446,6 +695,11 @@ namespace {
 /// Refreshes the stored ARI window for `info` when it is missing or stale. Network only then.
 void refresh_ari(Session& s, const CertificateInfo& info, storage::RenewalState& st) {
   if (!ari_refresh_needed(info, st, s.clock().now())) return;
+  // A CA that cannot be reached says nothing about this certificate: the window stays.
+  if (auto dir = s.client().directory(); !dir) {
+    spdlog::debug("ARI not refreshed: {}", dir.error().describe());
+    return;
+  }
   auto ri = s.client().renewal_info(info.ari_cert_id);
   if (!ri) {
     // No ARI (or none for this certificate): fall back to the lifetime rule, ask again tomorrow.
@@ -499,9 +753,11 @@ RenewOutcome renew_certificate(Session& s, const config::CertificateConfig& cert
     st->cert_not_before = std::chrono::duration_cast<std::chrono::seconds>(info->not_before.time_since_epoch()).count();
     st->cert_not_after = std::chrono::duration_cast<std::chrono::seconds>(info->not_after.time_since_epoch()).count();
     st->cert_ari_id = info->ari_cert_id;
+    st->cert_names = certificate_names(*info);
     return {};
   };
-  if (!identity->empty() && st->cert_identity == *identity && st->cert_not_before && st->cert_not_after) {
+  if (!identity->empty() && st->cert_identity == *identity && st->cert_not_before && st->cert_not_after &&
+      !st->cert_names.empty()) {
     CertificateInfo cached;
     cached.not_before = time_from_unix(*st->cert_not_before);
     cached.not_after = time_from_unix(*st->cert_not_after);
@@ -511,33 +767,44 @@ RenewOutcome renew_certificate(Session& s, const config::CertificateConfig& cert
     return failed_with(r.error());
   }
 
-  if (current && !o.force) refresh_ari(s, *current, *st);
+  if (current && !o.force && !o.dry_run) refresh_ari(s, *current, *st);
   // Written only when something changed: an idle run writes nothing.
   if (!o.dry_run && *st != loaded) s.save_renewal_state(name, *st);
-  auto decision = decide(current, *st, cert.renew_before, s.clock().now(), {.force = o.force, .dry_run = o.dry_run});
+  const std::string changed = current ? names_differ(cert.identifiers, st->cert_names) : std::string();
+  auto decision = decide(current, *st, cert.renew_before, s.clock().now(),
+                         {.force = o.force, .dry_run = o.dry_run, .names_differ = changed});
   if (decision.verdict == Verdict::not_due) return {RenewAction::not_due, decision.why, decision.next, std::nullopt};
   if (decision.verdict == Verdict::backoff) return {RenewAction::backoff, decision.why, decision.next, std::nullopt};
   // Renewing: the whole certificate, not the cached facts (e.g. for ARI `replaces`).
   if (!parsed)
     if (auto r = parse_stored(); !r) return failed_with(r.error());
 
+  if (!changed.empty() && !o.force && !o.dry_run) spdlog::info("'{}': {}", name, decision.why);
+
+  // A CA that cannot be reached (a mistyped --server) records nothing.
+  if (auto d = check_directory(s); !d) return failed_with(d.error());
   ObtainOptions opts;
   opts.store = !o.dry_run;
+  opts.stop_before_order = o.dry_run && o.stop_before_order;
   // No `replaces` on a dry run: the staging CA never issued the stored certificate.
   if (current && !current->ari_cert_id.empty() && !o.dry_run) opts.replaces = current->ari_cert_id;
   auto got = obtain(s, cert, opts);
   if (o.dry_run) {
     if (!got) return failed_with(got.error().with_context("dry run"));
+    if (got->stopped_before_order)
+      return {RenewAction::dry_run_checked,
+              "stopped before ordering: " + s.config().ca.directory_url +
+                  " has no staging directory (set ca.dry_run_directory to run the whole flow there); the "
+                  "configuration, account, CA directory, CAA and solvers were checked" +
+                  (got->notes.empty() ? "" : "; " + got->notes) + "; nothing ordered or stored",
+              std::nullopt, std::nullopt};
     return {RenewAction::dry_run_ok,
             "the whole flow succeeded against " + s.config().ca.directory_url + "; nothing stored", std::nullopt,
             std::nullopt};
   }
   if (!got && got.error().code == Errc::cancelled) return failed_with(got.error(), RenewAction::cancelled);
   if (!got) {
-    // The state is read again: issuance may have anchored a persistUntil in it.
-    auto latest = s.store().load_renewal_state(name);
-    auto failed = after_failure(latest ? *latest : *st, got.error().describe(), s.clock().now());
-    s.save_renewal_state(name, failed);
+    auto failed = record_failure(s, name, got.error(), *st);
     auto out = failed_with(got.error());
     out.next_due = time_from_unix(*failed.next_attempt);
     return out;
@@ -556,11 +823,11 @@ RenewOutcome renew_certificate(Session& s, const config::CertificateConfig& cert
   return out;
 }
 
-Result<std::string> dry_run_directory(const config::GlobalConfig& cfg) {
-  if (!cfg.ca.dry_run_directory.empty()) return cfg.ca.dry_run_directory;
+DryRunTarget dry_run_target(const config::GlobalConfig& cfg) {
+  if (!cfg.ca.dry_run_directory.empty()) return {cfg.ca.dry_run_directory, true};
   if (cfg.ca.directory_url == "https://acme-v02.api.letsencrypt.org/directory")
-    return std::string("https://acme-staging-v02.api.letsencrypt.org/directory");
-  return fail(Errc::config, "--dry-run needs a staging CA: set 'ca.dry_run_directory' in acmed.yaml");
+    return {"https://acme-staging-v02.api.letsencrypt.org/directory", true};
+  return {cfg.ca.directory_url, false};
 }
 
 RenewSummary renew_all(const std::vector<std::string>& names, const std::string& config_dir,
@@ -610,7 +877,8 @@ RenewSummary renew_all(const std::vector<std::string>& names, const std::string&
   for (auto& t : pool) t.join();
   for (const auto& n : sum.outcomes) {
     const auto a = n.outcome.action;
-    sum.renewed += a == RenewAction::renewed || a == RenewAction::dry_run_ok;
+    sum.renewed += a == RenewAction::renewed;
+    sum.would_renew += a == RenewAction::dry_run_ok || a == RenewAction::dry_run_checked;
     sum.not_due += a == RenewAction::not_due;
     sum.failed += a == RenewAction::failed || a == RenewAction::cancelled || a == RenewAction::hook_failed ||
                   a == RenewAction::config_error;

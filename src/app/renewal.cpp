@@ -1,6 +1,8 @@
 #include "acmed/app/renewal.hpp"
 
 #include <algorithm>
+#include <cctype>
+#include <map>
 
 #include "acmed/core/time.hpp"
 
@@ -13,7 +15,47 @@ std::int64_t unix_seconds(TimePoint t) { return duration_cast<seconds>(t.time_si
 // Saturates past 2262 (acmed/core/time.hpp): a far-future time must not wrap into the past.
 TimePoint from_unix(std::int64_t s) { return time_from_unix(s); }
 
+/// How a name compares: DNS names without case, IP addresses in canonical form.
+std::string name_key(const std::string& text) {
+  if (auto id = Identifier::parse(text)) return id->type_string() + ":" + id->value;
+  std::string lower = text;  // not a name acmed would order: compared as it is, without case
+  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+  return "?:" + lower;
+}
+
+/// A name for messages: bytes from a certificate may be anything (it was imported, or
+/// a CA misbehaved); names are printable ASCII, so anything else shows as '?'.
+std::string printable(const std::string& name) {
+  std::string out = name.substr(0, 256);
+  for (auto& c : out)
+    if (c < 0x21 || c > 0x7e) c = '?';
+  return out;
+}
+
 }  // namespace
+
+std::vector<std::string> certificate_names(const CertificateInfo& info) {
+  std::vector<std::string> out = info.dns_names;
+  out.insert(out.end(), info.ip_addresses.begin(), info.ip_addresses.end());
+  return out;
+}
+
+std::string names_differ(const std::vector<Identifier>& configured, const std::vector<std::string>& in_certificate) {
+  std::map<std::string, std::string> want, have;
+  for (const auto& id : configured) want.emplace(id.type_string() + ":" + id.value, id.value);
+  for (const auto& n : in_certificate) have.emplace(name_key(n), printable(n));
+  auto absent = [](const std::map<std::string, std::string>& from, const std::map<std::string, std::string>& in) {
+    std::string list;
+    for (const auto& [key, text] : from)
+      if (!in.count(key)) list += (list.empty() ? "" : ", ") + text;
+    return list;
+  };
+  std::string out;
+  if (auto added = absent(want, have); !added.empty()) out = "configured but not in the certificate: " + added;
+  if (auto removed = absent(have, want); !removed.empty())
+    out += (out.empty() ? "" : "; ") + std::string("in the certificate but not configured: ") + removed;
+  return out;
+}
 
 Due compute_due(const CertificateInfo& info, const storage::RenewalState& st,
                 const std::optional<std::chrono::seconds>& renew_before) {
@@ -50,7 +92,8 @@ std::chrono::seconds backoff_after(int failures) {
 Decision decide(const std::optional<CertificateInfo>& current, const storage::RenewalState& st,
                 const std::optional<std::chrono::seconds>& renew_before, TimePoint now, DecideOptions o) {
   if (o.force) return {Verdict::renew, "--force", std::nullopt};
-  if (current && !o.dry_run) {
+  const bool names_changed = current && !o.names_differ.empty();
+  if (current && !o.dry_run && !names_changed) {
     Due due = compute_due(*current, st, renew_before);
     if (now < due.when) return {Verdict::not_due, due.why, due.when};
   }
@@ -62,6 +105,7 @@ Decision decide(const std::optional<CertificateInfo>& current, const storage::Re
             until};
   }
   if (o.dry_run) return {Verdict::renew, "--dry-run", std::nullopt};
+  if (names_changed) return {Verdict::renew, "the names changed (" + o.names_differ + ")", std::nullopt};
   return {Verdict::renew, current ? "due" : "no certificate stored yet", std::nullopt};
 }
 

@@ -90,6 +90,10 @@ Result<void> Session::ensure_account(bool allow_register) {
     if (!found.error().is_acme("accountDoesNotExist")) return fail(found.error());
   } else {
     if (!allow_register) return fail(Errc::not_found, "no account for " + parts_.config.ca.directory_url + " yet; run 'acmed account register'");
+    // The CA first: a mistyped --server (a closed port, a web page) must not leave a key behind.
+    if (auto dir = client_->directory(); !dir)
+      return fail(dir.error().with_context("no ACME directory at " + parts_.config.ca.directory_url +
+                                           " (no account key was made)"));
     auto key = PrivateKey::generate(parts_.config.account.key_type);
     if (!key) return fail(key.error());
     // Persist the key before the CA knows it, so a crash can never lose a registered key.

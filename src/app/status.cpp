@@ -41,7 +41,10 @@ CertificateView certificate_view(const storage::StateStore& store, const std::st
   auto info = inspect_certificate(chain->front());
   if (!info) return v;
   v.info = *info;
+  v.certificate_names = certificate_names(*info);
+  v.names_differ = names_differ(cert->identifiers, v.certificate_names);
   v.due = compute_due(*info, v.state, cert->renew_before);
+  if (!v.names_differ.empty()) v.due = Due{std::min(v.due->when, now), "due now: the names changed (" + v.names_differ + ")"};
   v.why = v.due->why;
   v.days_left = duration_cast<hours>(info->not_after - now).count() / 24;
   return v;
@@ -161,6 +164,9 @@ std::vector<std::string> attention(const CertificateView& cert, const PersistVie
     }
   }
   if (!cert.config_error.empty()) out.push_back("configuration error: " + cert.config_error);
+  if (!cert.names_differ.empty())
+    out.push_back("the certificate's names differ from its configuration (" + cert.names_differ +
+                  "): it is renewed with the configured names on the next run");
   if (cert.days_left && *cert.days_left < 14)
     out.push_back("certificate expires in " + std::to_string(*cert.days_left) + " days");
   if (cert.state.failures > 0)

@@ -20,27 +20,56 @@ struct IssueOptions : app::IssueRequest {
   bool no_save = false;
 };
 
-/// After an issuance from --domain flags: certs.d/NAME.yaml, so that renew renews it.
-void save_config(const GlobalOptions& g, const IssueOptions& o) {
-  if (o.domains.empty()) return;
-  if (o.no_save) {
-    spdlog::warn("--no-save: no certs.d file written; 'acmed renew' will not renew this certificate");
-    return;
+/// The CA settings of the command line, which `issue --domain` saves to acmed.yaml.
+Result<app::CaFlags> ca_flags(const GlobalOptions& g) {
+  app::CaFlags f;
+  if (!g.server.empty()) {
+    auto url = config::resolve_directory(g.server);
+    if (!url) return fail(url.error().with_context("--server"));
+    f.server = *url;
   }
-  auto saved = app::save_flags_config(o, g.config_dir);
-  if (!saved)
-    spdlog::warn("the certificate is stored, but its configuration could not be saved, so 'acmed renew' will not "
-                 "renew it: {}",
-                 saved.error().describe());
-  else if (saved->written)
-    spdlog::info("saved {}: 'acmed renew' renews this certificate from now on", saved->path);
-  else if (!saved->unchanged)
-    spdlog::warn("{} exists and differs from these flags; it was not changed, and 'acmed renew' follows it", saved->path);
+  f.ca_bundle = g.ca_bundle;
+  f.agree_tos = g.agree_tos;
+  f.contact = g.contact;
+  return f;
+}
+
+/// After an issuance from --domain flags: certs.d/NAME.yaml and acmed.yaml, so that
+/// `acmed renew` renews it. False when they could not be saved.
+bool save_config(const app::SetupPlan& plan) {
+  auto saved = app::save_setup(plan);
+  if (!saved) {
+    spdlog::error("the certificate is stored, but its configuration could not be saved, so 'acmed renew' will not "
+                  "renew it: {} (fix that and run the same command again, or pass --no-save)",
+                  saved.error().describe());
+    return false;
+  }
+  if (!plan.replaced.empty())
+    spdlog::warn("--force: {} named {}; replaced (the previous file is {}.replaced)", plan.cert_path, plan.replaced,
+                 plan.cert_path);
+  if (!plan.cert_text.empty()) spdlog::info("saved {}: 'acmed renew' renews this certificate from now on", plan.cert_path);
+  for (const auto& a : plan.added) spdlog::info("saved {} to {}", a, plan.global_path);
+  for (const auto& n : plan.notes) spdlog::warn("{}", n);
+  return true;
 }
 
 int run_issue(const GlobalOptions& g, const IssueOptions& o) {
   auto cert = app::certificate_for(o, g.config_dir);
   if (!cert) return report(cert.error());
+  // From --domain flags: what renew needs is planned, and checked writable, before ordering.
+  std::optional<app::SetupPlan> plan;
+  if (!o.domains.empty()) {
+    auto flags = ca_flags(g);
+    if (!flags) return report(flags.error());
+    auto planned = app::plan_setup(o, *flags, g.config_dir, o.force);
+    if (!planned) return report(planned.error());
+    if (o.no_save) {
+      spdlog::warn("--no-save: no certs.d file written (nor acmed.yaml); 'acmed renew' will not renew this certificate");
+    } else {
+      if (auto w = app::check_writable(*planned); !w) return report(w.error());
+      plan = std::move(*planned);
+    }
+  }
 
   auto session = open_session(g);
   if (!session) return report(session.error());
@@ -48,16 +77,17 @@ int run_issue(const GlobalOptions& g, const IssueOptions& o) {
   opts.force_persist = o.force;
   auto done = app::issue_now(**session, *cert, opts);
   if (!done) return report(done.error());
-  save_config(g, o);
+  const bool saved = !plan || save_config(*plan);
   const app::Obtained& got = done->got;
   const auto& hooks = done->hooks;
   if (g.json)
     std::cout << nlohmann::json{{"name", cert->name}, {"version", got.version}, {"live_dir", got.live_dir},
                                 {"not_after", format_rfc3339(got.info.not_after)}, {"serial", got.info.serial_hex},
-                                {"hook_error", hooks ? "" : hooks.error().message}}
+                                {"hook_error", hooks ? "" : hooks.error().message}, {"config_saved", saved}}
                      .dump(2)
               << "\n";
   if (!hooks) return report(hooks.error());
+  if (!saved) return exit_failure;
   if ((*session)->state_save_failures() > 0) return exit_failure;
   return exit_ok;
 }
@@ -148,9 +178,11 @@ void add_issue_command(CLI::App& app, GlobalOptions& g, int& rc) {
   cmd->add_option("--preferred-chain", o->preferred_chain, "issuer CN of the preferred chain's top certificate");
   cmd->add_option("--profile", o->profile, "ACME profile to request");
   cmd->add_flag("--force", o->force,
-                "answer dns-persist-01 challenges even when the record check fails, and order even when CAA forbids it");
+                "answer dns-persist-01 challenges even when the record check fails, order even when CAA forbids it, "
+                "and with --domain replace a certs.d/NAME.yaml that names other names");
   cmd->add_flag("--no-save", o->no_save,
-                "with --domain: do not write certs.d/NAME.yaml (then 'acmed renew' does not renew the certificate)");
+                "with --domain: do not write certs.d/NAME.yaml or acmed.yaml (then 'acmed renew' does not renew the "
+                "certificate)");
   cmd->callback([&g, &rc, o] { rc = run_issue(g, *o); });
 }
 

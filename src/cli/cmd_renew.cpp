@@ -35,18 +35,31 @@ int exit_code_of(const app::RenewOutcome& r) {
   }
 }
 
-/// The run's session; a dry run talks to the staging CA instead.
-app::SessionMaker session_maker(const GlobalOptions& g, bool dry_run) {
-  return [g, dry_run]() -> Result<std::unique_ptr<Session>> {
-    if (!dry_run) return open_session(g);
-    auto base = open_session(g);
-    if (!base) return fail(base.error());
-    auto dir = app::dry_run_directory((*base)->config());
-    if (!dir) return fail(dir.error());
+/// The run's session (made on first need).
+app::SessionMaker session_maker(const GlobalOptions& g) {
+  return [g]() -> Result<std::unique_ptr<Session>> { return open_session(g); };
+}
+
+/// A dry run's session: the staging CA's, or for a CA without a staging directory the
+/// CA's own, with every renewal stopping before the order (`stop_before_order`).
+Result<app::SessionMaker> dry_run_session(const GlobalOptions& g, bool& stop_before_order) {
+  auto base = open_session(g);
+  if (!base) return fail(base.error());
+  const auto target = app::dry_run_target((*base)->config());
+  if (target.staging) {
     GlobalOptions staging = g;
-    staging.server = *dir;
-    return open_session(staging);
-  };
+    staging.server = target.directory;
+    return session_maker(staging);
+  }
+  spdlog::warn("--dry-run: the CA {} has no staging directory (set ca.dry_run_directory in acmed.yaml to run the "
+               "whole flow there): each certificate is checked up to the order, and nothing is ordered",
+               target.directory);
+  stop_before_order = true;
+  auto held = std::make_shared<std::unique_ptr<Session>>(std::move(*base));
+  return app::SessionMaker([held]() -> Result<std::unique_ptr<Session>> {
+    if (!*held) return fail(Errc::invalid_argument, "the dry run's session was already taken");
+    return std::move(*held);
+  });
 }
 
 void log_outcome(const app::NamedOutcome& n) {
@@ -73,8 +86,14 @@ int run_renew(const GlobalOptions& g, const RenewOptions& o) {
     if (o.json_out) std::cout << json{{"certificates", json::array()}}.dump(2) << "\n";
     return exit_ok;
   }
-  auto sum = app::renew_all(names, g.config_dir, session_maker(g, o.dry_run),
-                            {{.force = o.force, .dry_run = o.dry_run}, o.jobs}, log_outcome);
+  app::RenewAllOptions all{{.force = o.force, .dry_run = o.dry_run, .stop_before_order = false}, o.jobs};
+  app::SessionMaker maker = session_maker(g);
+  if (o.dry_run) {
+    auto made = dry_run_session(g, all.each.stop_before_order);
+    if (!made) return report(made.error());
+    maker = std::move(*made);
+  }
+  auto sum = app::renew_all(names, g.config_dir, maker, all, log_outcome);
   int code = exit_ok;
   json list = json::array();
   for (const auto& n : sum.outcomes) {
@@ -92,16 +111,26 @@ int run_renew(const GlobalOptions& g, const RenewOptions& o) {
       if (code == exit_ok) code = exit_failure;
     }
   }
-  if (o.json_out)
-    std::cout << json{{"certificates", list},   {"renewed", sum.renewed},
-                      {"not_due", sum.not_due}, {"failed", sum.failed},
-                      {"state_save_failures", sum.state_save_failures}, {"http_requests", sum.http_requests},
-                      {"peak_in_flight", sum.peak_in_flight},            {"exit_code", code}}
-                     .dump(2)
-              << "\n";
-  else
+  // A dry run stores nothing: its summary counts what would be renewed, never "renewed".
+  if (o.json_out) {
+    json out = {{"certificates", list},
+                {"not_due", sum.not_due},
+                {"failed", sum.failed},
+                {"state_save_failures", sum.state_save_failures},
+                {"http_requests", sum.http_requests},
+                {"peak_in_flight", sum.peak_in_flight},
+                {"exit_code", code}};
+    if (o.dry_run) out.update({{"dry_run", true}, {"would_renew", sum.would_renew}});
+    else out["renewed"] = sum.renewed;
+    std::cout << out.dump(2) << "\n";
+  } else if (o.dry_run) {
+    spdlog::info("dry run, nothing stored: {} certificate(s): {} would renew, {} not due, {} failed; {} request(s) to "
+                 "the CA, at most {} at once",
+                 names.size(), sum.would_renew, sum.not_due, sum.failed, sum.http_requests, sum.peak_in_flight);
+  } else {
     spdlog::info("{} certificate(s): {} renewed, {} not due, {} failed; {} request(s) to the CA, at most {} at once",
                  names.size(), sum.renewed, sum.not_due, sum.failed, sum.http_requests, sum.peak_in_flight);
+  }
   // Fleet mode: whoever renewed, every node deploys the current versions.
   if (!o.dry_run) {
     auto cfg = load_config(g);
@@ -125,7 +154,9 @@ void add_renew_command(CLI::App& app, GlobalOptions& g, int& rc) {
   cmd->add_option("names", o->names, "certificate names (default: all in certs.d)");
   cmd->add_flag("--all", o->all, "every configured certificate (the default without NAMEs)");
   cmd->add_flag("--force", o->force, "renew now, even if not due or backing off");
-  cmd->add_flag("--dry-run", o->dry_run, "run the whole flow against the staging CA; store nothing");
+  cmd->add_flag("--dry-run", o->dry_run,
+                "run the whole flow against the staging CA (ca.dry_run_directory); without one, every check up to the "
+                "order; store nothing");
   cmd->add_option("-j,--jobs", o->jobs, "certificates renewed in parallel (default 4; requests to the CA in flight stay within ca.max_in_flight)");
   cmd->add_flag("--json", o->json_out, "print a JSON summary on stdout");
   cmd->add_option("--metrics-file", o->metrics_file, "write Prometheus metrics here (node_exporter textfile collector)");

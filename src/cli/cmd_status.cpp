@@ -52,6 +52,13 @@ void print(const app::CertificateView& v) {
     return;
   }
   std::cout << " " << comma_joined(v.names) << "\n  solvers: " << comma_joined(v.solvers) << "\n";
+  if (v.info) {
+    // Names from the stored certificate (hostile bytes when imported or from a broken CA).
+    std::vector<std::string> shown;
+    for (const auto& n : v.certificate_names) shown.push_back(escape_untrusted(n, 256));
+    std::cout << "  in the certificate: " << comma_joined(shown) << "\n";
+    if (!v.names_differ.empty()) std::cout << "  NAMES DIFFER: " << escape_untrusted(v.names_differ) << "\n";
+  }
   if (v.info)
     std::cout << "  expires: " << format_rfc3339(v.info->not_after) << " (" << *v.days_left << " days)\n"
               << "  next renewal: " << format_rfc3339(v.due->when) << " (" << v.why << ")\n";
@@ -289,8 +296,13 @@ json certificate_json(const app::CertificateView& v) {
   json j = {{"name", v.name},       {"names", v.names},          {"solvers", v.solvers}, {"failures", v.state.failures},
             {"not_after", nullptr}, {"next_renewal", nullptr}, {"why", v.why}};
   if (!v.config_error.empty()) j["config_error"] = v.config_error;
+  j["certificate_names"] = nullptr;
+  std::vector<std::string> in_certificate;  // escaped: bytes from the certificate may not even be UTF-8
+  for (const auto& n : v.certificate_names) in_certificate.push_back(escape_untrusted(n, 256));
   if (v.info)
-    j.update({{"not_after", format_rfc3339(v.info->not_after)}, {"serial", v.info->serial_hex}, {"days_left", *v.days_left}});
+    j.update({{"not_after", format_rfc3339(v.info->not_after)}, {"serial", v.info->serial_hex}, {"days_left", *v.days_left},
+              {"certificate_names", in_certificate}});
+  if (!v.names_differ.empty()) j["names_differ"] = escape_untrusted(v.names_differ);
   if (v.due) j["next_renewal"] = format_rfc3339(v.due->when);
   if (!v.state.last_error.empty()) j["last_error"] = v.state.last_error;
   if (v.backoff_until) j["backoff_until"] = format_rfc3339(*v.backoff_until);

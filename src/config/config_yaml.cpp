@@ -506,6 +506,97 @@ void emit(YAML::Emitter& out, const ConfigValue& v) {
 
 }  // namespace
 
+namespace {
+
+/// Line and column (1-based) of a "source:line:column" origin; none when it has no such tail.
+std::optional<std::pair<std::size_t, std::size_t>> line_column(const std::string& origin) {
+  const auto c = origin.rfind(':');
+  if (c == std::string::npos || c == 0) return std::nullopt;
+  const auto l = origin.rfind(':', c - 1);
+  if (l == std::string::npos) return std::nullopt;
+  try {
+    return std::pair{static_cast<std::size_t>(std::stoul(origin.substr(l + 1, c - l - 1))),
+                     static_cast<std::size_t>(std::stoul(origin.substr(c + 1)))};
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+/// The tree, origins aside.
+bool same_value(const ConfigValue& a, const ConfigValue& b) {
+  if (a.kind != b.kind || a.scalar != b.scalar || a.list.size() != b.list.size() || a.map.size() != b.map.size())
+    return false;
+  for (std::size_t i = 0; i < a.list.size(); ++i)
+    if (!same_value(a.list[i], b.list[i])) return false;
+  for (const auto& [k, v] : a.map)
+    if (const ConfigValue* o = b.find(k); !o || !same_value(v, *o)) return false;
+  return true;
+}
+
+}  // namespace
+
+Result<std::string> add_settings(std::string_view text, const std::string& source, const std::string& section,
+                                 const std::vector<std::pair<std::string, ConfigValue>>& settings) {
+  auto root = parse_yaml(text, source);
+  if (!root) return fail(root.error());
+  if (settings.empty()) return std::string(text);
+  std::vector<std::string> lines;
+  for (const auto& [key, value] : settings) {
+    YAML::Emitter inline_value;
+    inline_value << YAML::Flow;
+    emit(inline_value, value);
+    lines.push_back(key + ": " + inline_value.c_str() + "\n");
+  }
+  const std::string key = settings.front().first;  // for messages
+  std::string out(text);
+  const ConfigValue* existing = root->is_map() ? root->find(section) : nullptr;
+  if (root->kind != ConfigValue::Kind::null && !root->is_map())
+    return fail(Errc::config, source + " is not a mapping of sections");
+  if (!existing) {
+    if (!out.empty() && out.back() != '\n') out += "\n";
+    out += section + ":\n";
+    for (const auto& l : lines) out += "  " + l;
+  } else {
+    const std::string where = source + ": cannot add '" + section + "." + key + "' ";
+    if (!existing->is_map() || existing->map.empty())
+      return fail(Errc::config, where + "to a '" + section + "' section that is not a mapping of keys");
+    for (const auto& [k, v] : settings)
+      if (existing->find(k))
+        return fail(Errc::config, source + ": cannot add '" + section + "." + k + "' (it is already set)");
+    auto at = line_column(existing->origin);
+    std::optional<std::pair<std::size_t, std::size_t>> first;
+    for (const auto& [k, v] : existing->map)
+      if (auto lc = line_column(v.origin); lc && (!first || lc->first < first->first)) first = lc;
+    if (!at || !first || first->first <= at->first || first->second < 2)
+      return fail(Errc::config, where + "to its '" + section + "' section written in flow style ({...})");
+    // The start of the first key's line, which must be indentation only.
+    std::size_t pos = 0;
+    for (std::size_t n = 1; n < first->first; ++n) {
+      pos = out.find('\n', pos);
+      if (pos == std::string::npos) return fail(Errc::config, where + "(its layout is not understood)");
+      ++pos;
+    }
+    const std::size_t indent = first->second - 1;
+    if (out.size() < pos + indent || out.compare(pos, indent, std::string(indent, ' ')) != 0)
+      return fail(Errc::config, where + "(its layout is not understood)");
+    std::string block;
+    for (const auto& l : lines) block += std::string(indent, ' ') + l;
+    out.insert(pos, block);
+  }
+  // What was written must read back as the file with exactly these settings added.
+  auto again = parse_yaml(out, source);
+  const ConfigValue* sec = again && again->is_map() ? again->find(section) : nullptr;
+  bool same = sec && sec->is_map() &&
+              again->map.size() == (root->is_map() ? root->map.size() : 0) + (existing ? 0 : 1) &&
+              sec->map.size() == (existing ? existing->map.size() : 0) + settings.size();
+  for (const auto& [k, v] : settings) {
+    const ConfigValue* got = same ? sec->find(k) : nullptr;
+    same = got && same_value(*got, v);
+  }
+  if (!same) return fail(Errc::config, source + ": adding to '" + section + "' would not read back as intended");
+  return out;
+}
+
 std::string to_yaml(const ConfigValue& root, const std::vector<std::string>& header) {
   YAML::Emitter out;
   emit(out, root);

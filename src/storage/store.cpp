@@ -105,6 +105,7 @@ std::string encode_renewal_state(const RenewalState& st) {
   put("cert_not_before", st.cert_not_before);
   put("cert_not_after", st.cert_not_after);
   put_text("cert_ari_id", st.cert_ari_id);
+  put_text("cert_names", join_words(st.cert_names));
   return out;
 }
 
@@ -127,6 +128,7 @@ RenewalState decode_renewal_state(const std::string& text) {
   st.cert_not_before = opt_int(kv, "cert_not_before");
   st.cert_not_after = opt_int(kv, "cert_not_after");
   st.cert_ari_id = kv["cert_ari_id"];
+  st.cert_names = split_words(kv["cert_names"]);
   return st;
 }
 

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "acmed/config/value.hpp"
@@ -110,6 +111,15 @@ const std::vector<DirectoryShortcut>& directory_shortcuts();
 /// The tree as YAML (block style, every scalar quoted as YAML needs) that parse_yaml reads
 /// back as the same tree; `header` lines become leading comments.
 [[nodiscard]] std::string to_yaml(const ConfigValue& root, const std::vector<std::string>& header = {});
+
+/// `text` (a YAML file read from `source`) with `section.key: value` added for each of
+/// `settings`, in that order, its comments and layout kept: a section it lacks is
+/// appended at the end; into a block-style section the keys go first, indented like
+/// its other keys. Fails (the caller says what to add by hand) when a key is already
+/// there, or the section is not a block mapping (flow style `{...}`, or empty).
+[[nodiscard]] Result<std::string> add_settings(std::string_view text, const std::string& source,
+                                               const std::string& section,
+                                               const std::vector<std::pair<std::string, ConfigValue>>& settings);
 
 [[nodiscard]] Result<GlobalConfig> load_global(const std::string& path);
 [[nodiscard]] Result<GlobalConfig> parse_global(const ConfigValue& root, const std::string& source);

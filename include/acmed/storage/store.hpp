@@ -60,6 +60,7 @@ struct RenewalState {
   std::string cert_identity;
   std::optional<std::int64_t> cert_not_before, cert_not_after;
   std::string cert_ari_id;
+  std::vector<std::string> cert_names;  ///< its DNS and IP names (empty: not cached, parse it)
 
   bool operator==(const RenewalState&) const = default;
 };

@@ -295,6 +295,34 @@ TEST_CASE("An idle run reads cached certificate facts: no X.509 parse, no state 
   CHECK(rig.ca.orders == 2);
 }
 
+TEST_CASE("A name added to the configuration makes a cached, not yet due certificate due now", "[app][renew][names]") {
+  Rig rig;
+  rig.issue_first();
+  REQUIRE(rig.run().action == RenewAction::not_due);  // fills the cache
+  CHECK(rig.state().cert_names == std::vector<std::string>{"www.example"});
+  rig.cert.identifiers.push_back(*Identifier::parse("new.example"));
+  rig.clock.advance(minutes(1));
+  const auto r = rig.run();
+  CHECK(r.action != RenewAction::not_due);
+  CHECK(rig.ca.orders == 2);  // it ordered, although the certificate is far from its due time
+  // A removed name too (this CA only issues www.example: back to the names it covers is not due).
+  rig.cert.identifiers = {*Identifier::parse("www.example")};
+  rig.clock.advance(hours(2));
+  CHECK(rig.run().action == RenewAction::not_due);
+}
+
+TEST_CASE("A failed issue is recorded in the renewal state like a failed renewal", "[app][renew][issue]") {
+  Rig rig;
+  rig.ca.order_fails = true;
+  auto r = issue_now(*rig.session, rig.cert, {});
+  REQUIRE_FALSE(r);
+  const auto st = rig.state();
+  CHECK(st.failures == 1);
+  CHECK_FALSE(st.last_error.empty());
+  REQUIRE(st.next_attempt);
+  CHECK(*st.next_attempt == rig.now_s() + 60);
+}
+
 TEST_CASE("ARI: a CA that refuses `replaces` gets the order again without it", "[app][ari]") {
   struct Refusal {
     int status;

@@ -1,4 +1,5 @@
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <fstream>
@@ -75,6 +76,87 @@ TEST_CASE("a webroot issue saves the webroot, and a name given wins over the fir
   const auto* webroot = c->solvers[0].settings.find("webroot");
   REQUIRE(webroot);
   CHECK(webroot->scalar == "/srv/www dir/with: colon");
+}
+
+TEST_CASE("plan_setup: -d that names other names than certs.d/NAME.yaml refuses, naming both; --force replaces it",
+          "[issue][config][names]") {
+  test::TempDir dir;
+  IssueRequest first;
+  first.name = "www";
+  first.domains = {"www.example.test", "example.test"};
+  auto planned = plan_setup(first, {}, dir.path(), false);
+  REQUIRE(planned);
+  REQUIRE(save_setup(*planned));
+  IssueRequest other;
+  other.name = "www";
+  other.domains = {"other.example.test"};
+  auto refused = plan_setup(other, {}, dir.path(), false);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().code == Errc::config);
+  CHECK_THAT(refused.error().message,
+             Catch::Contains("www.example.test, example.test") && Catch::Contains("other.example.test") &&
+                 Catch::Contains("--force"));
+  // The same names with other settings: kept, with a note.
+  IssueRequest same = first;
+  same.webroot = "/var/www";
+  auto kept = plan_setup(same, {}, dir.path(), false);
+  REQUIRE(kept);
+  CHECK(kept->cert_text.empty());
+  CHECK(kept->notes.size() == 1);
+  // --force replaces the file (the old one kept beside it).
+  auto forced = plan_setup(other, {}, dir.path(), true);
+  REQUIRE(forced);
+  CHECK(forced->replaced == "www.example.test, example.test");
+  REQUIRE(save_setup(*forced));
+  auto now = certificate_for({.name = "www"}, dir.path());
+  REQUIRE(now);
+  REQUIRE(now->identifiers.size() == 1);
+  CHECK(now->identifiers[0].value == "other.example.test");
+  CHECK(read_file(dir.path() + "/certs.d/www.yaml.replaced", 1 << 20));
+}
+
+TEST_CASE("plan_setup: the CA flags go to acmed.yaml when it does not set them; a differing setting stays",
+          "[issue][config]") {
+  test::TempDir dir;
+  IssueRequest r;
+  r.domains = {"www.example.test"};
+  CaFlags flags{.server = "https://ca.example/dir", .ca_bundle = "/etc/ca.pem", .agree_tos = true,
+                .contact = {"admin@example.test"}};
+  auto p = plan_setup(r, flags, dir.path(), false);
+  REQUIRE(p);
+  CHECK(p->added.size() == 4);
+  REQUIRE(save_setup(*p));
+  auto g = config::load_global(dir.path() + "/acmed.yaml");
+  REQUIRE(g);
+  CHECK(g->ca.directory_url == "https://ca.example/dir");
+  CHECK(g->ca.trust_bundle == "/etc/ca.pem");
+  CHECK(g->account.agree_tos);
+  CHECK(g->account.contact == std::vector<std::string>{"mailto:admin@example.test"});
+  // Again with the same flags: nothing to write. With another CA: nothing written, a note.
+  auto again = plan_setup(r, flags, dir.path(), false);
+  REQUIRE(again);
+  CHECK(again->global_text.empty());
+  CHECK(again->notes.empty());
+  flags.server = "https://other.example/dir";
+  auto other = plan_setup(r, flags, dir.path(), false);
+  REQUIRE(other);
+  CHECK(other->global_text.empty());
+  REQUIRE_FALSE(other->notes.empty());
+  CHECK_THAT(other->notes[0], Catch::Contains("https://ca.example/dir") && Catch::Contains("kept"));
+}
+
+TEST_CASE("check_writable names the fix when the configuration directory cannot be written", "[issue][config]") {
+  if (::geteuid() == 0) return;  // root writes anywhere (the e2e test first_hour runs this as another user)
+  test::TempDir dir;
+  IssueRequest r;
+  r.domains = {"www.example.test"};
+  REQUIRE(::mkdir((dir.path() + "/certs.d").c_str(), 0555) == 0);
+  auto p = plan_setup(r, {}, dir.path(), false);
+  REQUIRE(p);
+  auto w = check_writable(*p);
+  ::chmod((dir.path() + "/certs.d").c_str(), 0755);
+  REQUIRE_FALSE(w);
+  CHECK_THAT(w.error().message, Catch::Contains("not writable") && Catch::Contains("--no-save"));
 }
 
 }  // namespace

@@ -140,3 +140,48 @@ TEST_CASE("Unix seconds past 2262 in the stored state saturate instead of wrappi
 
 }  // namespace
 }  // namespace acmed::app
+
+namespace acmed::app {
+namespace {
+
+std::vector<Identifier> ids(std::initializer_list<const char*> names) {
+  std::vector<Identifier> out;
+  for (const char* n : names) out.push_back(*Identifier::parse(n));
+  return out;
+}
+
+TEST_CASE("names_differ: added, removed, replaced; case and IP spelling do not count", "[app][renewal][names]") {
+  CHECK(names_differ(ids({"www.example", "example.org"}), {"example.org", "www.example"}).empty());
+  CHECK(names_differ(ids({"WWW.Example", "2001:db8::1"}), {"www.example", "2001:DB8:0:0::1"}).empty());
+  CHECK(names_differ(ids({"www.example", "new.example"}), {"www.example"}) ==
+        "configured but not in the certificate: new.example");
+  CHECK(names_differ(ids({"www.example"}), {"www.example", "old.example"}) ==
+        "in the certificate but not configured: old.example");
+  CHECK(names_differ(ids({"www.example", "example.org"}), {"other.example"}) ==
+        "configured but not in the certificate: example.org, www.example; in the certificate but not configured: "
+        "other.example");
+  // Bytes from a certificate are shown printable.
+  CHECK(names_differ(ids({"a.example"}), {"a.example", "bad\nname"}) ==
+        "in the certificate but not configured: bad?name");
+  CertificateInfo info;
+  info.dns_names = {"a.example"};
+  info.ip_addresses = {"192.0.2.7"};
+  CHECK(certificate_names(info) == std::vector<std::string>{"a.example", "192.0.2.7"});
+}
+
+TEST_CASE("decide: a certificate whose names changed is due now, not at its due time; back-off still applies",
+          "[app][renewal][names]") {
+  storage::RenewalState st;
+  auto info = cert(t0, hours(24 * 90));
+  const std::string changed = "configured but not in the certificate: new.example";
+  CHECK(decide(info, st, std::nullopt, t0 + hours(1), {}).verdict == Verdict::not_due);
+  auto d = decide(info, st, std::nullopt, t0 + hours(1), {.force = false, .dry_run = false, .names_differ = changed});
+  CHECK(d.verdict == Verdict::renew);
+  CHECK_THAT(d.why, Catch::Contains("new.example"));
+  auto failed = after_failure(st, "bad day", t0 + hours(1));
+  CHECK(decide(info, failed, std::nullopt, t0 + hours(1), {.force = false, .dry_run = false, .names_differ = changed})
+            .verdict == Verdict::backoff);
+}
+
+}  // namespace
+}  // namespace acmed::app

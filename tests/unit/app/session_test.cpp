@@ -451,6 +451,41 @@ TEST_CASE("Session keeps the current key when the pending one never reached the 
   CHECK(signed_with(next.http->requests().back(), *old_key));
 }
 
+TEST_CASE("A URL that is not an ACME directory (404, not JSON, unreachable) leaves no account key and no state",
+          "[app][session][bad-server]") {
+  std::vector<test::FakeHttpClient::Handler> answers = {
+      [](const HttpRequest&) -> Result<HttpResponse> { return HttpResponse{404, {}, "404 page not found"}; },
+      [](const HttpRequest&) -> Result<HttpResponse> {
+        return HttpResponse{200, {{"Content-Type", "text/html"}}, "<html>hello</html>"};
+      },
+      [](const HttpRequest&) -> Result<HttpResponse> { return fail(Errc::io, "connection refused"); }};
+  for (const auto& answer : answers) {
+    Rig rig;
+    rig.http->set_handler(answer);
+    auto r = rig.session->ensure_account();
+    REQUIRE_FALSE(r);
+    CHECK_THAT(r.error().describe(), Catch::Contains("no ACME directory"));
+    auto acct = rig.store().load_account(ca);
+    REQUIRE(acct);
+    CHECK_FALSE(acct->has_value());  // no key generated, let alone stored
+
+    // Neither a renewal nor an issue records a failure: nothing was attempted.
+    config::CertificateConfig cert;
+    cert.name = "www";
+    cert.identifiers = {*Identifier::parse("www.example")};
+    cert.solvers.push_back({"fake-01", {}, ConfigValue::make_map("test")});
+    CHECK(renew_certificate(*rig.session, cert, {.force = true, .dry_run = false, .stop_before_order = false}).action ==
+          RenewAction::failed);
+    CHECK_FALSE(issue_now(*rig.session, cert, {}));
+    auto st = rig.store().load_renewal_state("www");
+    REQUIRE(st);
+    CHECK(*st == storage::RenewalState{});
+    acct = rig.store().load_account(ca);
+    REQUIRE(acct);
+    CHECK_FALSE(acct->has_value());
+  }
+}
+
 TEST_CASE("Session drops a fresh key the CA refuses, so the next run generates the configured type", "[app][session]") {
   Rig rig;
   rig.ca_server.refuse_keys = true;

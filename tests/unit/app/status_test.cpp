@@ -83,13 +83,41 @@ TEST_CASE("certificate_view: a stored certificate gives expiry, days left from n
   // A certificate expiring within 14 days needs attention.
   auto key = PrivateKey::generate(KeyType::ec_p256);
   REQUIRE(key);
-  test::CertSpec soon{.subject_cn = "a.example", .dns_names = {"a.example"}, .not_before = t0 - hours(24 * 80),
+  test::CertSpec soon{.subject_cn = "a.example", .dns_names = {"a.example", "b.example"}, .not_before = t0 - hours(24 * 80),
                       .not_after = t0 + hours(24 * 10)};
   store_certificate(store, "soon", test::certificate_pem(test::make_certificate_der(soon, *key, *key)));
   auto s = certificate_view(store, "soon", certificate(web_yaml, "soon"), t0);
   REQUIRE(s.days_left);
   CHECK(*s.days_left == 10);
   CHECK(attention(s, nullptr) == std::vector<std::string>{"certificate expires in 10 days"});
+}
+
+TEST_CASE("certificate_view: names added to or removed from the configuration make the certificate due now",
+          "[app][status][names]") {
+  storage::MemoryStateStore store;
+  store_certificate(store, "web", test::make_chain_pem({"a.example", "b.example"}));
+  auto same = certificate_view(store, "web", certificate(web_yaml, "web"), t0);
+  CHECK(same.certificate_names == std::vector<std::string>{"a.example", "b.example"});
+  CHECK(same.names_differ.empty());
+
+  const std::string added = "names: [a.example, b.example, c.example]\nsolvers:\n  - type: http-01\n";
+  auto v = certificate_view(store, "web", certificate(added, "web"), t0);
+  CHECK(v.certificate_names == std::vector<std::string>{"a.example", "b.example"});
+  CHECK(v.names_differ == "configured but not in the certificate: c.example");
+  REQUIRE(v.due);
+  CHECK(v.due->when == t0);
+  CHECK_THAT(v.why, Catch::StartsWith("due now: the names changed") && Catch::Contains("c.example"));
+  REQUIRE(attention(v, nullptr).size() == 1);
+  CHECK_THAT(attention(v, nullptr)[0], Catch::Contains("names differ"));
+  auto next = next_due({v}, t0);
+  REQUIRE(next);
+  CHECK(next->when == t0);
+
+  const std::string removed = "names: [a.example]\nsolvers:\n  - type: http-01\n";
+  auto r = certificate_view(store, "web", certificate(removed, "web"), t0);
+  CHECK(r.names_differ == "in the certificate but not configured: b.example");
+  REQUIRE(r.due);
+  CHECK(r.due->when == t0);
 }
 
 TEST_CASE("certificate_view: back-off state delays the next due time and needs attention", "[app][status]") {

@@ -392,5 +392,45 @@ TEST_CASE("load_certificate takes the certificate name from the file name", "[co
   CHECK(c->source == path);
 }
 
+TEST_CASE("add_settings: a new section at the end, a new key first in a block section, comments kept",
+          "[config][yaml][edit]") {
+  const std::string text =
+      "# the operator's notes\naccount:\n    agree_tos: true   # yes\ndns:\n  dnssec: off\n";
+  auto a = add_settings(text, "acmed.yaml", "ca",
+                        {{"directory", ConfigValue::make_scalar("https://ca.example/dir")},
+                         {"trust_bundle", ConfigValue::make_scalar("/etc/ssl/ca.pem")}});
+  REQUIRE(a);
+  CHECK(*a == text + "ca:\n  directory: https://ca.example/dir\n  trust_bundle: /etc/ssl/ca.pem\n");
+  ConfigValue contact;
+  contact.kind = ConfigValue::Kind::list;
+  contact.list = {ConfigValue::make_scalar("admin@example.com"), ConfigValue::make_scalar("#ops@example.com")};
+  auto b = add_settings(*a, "acmed.yaml", "account", {{"contact", contact}});
+  REQUIRE(b);
+  CHECK_THAT(*b, Catch::StartsWith("# the operator's notes\naccount:\n    contact: [admin@example.com, \"#ops@example.com\"]\n"
+                                   "    agree_tos: true   # yes\n"));
+  auto g = parse_yaml(*b, "acmed.yaml");
+  REQUIRE(g);
+  auto cfg = parse_global(*g, "acmed.yaml");
+  REQUIRE(cfg);
+  CHECK(cfg->ca.directory_url == "https://ca.example/dir");
+  CHECK(cfg->account.agree_tos);
+  CHECK(cfg->account.contact == std::vector<std::string>{"mailto:admin@example.com", "mailto:#ops@example.com"});
+  // An empty file gets the section.
+  auto e = add_settings("", "acmed.yaml", "ca", {{"trust_bundle", ConfigValue::make_scalar("/etc/ssl/ca.pem")}});
+  REQUIRE(e);
+  CHECK(*e == "ca:\n  trust_bundle: /etc/ssl/ca.pem\n");
+}
+
+TEST_CASE("add_settings refuses what it cannot edit in place: flow style, a key already set", "[config][yaml][edit]") {
+  auto flow = add_settings("ca: {directory: https://x.example/dir}\n", "acmed.yaml", "ca",
+                           {{"trust_bundle", ConfigValue::make_scalar("/x.pem")}});
+  REQUIRE_FALSE(flow);
+  CHECK_THAT(flow.error().message, Catch::Contains("flow style"));
+  auto set = add_settings("ca:\n  directory: https://x.example/dir\n", "acmed.yaml", "ca",
+                          {{"directory", ConfigValue::make_scalar("https://y.example/dir")}});
+  REQUIRE_FALSE(set);
+  CHECK_THAT(set.error().message, Catch::Contains("already set"));
+}
+
 }  // namespace
 }  // namespace acmed::config

@@ -29,13 +29,13 @@ namespace acmed::app {
 /// What `acmed issue` was told: a certificate of certs.d (NAME), or one made from
 /// --domain flags alone (a standalone or webroot http-01 solver).
 struct IssueRequest {
-  std::string name;                  ///< certs.d/NAME.yaml; with domains: the storage name (default: the first)
-  std::vector<std::string> domains;  ///< names and IP addresses
-  std::string key_type;              ///< overrides the file's key_type
-  std::string http01_listen;         ///< standalone listener (default 0.0.0.0:80)
-  std::string webroot;               ///< serve http-01 from this web root instead
-  std::string preferred_chain;       ///< overrides the file's preferred_chain
-  std::string profile;               ///< overrides the file's profile
+  std::string name{};                  ///< certs.d/NAME.yaml; with domains: the storage name (default: the first)
+  std::vector<std::string> domains{};  ///< names and IP addresses
+  std::string key_type{};              ///< overrides the file's key_type
+  std::string http01_listen{};         ///< standalone listener (default 0.0.0.0:80)
+  std::string webroot{};               ///< serve http-01 from this web root instead
+  std::string preferred_chain{};       ///< overrides the file's preferred_chain
+  std::string profile{};               ///< overrides the file's profile
 };
 /// The certificate configuration `acmed issue` works on.
 [[nodiscard]] Result<config::CertificateConfig> certificate_for(const IssueRequest& request,
@@ -52,14 +52,53 @@ struct SavedConfig {
 };
 [[nodiscard]] Result<SavedConfig> save_flags_config(const IssueRequest& request, const std::string& config_dir);
 
+/// The CA settings given on the command line (--server, --ca-bundle, --agree-tos,
+/// --contact), which `acmed issue --domain` saves to acmed.yaml.
+struct CaFlags {
+  std::string server{};                ///< the directory URL (resolved), "" = not given
+  std::string ca_bundle{};             ///< "" = not given
+  bool agree_tos = false;
+  std::vector<std::string> contact{};  ///< as given ("admin@example.com" or mailto: URIs)
+};
+
+/// What `acmed issue --domain` saves so that a plain `acmed renew` renews the certificate:
+/// certs.d/NAME.yaml from the flags, and the CA settings from the command line that
+/// acmed.yaml does not set yet (a setting it gives differently is never overwritten:
+/// `notes` says so). Planned before anything is ordered, so that a certificate is not
+/// issued when its configuration cannot be saved.
+struct SetupPlan {
+  std::string cert_path;    ///< certs.d/NAME.yaml
+  std::string cert_text;    ///< to write; "" = the file stays as it is
+  std::string replaced;     ///< with --force: the names of the file replaced ("" = none)
+  std::string global_path;  ///< acmed.yaml
+  std::string global_text;  ///< to write; "" = the file stays as it is
+  std::vector<std::string> added;  ///< the acmed.yaml settings added, e.g. "ca.directory: URL"
+  std::vector<std::string> notes;  ///< what stays as it is, and why
+};
+/// Fails (a configuration error, nothing written) when certs.d/NAME.yaml exists and names
+/// other names than the --domain flags, naming both, unless `force` (the file is then
+/// replaced); or when acmed.yaml cannot be read or extended.
+[[nodiscard]] Result<SetupPlan> plan_setup(const IssueRequest& request, const CaFlags& flags,
+                                           const std::string& config_dir, bool force);
+/// Fails when this process cannot write what `plan` writes, naming the fix (who must be
+/// able to write the configuration directory, or --no-save).
+[[nodiscard]] Result<void> check_writable(const SetupPlan& plan);
+/// Writes the plan's files (0640, the group of their directory when run as root).
+[[nodiscard]] Result<void> save_setup(const SetupPlan& plan);
+
 struct ObtainOptions {
   bool force_persist = false;           ///< --force: answer dns-persist-01 even when the record check fails,
                                         ///< and order even when CAA forbids it
   std::optional<std::string> replaces;  ///< ARI certID of the certificate being renewed
   bool store = true;                    ///< false for --dry-run: nothing is written to live/ or archive/
+  /// A dry run against a CA without a staging directory: every check up to the order
+  /// (solvers, account, directory, CAA), then stop; no account is registered.
+  bool stop_before_order = false;
 };
 
 struct Obtained {
+  bool stopped_before_order = false;  ///< ObtainOptions::stop_before_order: nothing ordered
+  std::string notes;                  ///< what the checks found that does not stop a renewal
   int version = 0;  ///< archive version written (0 when not stored)
   CertificateInfo info;
   std::string live_dir;
@@ -99,15 +138,25 @@ struct Completed {
 };
 [[nodiscard]] Completed complete(Session& s, const config::CertificateConfig& cert, Obtained got);
 
-/// `acmed issue`: now, whatever the schedule; holds the certificate's lock.
+/// `acmed issue`: now, whatever the schedule; holds the certificate's lock. The CA's
+/// directory is fetched first: a CA that cannot be reached (or is not an ACME server)
+/// leaves no trace. Any later failure is recorded in the renewal state as a failed
+/// renewal is (failures, last error, back-off), so list and status show it.
 [[nodiscard]] Result<Completed> issue_now(Session& s, const config::CertificateConfig& cert, const ObtainOptions& o);
 
-enum class RenewAction { renewed, not_due, backoff, locked, failed, cancelled, hook_failed, dry_run_ok, config_error };
+/// dry_run_ok: the whole flow ran against a staging CA; dry_run_checked: every check up
+/// to the order ran against a CA without a staging directory (nothing ordered).
+enum class RenewAction {
+  renewed, not_due, backoff, locked, failed, cancelled, hook_failed, dry_run_ok, config_error, dry_run_checked
+};
 std::string to_string(RenewAction a);  ///< "renewed", "not-due", "backoff", ...
 
 struct RenewOptions {
   bool force = false;    ///< renew now, even when not due or backing off
   bool dry_run = false;  ///< the session talks to a staging CA: store nothing, never back off
+  /// With dry_run: the session talks to the CA itself, which has no staging directory;
+  /// stop before ordering (ObtainOptions::stop_before_order).
+  bool stop_before_order = false;
 };
 struct RenewOutcome {
   RenewAction action = RenewAction::failed;
@@ -119,8 +168,13 @@ struct RenewOutcome {
 [[nodiscard]] RenewOutcome renew_certificate(Session& s, const config::CertificateConfig& cert, const RenewOptions& o);
 
 /// The CA a --dry-run talks to: ca.dry_run_directory, else Let's Encrypt staging when
-/// production is configured; any other CA needs the setting.
-[[nodiscard]] Result<std::string> dry_run_directory(const config::GlobalConfig& cfg);
+/// production is configured. Any other CA has no staging directory known: the dry run
+/// then talks to it and stops before ordering (`staging` false).
+struct DryRunTarget {
+  std::string directory;
+  bool staging = false;
+};
+[[nodiscard]] DryRunTarget dry_run_target(const config::GlobalConfig& cfg);
 
 /// Makes a session for one renewal worker (each worker keeps its own).
 using SessionMaker = std::function<Result<std::unique_ptr<Session>>()>;
@@ -136,6 +190,7 @@ struct NamedOutcome {
 struct RenewSummary {
   std::vector<NamedOutcome> outcomes;  ///< in the order of the names given
   std::size_t renewed = 0, not_due = 0, failed = 0;
+  std::size_t would_renew = 0;  ///< dry runs: dry_run_ok and dry_run_checked (never counted as renewed)
   int state_save_failures = 0;  ///< renewal-state saves that failed: the run must not end "ok"
   std::size_t http_requests = 0;   ///< requests to the CA in the whole run
   std::size_t peak_in_flight = 0;  ///< the most of them in flight at once

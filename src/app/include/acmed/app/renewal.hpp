@@ -15,6 +15,7 @@
 #include <string>
 
 #include "acmed/core/crypto.hpp"
+#include "acmed/core/identifier.hpp"
 #include "acmed/storage/store.hpp"
 
 namespace acmed::app {
@@ -34,17 +35,28 @@ Due compute_due(const CertificateInfo& info, const storage::RenewalState& st,
 /// Back-off after `failures` consecutive failures: 1 min, 10 min, 100 min, then daily.
 std::chrono::seconds backoff_after(int failures);
 
+/// The names a certificate covers: its DNS then IP subjectAltNames, as it lists them.
+std::vector<std::string> certificate_names(const CertificateInfo& info);
+/// "" when `in_certificate` (a stored certificate's names) are exactly the `configured`
+/// ones (DNS names compared without case, IP addresses by value); else what differs,
+/// e.g. "configured but not in the certificate: c.example; in the certificate but no
+/// longer configured: old.example". Such a certificate is due now.
+std::string names_differ(const std::vector<Identifier>& configured, const std::vector<std::string>& in_certificate);
+
 enum class Verdict { renew, not_due, backoff };
 struct DecideOptions {
   bool force = false;    ///< --force: renew now, whatever the schedule or back-off
   bool dry_run = false;  ///< --dry-run: always run the flow, never back off
+  /// names_differ() of the stored certificate: when set it is due now (back-off still applies).
+  std::string names_differ{};
 };
 struct Decision {
   Verdict verdict = Verdict::renew;
   std::string why;
   std::optional<TimePoint> next;  ///< when to look again (not_due, backoff)
 };
-/// Whether to renew now. `current` is the stored certificate (none: renew).
+/// Whether to renew now. `current` is the stored certificate (none: renew); one whose
+/// names differ from the configuration (o.names_differ) is due whatever its expiry.
 Decision decide(const std::optional<CertificateInfo>& current, const storage::RenewalState& st,
                 const std::optional<std::chrono::seconds>& renew_before, TimePoint now, DecideOptions o);
 

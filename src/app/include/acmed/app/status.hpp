@@ -35,6 +35,9 @@ struct CertificateView {
   std::vector<std::string> solvers;  ///< solver types, each once, in configured order
   bool persist = false;              ///< one of them is dns-persist-01
   std::optional<CertificateInfo> info;    ///< the live certificate, when one is stored
+  std::vector<std::string> certificate_names{};  ///< the names in it (set with `info`)
+  /// What differs between `names` and `certificate_names` ("" = nothing): due now.
+  std::string names_differ{};
   std::optional<Due> due;                 ///< set with `info`
   std::optional<std::int64_t> days_left;  ///< whole days from `now` to info->not_after
   /// due->why, else "not issued yet: due now", or "configuration error".
@@ -114,7 +117,8 @@ CaaView caa_view(Session& session, const std::string& name);
 
 /// What needs the operator's attention, one line each: a configuration error, expiry
 /// within 14 days, failed renewals, records that cannot be generated, a change of the
-/// CA's draft, (when checked) every record that does not verify or must be
+/// CA's draft, a certificate whose names differ from its configuration, (when
+/// checked) every record that does not verify or must be
 /// republished, and CAA that forbids or could not be read. `persist` and `caa` may be null.
 std::vector<std::string> attention(const CertificateView& cert, const PersistView* persist,
                                    const CaaView* caa = nullptr);
