@@ -140,6 +140,7 @@ Metrics metrics(const std::vector<CertificateView>& certs, const std::vector<Per
 struct ConfigCheck {
   std::vector<std::string> checked;
   std::vector<std::string> errors;
+  std::vector<std::string> warnings;  ///< valid but worth a second look (SolverFactory::warnings)
 };
 /// Validates `files` (acmed.yaml, or *.acmed.yaml, is the global file; others are
 /// certificates, each solver section checked by its factory in `solvers`), or with no
