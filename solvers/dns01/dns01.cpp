@@ -298,7 +298,13 @@ class Dns01Factory final : public SolverFactory {
   }
 
   Result<void> validate(const SolverConfig& config) const override {
-    const ConfigValue& s = config.settings;
+    auto checked = check(config.settings);
+    if (!checked) return fail(checked.error());
+    return {};
+  }
+
+  /// Checks the whole section and returns its provider and typed settings: read once.
+  Result<std::pair<const dns01::ProviderFactory*, Settings>> check(const ConfigValue& s) const {
     std::vector<std::string_view> keys{"provider", "allow", "ttl", "propagation", "zone"};
     for (const auto& p : providers_) keys.push_back(p->name());
     if (!s.is_map()) return fail(Errc::config, s.origin + ": dns-01 settings must be a mapping");
@@ -313,10 +319,10 @@ class Dns01Factory final : public SolverFactory {
       if (p->name() != (*provider)->name() && s.find(std::string(p->name())))
         return fail(Errc::config, s.find(std::string(p->name()))->origin + ": section '" + std::string(p->name()) +
                                       "' does not belong to provider '" + std::string((*provider)->name()) + "'");
-    if (auto r = (*provider)->validate(sub_section(s, std::string((*provider)->name()))); !r) return r;
+    if (auto r = (*provider)->validate(sub_section(s, std::string((*provider)->name()))); !r) return fail(r.error());
     auto settings = read_settings(s);
     if (!settings) return fail(settings.error());
-    return {};
+    return std::pair{*provider, std::move(*settings)};
   }
 
   std::vector<std::string> warnings(const SolverConfig& config) const override {
@@ -334,15 +340,15 @@ class Dns01Factory final : public SolverFactory {
   }
 
   Result<std::unique_ptr<ChallengeSolver>> create(const SolverConfig& config, const SolverDeps& deps) const override {
-    if (auto r = validate(config); !r) return fail(r.error());
+    auto checked = check(config.settings);
+    if (!checked) return fail(checked.error());
+    auto& [provider, settings] = *checked;
     if (!deps.resolver) return fail(Errc::config, "dns-01 needs a DNS resolver");
-    auto provider = find_provider(config.settings);
-    auto settings = read_settings(config.settings);
     // Credentials are read here, when a certificate actually uses dns-01, and nowhere else.
-    auto writer = (*provider)->create(sub_section(config.settings, std::string((*provider)->name())));
+    auto writer = provider->create(sub_section(config.settings, std::string(provider->name())));
     if (!writer) return fail(writer.error());
     std::string journal = deps.work_dir.empty() ? std::string() : deps.work_dir + "/dns01-journal";
-    auto solver = std::make_unique<Dns01Solver>(std::move(*writer), *deps.resolver, *settings, journal);
+    auto solver = std::make_unique<Dns01Solver>(std::move(*writer), *deps.resolver, std::move(settings), journal);
     if (auto r = solver->recover(); !r) return fail(r.error().with_context("dns-01 journal"));
     return std::unique_ptr<ChallengeSolver>(std::move(solver));
   }
