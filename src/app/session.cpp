@@ -226,8 +226,7 @@ void Session::note_key_change() {
   }
 }
 
-Result<void> Session::after_key_change() {
-  note_key_change();
+Result<void> Session::wait_for_new_key() {
   // The CA answered 200, but one that caches accounts (Boulder: a few seconds) may still
   // refuse the new key: return only once it verifies a request signed with it.
   auto held = client_->fetch_account();
@@ -247,10 +246,11 @@ Result<void> Session::rollover_to_token(const std::string& uri) {
   PrivateKey* candidate = &keys_.emplace_back(std::move(*next));
   if (auto r = client_->rollover_key(*candidate); !r) return fail(r.error());
   account_key_ = candidate;
+  note_key_change();
   if (auto c = parts_.store->commit_token_key(ca_id_, uri); !c)
     return fail(c.error().with_context("the CA switched to the token key " + uri + "; record it in key_uri by hand"));
   note_thumbprint();
-  return after_key_change();
+  return wait_for_new_key();
 }
 
 Result<void> Session::rollover_account_key(KeyType type) {
@@ -271,12 +271,12 @@ Result<void> Session::rollover_account_key(KeyType type) {
   }
   // The CA now knows only the new key; the client already signs with it.
   account_key_ = candidate;
-  if (auto c = parts_.store->commit_pending_account_key(ca_id_); !c) {
-    note_key_change();  // a later run finishes the commit; it must know the key just changed
+  // Recorded first: a run that finishes an interrupted commit must know the key just changed.
+  note_key_change();
+  if (auto c = parts_.store->commit_pending_account_key(ca_id_); !c)
     return fail(c.error().with_context("the CA switched to the new key, which is in private_key.next.pem"));
-  }
   note_thumbprint();
-  return after_key_change();
+  return wait_for_new_key();
 }
 
 Result<void> Session::recover_account(const std::string& failed_url) {

@@ -421,6 +421,8 @@ TEST_CASE("Session key rollover: the CA switched but storing the new key failed;
   CHECK(PrivateKey::from_pem(slurp(acct_dir + "/private_key.pem"))->thumbprint() == old_key->thumbprint());
   // This run goes on with the key the CA holds.
   CHECK(rig.session->account_thumbprint() == new_key->thumbprint());
+  // The next run knows the key changed just now (a CA's account cache may still refuse it).
+  CHECK(store->load_ca_facts(ca)->key_changed_at);
 
   // A second rollover refuses to overwrite the pending key.
   store->fail_commit = false;
