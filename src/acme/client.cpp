@@ -149,7 +149,7 @@ Result<Client::Reply> Client::post(const std::string& url, const std::optional<s
   if (!key) return fail(Errc::invalid_argument, "no account key set");
   std::optional<std::chrono::steady_clock::time_point> jws_retry_until;
   auto jws_delay = options_.jws_retry_first_delay;
-  for (int attempt = 0;; ++attempt) {
+  for (int bad_nonces = 0;;) {
     auto n = nonce();
     if (!n) return fail(n.error());
     auto body = sign(url, payload, *n, use_jwk, *key);
@@ -159,8 +159,9 @@ Result<Client::Reply> Client::post(const std::string& url, const std::optional<s
     if (r->status >= 400) {
       Error e = error_from(*r, "POST " + url);
       // RFC 8555 §6.5: a badNonce response carries a fresh nonce; retry within a bound.
-      if (e.is_acme("badNonce") && attempt < options_.bad_nonce_retries) {
-        spdlog::debug("server rejected nonce (badNonce); retrying ({}/{})", attempt + 1, options_.bad_nonce_retries);
+      if (e.is_acme("badNonce") && bad_nonces < options_.bad_nonce_retries) {
+        ++bad_nonces;  // (counted apart from the JWS retries below)
+        spdlog::debug("server rejected nonce (badNonce); retrying ({}/{})", bad_nonces, options_.bad_nonce_retries);
         continue;
       }
       // After a rollover, a CA's account cache may not know the new key yet: retry for a while.
