@@ -11,6 +11,7 @@
 
 #include "acmed/core/cancel.hpp"
 #include "acmed/core/files.hpp"
+#include "acmed/core/identifier.hpp"
 #include "acmed/dns/resolver.hpp"
 #include "acmed/solvers/settings.hpp"
 #include "acmed/solvers/solver_base.hpp"
@@ -97,11 +98,23 @@ class Journal {
   std::vector<Entry> entries_;
 };
 
+/// How wait_ready decides that the CA can see the records.
+enum class PropagationCheck {
+  authoritative,  ///< every authoritative server of the zone serves them (the default)
+  recursive,      ///< the configured resolvers (dns.resolvers) return them
+  none,           ///< not checked: only propagation.wait
+};
+
 struct Settings {
   std::vector<std::string> allow;
   std::uint32_t ttl = 60;
   std::chrono::milliseconds interval{2000};
   std::chrono::milliseconds timeout{120000};
+  /// The zone to write in, instead of finding it with an SOA walk (servers that answer
+  /// no SOA: split horizon, internal DNS, Boulder's test DNS).
+  std::optional<std::string> zone;
+  PropagationCheck check = PropagationCheck::authoritative;
+  std::chrono::milliseconds wait{0};  ///< fixed wait after the check (the only one with check: none)
 };
 
 class Dns01Solver final : public SolverBase {
@@ -139,8 +152,24 @@ class Dns01Solver final : public SolverBase {
     if (!allowed(target))
       return fail(Errc::config, "refusing to write TXT at " + target + ": not covered by this solver's 'allow' list (" +
                                     join(settings_.allow) + ")");
-    auto zone = resolver_.find_zone(target);
-    if (!zone) return fail(zone.error().with_context("finding the zone of " + target));
+    Result<dns::Zone> zone = dns::Zone{};
+    if (settings_.zone) {
+      if (!name_in_domain(target, *settings_.zone))
+        return fail(Errc::config, "the configured zone '" + *settings_.zone + "' does not contain " + target);
+      if (settings_.check == PropagationCheck::authoritative) {
+        // Only the zone's servers are wanted: asked at the apex, not walked from the name.
+        zone = resolver_.find_zone(*settings_.zone);
+        if (!zone)
+          return fail(zone.error().with_context("finding the nameservers of the configured zone " + *settings_.zone +
+                                                " (with 'propagation: {check: recursive}' none are needed)"));
+      }
+      zone->apex = *settings_.zone;
+    } else {
+      zone = resolver_.find_zone(target);
+      if (!zone)
+        return fail(zone.error().with_context("finding the zone of " + target +
+                                              " (servers that answer no SOA: set 'zone' in this dns-01 solver)"));
+    }
 
     dns01::TxtRecord rec{zone->apex, target, value, settings_.ttl};
     Journal::Entry entry{writer_->id(), rec.zone, rec.fqdn, rec.value};
@@ -157,12 +186,39 @@ class Dns01Solver final : public SolverBase {
   }
 
   Result<void> do_wait_ready(Clock::time_point deadline) override {
+    if (records_.empty()) return {};
+    if (auto r = check_propagation(deadline); !r) return r;
+    if (settings_.wait.count() > 0) {
+      if (Clock::now() + settings_.wait > deadline)
+        return fail(Errc::timeout, "propagation.wait (" + std::to_string(settings_.wait.count()) +
+                                       " ms) ends after the order's deadline");
+      spdlog::info("dns-01: waiting {} ms (propagation.wait)", settings_.wait.count());
+      if (!sleep_or_cancel(settings_.wait)) return fail(Errc::cancelled, "interrupted while waiting for DNS");
+    }
+    return {};
+  }
+
+  Result<void> check_propagation(Clock::time_point deadline) {
+    if (settings_.check == PropagationCheck::none) {
+      spdlog::info("dns-01: propagation not checked (propagation.check: none)");
+      return {};
+    }
+    const bool recursive = settings_.check == PropagationCheck::recursive;
     const auto started = Clock::now();
     auto limit = std::min(deadline, started + settings_.timeout);
     while (true) {
       std::vector<std::string> missing;
       std::size_t checks = 0;
       for (const auto& [url, w] : records_) {
+        if (recursive) {
+          ++checks;
+          auto r = resolver_.lookup_txt(w.record.fqdn);
+          if (!r)
+            missing.push_back("the resolvers: " + r.error().message);
+          else if (std::find(r->values.begin(), r->values.end(), w.record.value) == r->values.end())
+            missing.push_back("the resolvers: " + w.record.fqdn + " not served yet");
+          continue;
+        }
         for (const auto& ns : w.nameservers) {
           ++checks;
           auto r = resolver_.query_txt(ns, w.record.fqdn);
@@ -175,15 +231,16 @@ class Dns01Solver final : public SolverBase {
       }
       auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
       if (missing.empty()) {
-        spdlog::info("dns-01: all {} nameserver checks pass after {} ms", checks, ms);
+        spdlog::info("dns-01: all {} {} checks pass after {} ms", checks, recursive ? "resolver" : "nameserver", ms);
         return {};
       }
       for (const auto& m : missing) spdlog::debug("dns-01: waiting for {}", m);
       if (Clock::now() + settings_.interval > limit) {
         std::string list;
         for (const auto& m : missing) list += "\n  - " + m;
-        return fail(Errc::timeout, "records not served by every authoritative nameserver after " +
-                                       std::to_string(ms / 1000) + " s:" + list);
+        return fail(Errc::timeout, std::string(recursive ? "records not returned by the configured resolvers"
+                                                         : "records not served by every authoritative nameserver") +
+                                       " after " + std::to_string(ms / 1000) + " s:" + list);
       }
       if (!sleep_or_cancel(settings_.interval)) return fail(Errc::cancelled, "interrupted while waiting for DNS");
     }
@@ -241,14 +298,20 @@ class Dns01Factory final : public SolverFactory {
   }
 
   Result<void> validate(const SolverConfig& config) const override {
-    const ConfigValue& s = config.settings;
-    std::vector<std::string_view> keys{"provider", "allow", "ttl", "propagation"};
+    auto checked = check(config.settings);
+    if (!checked) return fail(checked.error());
+    return {};
+  }
+
+  /// Checks the whole section and returns its provider and typed settings: read once.
+  Result<std::pair<const dns01::ProviderFactory*, Settings>> check(const ConfigValue& s) const {
+    std::vector<std::string_view> keys{"provider", "allow", "ttl", "propagation", "zone"};
     for (const auto& p : providers_) keys.push_back(p->name());
     if (!s.is_map()) return fail(Errc::config, s.origin + ": dns-01 settings must be a mapping");
     for (const auto& [key, value] : s.map) {
       if (std::find(keys.begin(), keys.end(), key) == keys.end() && key != "type" && key != "domains")
         return fail(Errc::config, value.origin + ": unknown dns-01 setting '" + key + "' (expected provider, allow, ttl, "
-                                                 "propagation or a provider section: " + provider_names() + ")");
+                                                 "zone, propagation or a provider section: " + provider_names() + ")");
     }
     auto provider = find_provider(s);
     if (!provider) return fail(provider.error());
@@ -256,22 +319,36 @@ class Dns01Factory final : public SolverFactory {
       if (p->name() != (*provider)->name() && s.find(std::string(p->name())))
         return fail(Errc::config, s.find(std::string(p->name()))->origin + ": section '" + std::string(p->name()) +
                                       "' does not belong to provider '" + std::string((*provider)->name()) + "'");
-    if (auto r = (*provider)->validate(sub_section(s, std::string((*provider)->name()))); !r) return r;
+    if (auto r = (*provider)->validate(sub_section(s, std::string((*provider)->name()))); !r) return fail(r.error());
     auto settings = read_settings(s);
     if (!settings) return fail(settings.error());
-    return {};
+    return std::pair{*provider, std::move(*settings)};
+  }
+
+  std::vector<std::string> warnings(const SolverConfig& config) const override {
+    auto settings = read_settings(config.settings);
+    if (!settings || settings->check == PropagationCheck::authoritative) return {};
+    const ConfigValue prop = sub_section(config.settings, "propagation");
+    const ConfigValue* check = prop.find("check");
+    const std::string where = check ? check->origin : config.settings.origin;
+    if (settings->check == PropagationCheck::recursive)
+      return {where + ": propagation.check: recursive: the records are checked through the configured resolvers "
+                      "only; a CA that asks another authoritative server first may not see them yet"};
+    return {where + ": propagation.check: none: the records are not checked at all; the challenge is answered " +
+            (settings->wait.count() > 0 ? "after propagation.wait" : std::string("at once (propagation.wait is 0)")) +
+            ", and a CA that does not see them yet fails it"};
   }
 
   Result<std::unique_ptr<ChallengeSolver>> create(const SolverConfig& config, const SolverDeps& deps) const override {
-    if (auto r = validate(config); !r) return fail(r.error());
+    auto checked = check(config.settings);
+    if (!checked) return fail(checked.error());
+    auto& [provider, settings] = *checked;
     if (!deps.resolver) return fail(Errc::config, "dns-01 needs a DNS resolver");
-    auto provider = find_provider(config.settings);
-    auto settings = read_settings(config.settings);
     // Credentials are read here, when a certificate actually uses dns-01, and nowhere else.
-    auto writer = (*provider)->create(sub_section(config.settings, std::string((*provider)->name())));
+    auto writer = provider->create(sub_section(config.settings, std::string(provider->name())));
     if (!writer) return fail(writer.error());
     std::string journal = deps.work_dir.empty() ? std::string() : deps.work_dir + "/dns01-journal";
-    auto solver = std::make_unique<Dns01Solver>(std::move(*writer), *deps.resolver, *settings, journal);
+    auto solver = std::make_unique<Dns01Solver>(std::move(*writer), *deps.resolver, std::move(settings), journal);
     if (auto r = solver->recover(); !r) return fail(r.error().with_context("dns-01 journal"));
     return std::unique_ptr<ChallengeSolver>(std::move(solver));
   }
@@ -305,8 +382,32 @@ class Dns01Factory final : public SolverFactory {
     auto ttl = get_integer(s, "ttl", 60, "dns-01");
     if (!ttl) return fail(ttl.error());
     out.ttl = static_cast<std::uint32_t>(*ttl);
+    auto zone = get_string(s, "zone", "", "dns-01");
+    if (!zone) return fail(zone.error());
+    if (!zone->empty()) {
+      std::string z = *zone;
+      std::transform(z.begin(), z.end(), z.begin(), [](unsigned char c) { return std::tolower(c); });
+      if (z.size() > 1 && z.back() == '.') z.pop_back();
+      auto id = Identifier::parse(z);
+      if (!id || id->type != Identifier::Type::dns || id->is_wildcard())
+        return fail(Errc::config, s.find("zone")->origin + ": zone '" + *zone + "' is not a DNS name");
+      out.zone = z;
+    }
     ConfigValue prop = sub_section(s, "propagation");
-    if (auto r = check_keys(prop, {"interval", "timeout"}, "dns-01 propagation"); !r) return fail(r.error());
+    if (auto r = check_keys(prop, {"interval", "timeout", "check", "wait"}, "dns-01 propagation"); !r)
+      return fail(r.error());
+    auto check = get_string(prop, "check", "authoritative", "dns-01 propagation");
+    if (!check) return fail(check.error());
+    if (*check == "authoritative") out.check = PropagationCheck::authoritative;
+    else if (*check == "recursive") out.check = PropagationCheck::recursive;
+    else if (*check == "none") out.check = PropagationCheck::none;
+    else
+      return fail(Errc::config, prop.find("check")->origin + ": propagation.check must be authoritative (every "
+                                "authoritative server of the zone), recursive (the configured resolvers) or none, "
+                                "not '" + *check + "'");
+    auto wait = get_duration(prop, "wait", out.wait, "dns-01 propagation");
+    if (!wait) return fail(wait.error());
+    out.wait = *wait;
     auto interval = get_duration(prop, "interval", out.interval, "dns-01 propagation");
     if (!interval) return fail(interval.error());
     auto timeout = get_duration(prop, "timeout", out.timeout, "dns-01 propagation");

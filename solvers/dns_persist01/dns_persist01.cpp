@@ -74,16 +74,19 @@ class DnsPersistSolver final : public SolverBase {
                                                              ctx.caa_identities)
                           : persist::validate_issuer_names(ctx.issuer_domain_names);
     if (!issuers_ok) return fail(Errc::bad_response, "malformed dns-persist-01 challenge: " + issuers_ok.error().message);
-    // Draft -01 §3.1: the challenge's accounturi is the one the CA will compare. Draft -00
-    // servers (Pebble 2.10.0) and early Let's Encrypt staging omit it: use our account URL.
-    // Draft -02 removed the field.
-    if (revision == persist::Revision::draft01 && ctx.challenge_account_uri &&
-        *ctx.challenge_account_uri != ctx.account_uri)
-      return fail(Errc::bad_response, "the CA's challenge expects accounturi " + *ctx.challenge_account_uri +
-                                          " but this account is " + ctx.account_uri +
-                                          "; refusing to answer for a different account");
+    // Draft -01 §3.1: the challenge's accounturi is the URI the CA expects in the record,
+    // "the mechanism by which the CA communicates alternative URIs to the client" (Boulder
+    // builds it from its accountURIPrefixes). The authorization was fetched with this
+    // account's key, so it names this account: the record must hold it. Draft -00 servers
+    // (Pebble 2.10.0) omit it: use our account URL. Draft -02 removed the field.
     persist::AccountBinding binding{revision, ctx.account_uri, ctx.account_hash_prefix.value_or(""),
                                     ctx.account_thumbprint, earlier_thumbprints_, settings_.bind};
+    if (revision == persist::Revision::draft01 && ctx.challenge_account_uri &&
+        *ctx.challenge_account_uri != ctx.account_uri) {
+      spdlog::debug("[dns-persist-01] {}: the CA names this account {} (its URL is {})", who,
+                    *ctx.challenge_account_uri, ctx.account_uri);
+      binding.account_url = *ctx.challenge_account_uri;
+    }
     std::vector<std::string> issuers = ctx.issuer_domain_names;
     if (settings_.issuer) {
       if (std::find(issuers.begin(), issuers.end(), *settings_.issuer) == issuers.end())
@@ -135,8 +138,6 @@ class DnsPersistSolver final : public SolverBase {
     std::copy_if(certificate_.begin(), certificate_.end(), std::back_inserter(names),
                  [](const Identifier& i) { return i.type == Identifier::Type::dns; });
     if (names.empty()) names.push_back(ctx.wildcard ? *Identifier::parse("*." + ctx.identifier.value) : ctx.identifier);
-    if (revision == persist::Revision::draft01 && ctx.challenge_account_uri)
-      binding.account_url = *ctx.challenge_account_uri;
     auto records = persist::required_records(names, sorted.front(), binding, settings_.policy, settings_.persist_until);
     if (records)
       for (const auto& r : *records)

@@ -6,6 +6,7 @@
 
 #include "acmed/acme/wire.hpp"
 #include "acmed/core/base64.hpp"
+#include "acmed/core/cancel.hpp"
 #include "acmed/core/text.hpp"
 
 namespace acmed::acme {
@@ -37,6 +38,13 @@ Result<void> expect_json(const transport::HttpResponse& r, const std::string& wh
 }
 
 }  // namespace
+
+bool is_jws_verification_error(const Error& e) {
+  if (!e.problem || !(e.is_acme("malformed") || e.is_acme("unauthorized"))) return false;
+  std::string d = e.problem->detail;
+  std::transform(d.begin(), d.end(), d.begin(), [](unsigned char c) { return std::tolower(c); });
+  return d.find("jws verification error") != std::string::npos;
+}
 
 Client::Client(transport::HttpClient& http, ClientOptions options) : http_(http), options_(std::move(options)) {}
 
@@ -142,7 +150,9 @@ Result<Client::Reply> Client::post(const std::string& url, const std::optional<s
                                    const PrivateKey* signer, std::string_view accept) {
   const PrivateKey* key = signer ? signer : account_key();
   if (!key) return fail(Errc::invalid_argument, "no account key set");
-  for (int attempt = 0;; ++attempt) {
+  std::optional<std::chrono::steady_clock::time_point> jws_retry_until;
+  auto jws_delay = options_.jws_retry_first_delay;
+  for (int bad_nonces = 0;;) {
     auto n = nonce();
     if (!n) return fail(n.error());
     auto body = sign(url, payload, *n, use_jwk, *key);
@@ -152,9 +162,29 @@ Result<Client::Reply> Client::post(const std::string& url, const std::optional<s
     if (r->status >= 400) {
       Error e = error_from(*r, "POST " + url);
       // RFC 8555 §6.5: a badNonce response carries a fresh nonce; retry within a bound.
-      if (e.is_acme("badNonce") && attempt < options_.bad_nonce_retries) {
-        spdlog::debug("server rejected nonce (badNonce); retrying ({}/{})", attempt + 1, options_.bad_nonce_retries);
+      if (e.is_acme("badNonce") && bad_nonces < options_.bad_nonce_retries) {
+        ++bad_nonces;  // (counted apart from the JWS retries below)
+        spdlog::debug("server rejected nonce (badNonce); retrying ({}/{})", bad_nonces, options_.bad_nonce_retries);
         continue;
+      }
+      // After a rollover, a CA's account cache may not know the new key yet: retry for a while.
+      const auto changed = key_changed_at();
+      if (!use_jwk && !signer && changed && is_jws_verification_error(e) &&
+          std::chrono::system_clock::now() - *changed < options_.jws_retry_window) {
+        const auto now = std::chrono::steady_clock::now();
+        if (!jws_retry_until) jws_retry_until = now + options_.jws_retry_for;
+        if (now + jws_delay <= *jws_retry_until) {
+          spdlog::warn("POST {}: the CA did not verify the new account key's signature yet ({}); the key changed "
+                       "{} s ago, retrying in {} ms",
+                       url, escape_untrusted(e.problem->detail),
+                       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now() - *changed).count(),
+                       jws_delay.count());
+          if (!sleep_or_cancel(jws_delay)) return fail(Errc::cancelled, "interrupted");
+          jws_delay = std::min(jws_delay * 2, std::chrono::milliseconds(4000));
+          continue;
+        }
+        e = e.with_context("the account key changed recently and the CA still refuses its signatures after " +
+                           std::to_string(options_.jws_retry_for.count()) + " s");
       }
       return fail(std::move(e));
     }
@@ -236,7 +266,9 @@ Result<void> Client::rollover_key(const PrivateKey& new_key) {
   json inner = {{"protected", p64}, {"payload", b64}, {"signature", base64url_encode(*sig)}};
   auto r = post(dir->key_change, inner.dump());
   if (!r) return fail(r.error().with_context("rolling over the account key"));
+  // From the CA's 200 on, only the new key is the account's: the old one is never used again.
   set_account(&new_key, account_url());
+  set_key_changed_at(std::chrono::system_clock::now());
   return {};
 }
 

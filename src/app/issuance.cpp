@@ -215,6 +215,19 @@ Result<Obtained> obtain(Session& s, const config::CertificateConfig& cert, const
     for (const auto& c : a.challenges) types += (types.empty() ? "" : " ") + c.type;
     if (auto r = s.store().save_seen_challenges(s.ca(), types); !r)
       spdlog::warn("cannot remember the challenge types the CA offers: {}", r.error().describe());
+    // Draft -01: the challenge's accounturi is the CA's name for this account (the
+    // authorization was fetched with its key). Remembered, so that persist record|check,
+    // status, serve and the next pre-order check name it too.
+    const auto url = s.client().account_url();
+    for (const auto& c : a.challenges) {
+      if (c.type != "dns-persist-01" || !c.account_uri || !url) continue;
+      auto news = note_ca_account_uri(s.store(), s.ca(), *url, *c.account_uri);
+      if (!news)
+        spdlog::warn("[dns-persist-01] {}", news.error().describe());
+      else if (*news)
+        spdlog::warn("[dns-persist-01] {}", **news);
+      break;
+    }
   };
 
   auto key = PrivateKey::generate(cert.key_type);

@@ -1,6 +1,7 @@
 #include "acmed/app/persist.hpp"
 
 #include "acmed/core/files.hpp"
+#include "acmed/core/text.hpp"
 #include "acmed/core/time.hpp"
 
 #include <algorithm>
@@ -57,6 +58,8 @@ Result<CaPersistInfo> note_ca_facts(const storage::StateStore& store, const std:
   info.hash_prefix = facts.hash_prefix;
   info.issuer_domain_names = facts.issuer_domain_names;
   info.caa_identities = facts.caa_identities;
+  info.account_uri = facts.account_uri;
+  info.account_uri_of = facts.account_uri_of;
   if (!facts.previous_revision.empty() && facts.previous_revision != facts.revision && facts.changed_at &&
       unix_seconds(now) - *facts.changed_at < std::chrono::duration_cast<std::chrono::seconds>(notice_period).count()) {
     const auto before = persist::parse_revision(facts.previous_revision).value_or(persist::Revision::draft01);
@@ -69,6 +72,29 @@ Result<CaPersistInfo> note_ca_facts(const storage::StateStore& store, const std:
                            ": it now expects " + what + "; republish every record ('acmed persist record NAME')";
   }
   return info;
+}
+
+Result<std::optional<std::string>> note_ca_account_uri(const storage::StateStore& store, const std::string& ca,
+                                                      const std::string& account_url, const std::string& challenge_uri) {
+  if (challenge_uri.size() > 512 ||
+      !std::all_of(challenge_uri.begin(), challenge_uri.end(), [](unsigned char c) { return c > 0x20 && c < 0x7f && c != ';'; }))
+    return fail(Errc::bad_response, "the CA's dns-persist-01 challenge names the account '" +
+                                        escape_untrusted(challenge_uri.substr(0, 512)) +
+                                        "', which no record can hold (over 512 octets, a space, ';' or a control character)");
+  auto facts = store.load_ca_facts(ca);
+  if (!facts) return fail(facts.error());
+  const std::string alias = challenge_uri == account_url ? std::string() : challenge_uri;
+  const std::string of = alias.empty() ? std::string() : account_url;
+  if (facts->account_uri == alias && facts->account_uri_of == of) return std::optional<std::string>{};
+  facts->account_uri = alias;
+  facts->account_uri_of = of;
+  if (auto r = store.save_ca_facts(ca, *facts); !r) return fail(r.error());
+  if (alias.empty())
+    return std::optional<std::string>{"the CA names the account by its URL " + account_url +
+                                      " again: dns-persist-01 records must use accounturi=" + account_url};
+  return std::optional<std::string>{"this CA names the account " + alias + " rather than " + account_url +
+                                    " (its URL): dns-persist-01 records must use accounturi=" + alias +
+                                    "; 'acmed persist record' prints them"};
 }
 
 Result<PersistNames> persist_names(const config::CertificateConfig& cert) {
@@ -145,6 +171,13 @@ Result<PersistPlan> plan_persist(const PlanInput& in) {
   if (in.account.url.empty()) return fail(Errc::invalid_argument, "the record names the ACME account: its URL is needed");
   plan.binding.revision = in.ca.revision;
   plan.binding.account_url = in.account.url;
+  plan.account_url = in.account.url;
+  // Draft -01: a CA may name the account otherwise in its challenges (Boulder's
+  // accountURIPrefixes); what it named this account is what its records must hold.
+  if (plan.revision == persist::Revision::draft01 && !in.ca.account_uri.empty() && in.ca.account_uri_of == in.account.url) {
+    plan.binding.account_url = in.ca.account_uri;
+    plan.ca_named_account = true;
+  }
   plan.binding.hash_prefix = in.ca.hash_prefix;
   plan.binding.thumbprint = in.account.thumbprint;
   plan.binding.earlier_thumbprints = in.account.earlier_thumbprints;
@@ -157,6 +190,15 @@ Result<PersistPlan> plan_persist(const PlanInput& in) {
   if (!recs) return fail(recs.error());
   plan.records = std::move(*recs);
   return plan;
+}
+
+std::string account_uri_note(const PersistPlan& plan) {
+  if (plan.revision != persist::Revision::draft01) return {};
+  if (plan.ca_named_account)
+    return "accounturi " + plan.binding.account_url + " is this CA's name for the account (from its dns-persist-01 "
+           "challenge; the account URL is " + plan.account_url + ")";
+  return "accounturi " + plan.binding.account_url + " is the account URL; a CA may name the account otherwise in "
+         "its first dns-persist-01 challenge, and acmed then says so and prints the record to publish";
 }
 
 PersistHealth check_persist(dns::Resolver& resolver, const PersistPlan& plan, TimePoint now) {

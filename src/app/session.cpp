@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "acmed/core/time.hpp"
+
 namespace acmed::app {
 
 Session::Session(SessionParts parts) : parts_(std::move(parts)) {
@@ -79,6 +81,9 @@ Result<void> Session::ensure_account(bool allow_register) {
     account_key_ = &keys_.emplace_back(std::move(*key));
     if ((*stored)->url) {
       client_->set_account(account_key_, (*stored)->url);
+      // A CA that caches accounts may refuse a key changed moments ago (by another process).
+      if (auto facts = parts_.store->load_ca_facts(ca_id_); facts && facts->key_changed_at)
+        client_->set_key_changed_at(time_from_unix(*facts->key_changed_at));
       if (pending) finish_interrupted_rollover();
       note_thumbprint();
       return {};
@@ -213,19 +218,43 @@ Result<void> Session::register_token_account(const std::string& uri) {
   return register_account();
 }
 
+void Session::note_key_change() {
+  if (auto facts = parts_.store->load_ca_facts(ca_id_); facts) {
+    facts->key_changed_at = std::chrono::duration_cast<std::chrono::seconds>(
+                                client_->key_changed_at().value_or(std::chrono::system_clock::now()).time_since_epoch())
+                                .count();
+    if (auto r = parts_.store->save_ca_facts(ca_id_, *facts); !r)
+      spdlog::warn("cannot record the time of the key rollover ({}); runs in the next minute may fail while the CA "
+                   "still caches the old key",
+                   r.error().describe());
+  }
+}
+
+Result<void> Session::wait_for_new_key() {
+  // The CA answered 200, but one that caches accounts (Boulder: a few seconds) may still
+  // refuse the new key: return only once it verifies a request signed with it.
+  auto held = client_->fetch_account();
+  if (!held)
+    return fail(held.error().with_context("the CA switched the account to the new key (stored), but does not accept "
+                                          "its signatures yet"));
+  return {};
+}
+
 Result<void> Session::rollover_to_token(const std::string& uri) {
   std::lock_guard account(account_mu_);
   auto next = load_token_key(uri);
   if (!next) return fail(next.error());
   // Draft -02 CAs keep accepting records hashed with the old key: remember it first.
   if (auto r = parts_.store->add_earlier_thumbprint(ca_id_, account_key_->thumbprint()); !r) return r;
-  if (auto r = client_->rollover_key(*next); !r) return fail(r.error());
-  account_key_ = &keys_.emplace_back(std::move(*next));
-  client_->set_account(account_key_, client_->account_url());
+  // In keys_ before the CA hears of it: the client signs with it from the CA's 200 on.
+  PrivateKey* candidate = &keys_.emplace_back(std::move(*next));
+  if (auto r = client_->rollover_key(*candidate); !r) return fail(r.error());
+  account_key_ = candidate;
+  note_key_change();
   if (auto c = parts_.store->commit_token_key(ca_id_, uri); !c)
     return fail(c.error().with_context("the CA switched to the token key " + uri + "; record it in key_uri by hand"));
   note_thumbprint();
-  return {};
+  return wait_for_new_key();
 }
 
 Result<void> Session::rollover_account_key(KeyType type) {
@@ -235,20 +264,23 @@ Result<void> Session::rollover_account_key(KeyType type) {
   if (auto r = parts_.store->save_pending_account_key(ca_id_, next->to_pem()); !r) return r;
   // Draft -02 CAs keep accepting records hashed with the old key: remember it first.
   if (auto r = parts_.store->add_earlier_thumbprint(ca_id_, account_key_->thumbprint()); !r) return r;
-  auto r = client_->rollover_key(*next);
+  // In keys_ before the CA hears of it: the client signs with it from the CA's 200 on.
+  PrivateKey* candidate = &keys_.emplace_back(std::move(*next));
+  auto r = client_->rollover_key(*candidate);
   if (!r) {
     if (auto d = parts_.store->discard_pending_account_key(ca_id_); !d)
       spdlog::warn("the unused new key stays as private_key.next.pem in {}: {}", parts_.store->account_dir(ca_id_),
                    d.error().describe());
     return fail(r.error());
   }
-  // The CA now knows only the new key; the client signs with it from here on.
-  account_key_ = &keys_.emplace_back(std::move(*next));
-  client_->set_account(account_key_, client_->account_url());
+  // The CA now knows only the new key; the client already signs with it.
+  account_key_ = candidate;
+  // Recorded first: a run that finishes an interrupted commit must know the key just changed.
+  note_key_change();
   if (auto c = parts_.store->commit_pending_account_key(ca_id_); !c)
     return fail(c.error().with_context("the CA switched to the new key, which is in private_key.next.pem"));
   note_thumbprint();
-  return {};
+  return wait_for_new_key();
 }
 
 Result<void> Session::recover_account(const std::string& failed_url) {

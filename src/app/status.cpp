@@ -254,6 +254,8 @@ ConfigCheck check_configuration(const solver::SolverRegistry& solvers, const std
       const solver::SolverFactory* f = solvers.find(e.type);
       if (!f) out.errors.push_back(e.settings.origin + ": solver type '" + e.type + "' is not available in this build");
       else if (auto v = f->validate({e.type, e.settings}); !v) out.errors.push_back(v.error().describe());
+      else
+        for (auto& w : f->warnings({e.type, e.settings})) out.warnings.push_back(std::move(w));
     }
   };
   if (files.empty()) {

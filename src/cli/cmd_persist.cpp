@@ -79,6 +79,8 @@ json plan_json(const PersistContext& ctx) {
   json out = {{"certificate", plan.certificate},
               {"issuer", plan.issuer},
               {"account_uri", plan.binding.account_url},
+              {"account_url", plan.account_url},
+              {"account_uri_from_ca", plan.ca_named_account},
               {"revision", persist::revision_id(plan.revision)},
               {"other_issuers", plan.other_issuers},
               {"records", json::array()}};
@@ -115,6 +117,8 @@ int run_record(const GlobalOptions& g, const PersistOptions& o, std::ostream& ou
     return z ? z->apex : std::string();
   };
   out_stream << app::render_records(*plan, *format, o.ttl, zone_of);
+  if (verify_account)
+    if (auto note = app::account_uri_note(*plan); !note.empty()) std::cerr << "note: " << note << "\n";
   return exit_ok;
 }
 

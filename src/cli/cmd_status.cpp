@@ -231,9 +231,12 @@ int run_config_check(const GlobalOptions& g, const std::vector<std::string>& fil
   if (auto r = register_builtin_solvers(registry); !r) return report(r.error());
   auto c = app::check_configuration(registry, g.config_dir, files);
   if (json_out) {
-    std::cout << json{{"checked", c.checked}, {"errors", c.errors}, {"ok", c.errors.empty()}}.dump(2) << "\n";
+    std::cout << json{{"checked", c.checked}, {"errors", c.errors}, {"warnings", c.warnings}, {"ok", c.errors.empty()}}
+                     .dump(2)
+              << "\n";
   } else {
     for (const auto& e : c.errors) std::cerr << "error: " << e << "\n";
+    for (const auto& w : c.warnings) std::cerr << "warning: " << w << "\n";
     std::cout << c.checked.size() << " file(s) checked, " << c.errors.size() << " error(s)\n";
   }
   return c.errors.empty() ? exit_ok : exit_config;

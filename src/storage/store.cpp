@@ -66,6 +66,9 @@ std::string encode_ca_facts(const CaFacts& f) {
                     "\ncaa_identities=" + one_line(join_words(f.caa_identities)) +
                     "\nprevious_revision=" + one_line(f.previous_revision) + "\n";
   if (f.changed_at) out += "changed_at=" + std::to_string(*f.changed_at) + "\n";
+  if (!f.account_uri.empty())
+    out += "account_uri=" + one_line(f.account_uri) + "\naccount_uri_of=" + one_line(f.account_uri_of) + "\n";
+  if (f.key_changed_at) out += "key_changed_at=" + std::to_string(*f.key_changed_at) + "\n";
   return out;
 }
 
@@ -78,6 +81,9 @@ CaFacts decode_ca_facts(const std::string& text) {
   f.caa_identities = split_words(kv["caa_identities"]);
   f.previous_revision = kv["previous_revision"];
   if (auto v = opt_int(kv, "changed_at"); v && *v >= 0) f.changed_at = v;
+  f.account_uri = kv["account_uri"];
+  f.account_uri_of = kv["account_uri_of"];
+  if (auto v = opt_int(kv, "key_changed_at"); v && *v >= 0) f.key_changed_at = v;
   return f;
 }
 

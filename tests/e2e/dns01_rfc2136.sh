@@ -116,3 +116,47 @@ acmed_run issue ext > "$FIXTURE_DIR/ext.log" 2>&1 || { cat "$FIXTURE_DIR/ext.log
 grep -q "external solver present: external present done" "$FIXTURE_DIR/ext.log" || fail "stdout message not logged"
 [ -z "$(dns_txt "$DNS_PRIMARY" _acme-challenge.ext.acme.test)" ] || fail "external cleanup left the record"
 pass "external solver program (present, wait=not implemented, cleanup)"
+
+# A resolver that answers NOTIMPL to SOA (Boulder's test DNS, some split-horizon setups):
+# the SOA walk cannot find the zone. 'zone:' names it; propagation.check: recursive asks
+# that resolver (which relays everything but SOA to unbound) instead of the zone's servers.
+NOTIMPL_PORT=$(free_port)
+/usr/bin/python3 "$(dirname "$0")/lib/notimpl_dns.py" --listen "127.0.0.1:$NOTIMPL_PORT" \
+  --upstream "$DNS_RECURSIVE:53" --log "$FIXTURE_DIR/notimpl.log" 2> "$FIXTURE_DIR/notimpl.stderr" &
+FIXTURE_PIDS+=($!)
+for _ in $(seq 1 50); do
+  dig +short +time=1 +tries=1 -p "$NOTIMPL_PORT" @127.0.0.1 acme.test NS > /dev/null 2>&1 && break
+  sleep 0.1
+done
+[ "$(dig +time=1 +tries=1 -p "$NOTIMPL_PORT" @127.0.0.1 acme.test SOA | grep -c 'status: NOTIMP')" = 1 ] ||
+  fail "the NOTIMPL resolver does not answer NOTIMPL to SOA"
+CONFIG2="$FIXTURE_DIR/config-notimpl"
+mkdir -p "$CONFIG2/certs.d"
+cat > "$CONFIG2/acmed.yaml" <<YAML
+dns: {resolvers: ["127.0.0.1:$NOTIMPL_PORT"]}
+account: {agree_tos: true}
+YAML
+notimpl_cert() {  # notimpl_cert ZONE_AND_PROPAGATION_LINES
+  { printf 'names: [nosoa.acme.test]\nsolvers:\n  - type: dns-01\n    provider: rfc2136\n'
+    printf '    rfc2136: {server: "%s", key_file: "%s"}\n' "$DNS_PRIMARY" "$TSIG_KEY_FILE"
+    printf '%s' "$1"; } > "$CONFIG2/certs.d/nosoa.yaml"
+}
+notimpl_cert '    propagation: {interval: 250ms, timeout: 30s}
+'
+set +e; out=$(CONFIG_DIR=$CONFIG2 acmed_run issue nosoa 2>&1); rc=$?; set -e
+[ "$rc" != 0 ] && grep -q "NOTIMP" <<<"$out" && grep -q "set 'zone' in this dns-01 solver" <<<"$out" ||
+  fail "without zone: exit $rc: $out"
+notimpl_cert '    zone: acme.test
+    propagation: {check: recursive, interval: 250ms, timeout: 30s}
+'
+set +e; out=$(CONFIG_DIR=$CONFIG2 acmed_run config check 2>&1); rc=$?; set -e
+[ "$rc" = 0 ] && grep -q "warning: .*nosoa.yaml:7:[0-9]*: propagation.check: recursive" <<<"$out" ||
+  fail "config check does not warn about propagation.check: recursive: exit $rc: $out"
+soa_before=$(wc -l < "$FIXTURE_DIR/notimpl.log")
+CONFIG_DIR=$CONFIG2 acmed_run issue nosoa > "$FIXTURE_DIR/nosoa.log" 2>&1 ||
+  { cat "$FIXTURE_DIR/nosoa.log"; fail "dns-01 with zone + propagation.check: recursive failed"; }
+grep -q "added in zone acme.test" "$FIXTURE_DIR/nosoa.log" || fail "not written in the configured zone: $(cat "$FIXTURE_DIR/nosoa.log")"
+grep -q "all 1 resolver checks pass" "$FIXTURE_DIR/nosoa.log" || fail "propagation not checked through the resolver"
+[ "$(wc -l < "$FIXTURE_DIR/notimpl.log")" = "$soa_before" ] || fail "acmed still asked for an SOA"
+[ -z "$(dns_txt "$DNS_PRIMARY" _acme-challenge.nosoa.acme.test)" ] || fail "record left behind"
+pass "resolver without SOA: zone + propagation.check: recursive issues (RFC 2136 to BIND, Pebble validated), config check warns"

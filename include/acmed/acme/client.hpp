@@ -10,6 +10,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -29,7 +30,19 @@ namespace acmed::acme {
 struct ClientOptions {
   std::string directory_url;
   int bad_nonce_retries = 10;  ///< extra attempts after a badNonce answer (each carries a fresh nonce)
+  /// A CA that caches accounts (Boulder's WFE) may fail the new key's signatures for a
+  /// while after keyChange. Within `jws_retry_window` of the last rollover (see
+  /// Client::set_key_changed_at), a request signed with the account key and refused with a
+  /// JWS verification error is retried with back-off (from `jws_retry_first_delay`,
+  /// doubling, at most 4 s apart) for up to `jws_retry_for`.
+  std::chrono::seconds jws_retry_window{60};
+  std::chrono::seconds jws_retry_for{30};
+  std::chrono::milliseconds jws_retry_first_delay{250};
 };
+
+/// True for a CA's refusal of a request's signature: a malformed or unauthorized problem
+/// whose detail says the JWS did not verify (Boulder and Pebble: "JWS verification error").
+bool is_jws_verification_error(const Error& e);
 
 /// What Client::download_certificate fetches besides the certificate itself.
 struct DownloadOptions {
@@ -62,7 +75,18 @@ class Client {
   [[nodiscard]] Result<Account> find_account();
   [[nodiscard]] Result<Account> fetch_account();
   [[nodiscard]] Result<Account> update_contact(const std::vector<std::string>& contact);
-  /// keyChange (RFC 8555 §7.3.5). On success the client signs with `new_key` from then on.
+  /// When the account key last changed (kept in state by the caller: a rollover and the
+  /// next renew are separate processes); requests soon after it retry JWS verification errors.
+  void set_key_changed_at(std::optional<std::chrono::system_clock::time_point> t) {
+    std::lock_guard g(mu_);
+    key_changed_at_ = t;
+  }
+  std::optional<std::chrono::system_clock::time_point> key_changed_at() const {
+    std::lock_guard g(mu_);
+    return key_changed_at_;
+  }
+  /// keyChange (RFC 8555 §7.3.5). On success the client signs with `new_key` from then on
+  /// (never again with the old one) and notes the time as with set_key_changed_at.
   [[nodiscard]] Result<void> rollover_key(const PrivateKey& new_key);
   [[nodiscard]] Result<Account> deactivate_account();
 
@@ -126,6 +150,7 @@ class Client {
   NoncePool nonces_;
   const PrivateKey* key_ = nullptr;
   std::optional<std::string> account_url_;
+  std::optional<std::chrono::system_clock::time_point> key_changed_at_;
   std::map<std::thread::id, std::optional<std::chrono::system_clock::time_point>> retry_after_;
   std::atomic<std::size_t> requests_{0};
 };

@@ -96,6 +96,9 @@ class SolverFactory {
   virtual Capabilities capabilities() const = 0;
   /// Checks the section without side effects; errors name the file:line of the bad key.
   [[nodiscard]] virtual Result<void> validate(const SolverConfig& config) const = 0;
+  /// What `acmed config check` should point out about a section that validates (each
+  /// line starts with the file:line:column it concerns).
+  virtual std::vector<std::string> warnings(const SolverConfig& /*config*/) const { return {}; }
   [[nodiscard]] virtual Result<std::unique_ptr<ChallengeSolver>> create(const SolverConfig& config,
                                                                         const SolverDeps& deps) const = 0;
 };

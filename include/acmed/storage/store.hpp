@@ -73,6 +73,14 @@ struct CaFacts {
   std::vector<std::string> caa_identities;       ///< meta.caaIdentities
   std::string previous_revision;            ///< before the last change ("" = none seen)
   std::optional<std::int64_t> changed_at;   ///< Unix seconds of the last change
+  /// Draft -01: the accounturi the CA put in its dns-persist-01 challenges when it differs
+  /// from the account URL (Boulder builds it from its accountURIPrefixes), and the account
+  /// URL it was seen for ("" = the CA names the account by its URL).
+  std::string account_uri;
+  std::string account_uri_of;
+  /// Unix seconds of the account's last key rollover (keyChange answered 200): a CA that
+  /// caches accounts may still reject the new key for a while (see acme::ClientOptions).
+  std::optional<std::int64_t> key_changed_at;
 };
 
 /// The text form every store keeps RenewalState and CaFacts in (key=value lines; unknown

@@ -17,6 +17,16 @@ Each challenge POST ({} to a dns-persist-01 challenge URL) appends one line to -
 A refused POST gets a 403 unauthorized problem and never reaches Pebble. The log also
 gets ACCOUNT, KEYCHANGE and DEACTIVATED lines (for reading; counts use CHALLENGE lines).
 
+Boulder's ways, on request:
+  --account-uri-prefix P (mode 01): challenges carry accounturi P<account id> (the last path
+    segment of the account URL), as Boulder builds it from its accountURIPrefixes, and a
+    record must hold exactly that URI (the account URL no longer validates).
+  --key-cache N: for N seconds after a 200 keyChange, every POST signed for that account
+    (kid) gets 400 malformed "Unable to validate JWS :: JWS verification error", as
+    Boulder's WFE answers while its account cache still holds the old key; each such
+    answer logs "JWSREJECT <path>". --key-cache-skip-account exempts POSTs to the account
+    URL itself (another WFE instance that already sees the new key).
+
 Standard library only (Debian's /usr/bin/python3). Test helper; loopback only.
 """
 import argparse
@@ -261,6 +271,7 @@ class State:
         self.challenges = {}   # challenge URL path -> (url, identifier value, wildcard)
         self.accounts = {}     # account URL -> {"thumbprints": [...], "deactivated": bool}
         self.directory = None  # Pebble's directory (as Pebble serves it)
+        self.key_changed = {}  # account URL -> time of its last 200 keyChange (--key-cache)
         self.load()
 
     def load(self):
@@ -468,6 +479,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
         prot, payload = jws if jws else ({}, b"")
         pj = payload_json(payload) if jws else None
 
+        # Boulder's account cache: the new key is unknown to the WFE for a while
+        kid = prot.get("kid") if jws else None
+        if st.args.key_cache and isinstance(kid, str) and path != st.dir_path("keyChange", "/rollover-account-key"):
+            with st.lock:
+                changed = st.key_changed.get(kid)
+            exempt = st.args.key_cache_skip_account and urllib.parse.urlsplit(kid).path == path
+            if changed is not None and time.time() - changed < st.args.key_cache and not exempt:
+                st.write_log("JWSREJECT %s" % path)
+                self.refuse("Unable to validate JWS :: JWS verification error", "malformed", 400)
+                return
+
         # challenge POST: validate before Pebble sees it
         if self.command == "POST" and jws and pj == {}:
             with st.lock:
@@ -506,22 +528,22 @@ class Handler(http.server.BaseHTTPRequestHandler):
         rbody = self.observe(mode, path, status, rheaders, rbody, prot, payload, pj)
         self.send(status, rheaders, rbody)
 
-    def refuse(self, reason):
+    def refuse(self, reason, problem="unauthorized", status=403):
         st = self.state
         nonce_headers = []
         try:
-            status, h, _ = upstream_request(st.args, "HEAD", st.dir_path("newNonce", "/nonce-plz"),
-                                            own_headers(self.host()), None)
+            nonce_status, h, _ = upstream_request(st.args, "HEAD", st.dir_path("newNonce", "/nonce-plz"),
+                                                  own_headers(self.host()), None)
             nonce_headers = [(k, v) for k, v in h if k.lower() == "replay-nonce"]
             if not nonce_headers:
-                log("no Replay-Nonce from Pebble's newNonce (HTTP %d)" % status)
+                log("no Replay-Nonce from Pebble's newNonce (HTTP %d)" % nonce_status)
         except Exception as e:  # noqa: BLE001
             log("no fresh nonce from Pebble: %s" % e)
-        body = json.dumps({"type": "urn:ietf:params:acme:error:unauthorized", "detail": reason, "status": 403},
+        body = json.dumps({"type": "urn:ietf:params:acme:error:" + problem, "detail": reason, "status": status},
                           indent=3).encode()
         hdrs = [("Content-Type", "application/problem+json"), ("Cache-Control", "public, max-age=0, no-cache"),
                 ("Link", '<https://%s/dir>;rel="index"' % self.host())] + nonce_headers
-        self.send(403, hdrs, body)
+        self.send(status, hdrs, body)
 
     # -- learning from responses, rewriting them
 
@@ -587,10 +609,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if mode == "02":
             to_02_challenge(ch, chal_issuers)
             return True
+        if self.state.args.account_uri_prefix and isinstance(prot.get("kid"), str):
+            ch["accounturi"] = self.alias(prot["kid"])  # Boulder: accountURIPrefixes[0] + account id
+            return True
         if self.state.args.with_accounturi and "accounturi" not in ch and isinstance(prot.get("kid"), str):
             ch["accounturi"] = prot["kid"]  # -01 names the requesting account (Pebble 2.10.0 speaks -00)
             return True
         return False
+
+    def alias(self, kid):
+        return self.state.args.account_uri_prefix + kid.rstrip("/").rsplit("/", 1)[-1]
 
     def track_accounts(self, path, status, location, rbody, prot, payload, pj):
         st = self.state
@@ -630,6 +658,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 if tp not in acct["thumbprints"]:
                     acct["thumbprints"].append(tp)
                 n = len(acct["thumbprints"])
+                st.key_changed[kid] = time.time()
                 st.save_locked()
             st.write_log("KEYCHANGE %s %s (%d keys)" % (kid, tp, n))
             return
@@ -667,8 +696,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             expected = prefix + account_hash(domain, thumbprints[-1], kid)
         else:
             issuers = st.caa_identities()
-            accepted = {kid}
-            expected = kid
+            expected = self.alias(kid) if st.args.account_uri_prefix else kid
+            accepted = {expected}
         issuers = {normalize_issuer(i) for i in issuers}
 
         qname = "_validation-persist." + ident.rstrip(".")
@@ -805,6 +834,12 @@ def main():
     ap.add_argument("--challenge-issuers", help="comma-separated issuerDomainNames put in every -02 challenge")
     ap.add_argument("--with-accounturi", action="store_true",
                     help="mode 01: add accounturi (the requesting account) to challenges lacking it, as -01 does")
+    ap.add_argument("--account-uri-prefix",
+                    help="mode 01: challenges name the account PREFIX<id> (Boulder's accountURIPrefixes); records must too")
+    ap.add_argument("--key-cache", type=float, default=0,
+                    help="seconds after a keyChange during which the account's POSTs fail JWS verification")
+    ap.add_argument("--key-cache-skip-account", action="store_true",
+                    help="with --key-cache: POSTs to the account URL itself still pass")
     ap.add_argument("--state", help="JSON file keeping accounts and challenges across restarts")
     ap.add_argument("--self-test", action="store_true")
     args = ap.parse_args()

@@ -21,7 +21,10 @@ PERSIST_CA_PID=""
 # in front of the running Pebble. ARGS go to persist_ca.py: --issuers a,b (directory
 # issuerDomainNames, default Pebble's caaIdentities), --challenge-issuers x,y (every -02
 # challenge's issuerDomainNames, to make it malformed on purpose; "" gives []),
-# --with-accounturi (mode 01: add the -01 challenge field accounturi, which Pebble 2.10.0 lacks).
+# --with-accounturi (mode 01: add the -01 challenge field accounturi, which Pebble 2.10.0 lacks),
+# --account-uri-prefix P (mode 01: challenges name the account P<id> and records must too, as
+# Boulder's accountURIPrefixes), --key-cache N [--key-cache-skip-account] (POSTs signed for an
+# account fail JWS verification for N s after its keyChange, as Boulder's account cache; logs JWSREJECT).
 persist_ca_start() {
   local mode=${1:-02}
   [ $# -gt 0 ] && shift

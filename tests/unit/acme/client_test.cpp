@@ -694,3 +694,129 @@ TEST_CASE("new_order sends `replaces` only to a CA that offers ARI", "[client][a
 
 }  // namespace
 }  // namespace acmed::acme
+
+namespace acmed::acme {
+namespace {
+
+using namespace test_util;
+using test::FakeHttpClient;
+
+ClientOptions fast_jws_retry() {
+  ClientOptions o{.directory_url = dir_url, .bad_nonce_retries = 5};
+  o.jws_retry_first_delay = std::chrono::milliseconds(1);
+  o.jws_retry_for = std::chrono::seconds(2);
+  return o;
+}
+
+const char* jws_error = "Unable to validate JWS :: JWS verification error";
+
+TEST_CASE("is_jws_verification_error: malformed/unauthorized problems saying the JWS did not verify", "[client][keychange]") {
+  auto problem = [](const std::string& type, const std::string& detail) {
+    return Error(Errc::acme_problem, "POST x", Problem{"urn:ietf:params:acme:error:" + type, detail, 400, {}, {}, {}});
+  };
+  CHECK(is_jws_verification_error(problem("malformed", jws_error)));
+  CHECK(is_jws_verification_error(problem("unauthorized", "JWS verification error")));
+  CHECK_FALSE(is_jws_verification_error(problem("malformed", "Unable to validate JWS :: Invalid Content-Type header")));
+  CHECK_FALSE(is_jws_verification_error(problem("badNonce", "JWS verification error")));
+  CHECK_FALSE(is_jws_verification_error(Error(Errc::http, "JWS verification error")));
+}
+
+TEST_CASE("After a key rollover, a request refused with a JWS verification error is retried", "[client][keychange]") {
+  auto new_key = PrivateKey::generate(KeyType::ec_p256);
+  REQUIRE(new_key);
+  FakeHttpClient http;
+  push_opening(http, "nonce-1");
+  http.push(200, json_headers("nonce-2"), R"({"status":"valid"})");  // keyChange
+  // The CA's account cache still holds the old key: two refusals, then the new key verifies.
+  http.push(400, problem_headers("nonce-3"), problem_body("malformed", jws_error, 400));
+  http.push(400, problem_headers("nonce-4"), problem_body("malformed", jws_error, 400));
+  http.push(201, json_headers("nonce-5", {{"Location", "https://ca.test/acme/order/1"}}), order_body());
+  Client c(http, fast_jws_retry());
+  c.set_account(&account_key(), account_url);
+  REQUIRE(c.rollover_key(*new_key));
+  REQUIRE(c.key_changed_at());
+  auto o = c.new_order(one_name(), std::nullopt);
+  REQUIRE(o);
+  REQUIRE(http.requests().size() == 6);
+  for (std::size_t i = 3; i < 6; ++i) CHECK(signed_by(decode_jws(http.requests()[i].body), *new_key));  // never the old key
+}
+
+TEST_CASE("JWS verification errors are retried only soon after a rollover, and not forever", "[client][keychange]") {
+  SECTION("no rollover known: the error is returned at once") {
+    FakeHttpClient http;
+    push_opening(http, "nonce-1");
+    http.push(400, problem_headers("nonce-2"), problem_body("malformed", jws_error, 400));
+    Client c(http, fast_jws_retry());
+    c.set_account(&account_key(), account_url);
+    auto o = c.new_order(one_name(), std::nullopt);
+    REQUIRE_FALSE(o);
+    CHECK(count_method(http.requests(), "POST") == 1);
+  }
+  SECTION("a rollover two minutes ago (another process) is too long ago") {
+    FakeHttpClient http;
+    push_opening(http, "nonce-1");
+    http.push(400, problem_headers("nonce-2"), problem_body("malformed", jws_error, 400));
+    Client c(http, fast_jws_retry());
+    c.set_account(&account_key(), account_url);
+    c.set_key_changed_at(std::chrono::system_clock::now() - std::chrono::minutes(2));
+    CHECK_FALSE(c.new_order(one_name(), std::nullopt));
+    CHECK(count_method(http.requests(), "POST") == 1);
+  }
+  SECTION("a rollover seconds ago (another process): retried until the CA accepts") {
+    FakeHttpClient http;
+    push_opening(http, "nonce-1");
+    http.push(400, problem_headers("nonce-2"), problem_body("malformed", jws_error, 400));
+    http.push(200, json_headers("nonce-3"), R"({"status":"valid"})");
+    Client c(http, fast_jws_retry());
+    c.set_account(&account_key(), account_url);
+    c.set_key_changed_at(std::chrono::system_clock::now() - std::chrono::seconds(5));
+    REQUIRE(c.fetch_account());
+    CHECK(count_method(http.requests(), "POST") == 2);
+  }
+  SECTION("a CA that keeps refusing: given up after jws_retry_for, saying why") {
+    FakeHttpClient http;
+    int n = 0;
+    http.set_handler([&](const transport::HttpRequest& r) -> Result<transport::HttpResponse> {
+      transport::HttpResponse resp;
+      resp.headers = {{"Replay-Nonce", "nonce-" + std::to_string(++n)}};
+      if (r.method == "GET") {
+        resp.status = 200;
+        resp.headers.push_back({"Content-Type", "application/json"});
+        resp.body = directory_body();
+      } else if (r.method == "HEAD") {
+        resp.status = 200;
+      } else {
+        resp.status = 400;
+        resp.headers.push_back({"Content-Type", "application/problem+json"});
+        resp.body = problem_body("malformed", jws_error, 400);
+      }
+      return resp;
+    });
+    ClientOptions opts = fast_jws_retry();
+    opts.jws_retry_first_delay = std::chrono::milliseconds(20);
+    opts.jws_retry_for = std::chrono::seconds(1);
+    Client c(http, opts);
+    c.set_account(&account_key(), account_url);
+    c.set_key_changed_at(std::chrono::system_clock::now());
+    auto o = c.new_order(one_name(), std::nullopt);
+    REQUIRE_FALSE(o);
+    CHECK(o.error().is_acme("malformed"));
+    CHECK_THAT(o.error().describe(), Catch::Contains("still refuses its signatures"));
+    const auto posts = count_method(http.requests(), "POST");
+    CHECK(posts >= 3);
+    CHECK(posts <= 8);  // 20, 40, 80, 160, 320 ms... within 1 s: a handful, not a busy loop
+  }
+  SECTION("other refusals are not retried") {
+    FakeHttpClient http;
+    push_opening(http, "nonce-1");
+    http.push(403, problem_headers("nonce-2"), problem_body("unauthorized", "account is not valid", 403));
+    Client c(http, fast_jws_retry());
+    c.set_account(&account_key(), account_url);
+    c.set_key_changed_at(std::chrono::system_clock::now());
+    CHECK_FALSE(c.new_order(one_name(), std::nullopt));
+    CHECK(count_method(http.requests(), "POST") == 1);
+  }
+}
+
+}  // namespace
+}  // namespace acmed::acme

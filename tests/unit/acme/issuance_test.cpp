@@ -915,17 +915,31 @@ TEST_CASE("dns-persist-01: a matching accounturi in the challenge (draft -01) is
   CHECK(ca.challenge_posts.size() == 1);
 }
 
-TEST_CASE("dns-persist-01: a challenge whose accounturi differs is refused before answering", "[issuance][dns-persist-01]") {
-  FakeCa ca({{.name = "a.example", .challenge_types = {"dns-persist-01"},
-              .accounturi = std::string("https://ca.test/acme/acct/2")}});
-  Harness h(ca);
-  PersistHarness p(good_record);
-  auto r = issue_certificate(h.client, request_for({"a.example"}, {{"dns-persist-01", {}, p.solver.get()}}),
-                             certificate_key());
-  REQUIRE_FALSE(r);
-  CHECK_THAT(r.error().message, Catch::Contains("expects accounturi https://ca.test/acme/acct/2") &&
-                                    Catch::Contains("this account is https://ca.test/acme/acct/1"));
-  CHECK(ca.challenge_posts.empty());
+TEST_CASE("dns-persist-01: a challenge naming the account otherwise (draft -01) is the CA's name for it",
+          "[issuance][dns-persist-01]") {
+  // Boulder builds the accounturi from its accountURIPrefixes: the authorization was
+  // fetched with this account's key, so it names this account, and the record must hold it.
+  const std::string alias = "http://boulder.service.consul:4001/acme/acct/1";
+  SECTION("a record holding the account URL: not answered, the record to publish shown") {
+    FakeCa ca({{.name = "a.example", .challenge_types = {"dns-persist-01"}, .accounturi = alias}});
+    Harness h(ca);
+    PersistHarness p(good_record);
+    auto r = issue_certificate(h.client, request_for({"a.example"}, {{"dns-persist-01", {}, p.solver.get()}}),
+                               certificate_key());
+    REQUIRE_FALSE(r);
+    CHECK_THAT(r.error().message, Catch::Contains("wrong-account") &&
+                                      Catch::Contains("_validation-persist.a.example. 3600 IN TXT \"ca.test; accounturi=" +
+                                                      alias + "\""));
+    CHECK(ca.challenge_posts.empty());
+  }
+  SECTION("a record holding the CA's name: answered") {
+    FakeCa ca({{.name = "a.example", .challenge_types = {"dns-persist-01"}, .accounturi = alias}});
+    Harness h(ca);
+    PersistHarness p("ca.test; accounturi=" + alias);
+    REQUIRE(issue_certificate(h.client, request_for({"a.example"}, {{"dns-persist-01", {}, p.solver.get()}}),
+                              certificate_key()));
+    CHECK(ca.challenge_posts.size() == 1);
+  }
 }
 
 TEST_CASE("dns-persist-01: 11 issuer names, or an empty list, make the challenge malformed", "[issuance][dns-persist-01]") {

@@ -207,3 +207,74 @@ TEST_CASE("persist_certificates lists every certificate whose records name the a
 
 }  // namespace
 }  // namespace acmed::app
+
+namespace acmed::app {
+namespace {
+
+TEST_CASE("the CA's own name for the account (draft -01 accounturi) is remembered and used by every plan", "[app]") {
+  storage::MemoryStateStore store;
+  const std::string alias = "http://boulder.service.consul:4001/acme/acct/5";
+  // The challenge names the account by its URL: nothing to remember, nothing to say.
+  auto same = note_ca_account_uri(store, "ca", account, account);
+  REQUIRE(same);
+  CHECK_FALSE(*same);
+  // Another URI: said once, kept with the CA facts.
+  auto first = note_ca_account_uri(store, "ca", account, alias);
+  REQUIRE(first);
+  REQUIRE(*first);
+  CHECK_THAT(**first, Catch::Contains("names the account " + alias + " rather than " + account));
+  auto again = note_ca_account_uri(store, "ca", account, alias);
+  REQUIRE(again);
+  CHECK_FALSE(*again);
+  // A value no record could hold is refused, and nothing is remembered.
+  CHECK_FALSE(note_ca_account_uri(store, "ca", account, "http://x/acct/5; policy=wildcard"));
+  CHECK_FALSE(note_ca_account_uri(store, "ca", account, "http://x/\x1b[31m"));
+  CHECK(store.load_ca_facts("ca")->account_uri == alias);
+
+  auto info = note_ca_facts(store, "ca", "https://ca.example/dir", nullptr, t0);
+  REQUIRE(info);
+  CHECK(info->account_uri == alias);
+  auto cert = certificate("names: [example.com]\nsolvers:\n  - type: dns-persist-01\n");
+  PlanInput in{&cert, *info, {account, thumbprint, {}}, "", std::nullopt, t0};
+  in.ca.caa_identities = {"ca.example"};
+  auto plan = plan_persist(in);
+  REQUIRE(plan);
+  CHECK(plan->ca_named_account);
+  CHECK(plan->account_url == account);
+  CHECK(plan->records.at(0).value == "ca.example; accounturi=" + alias);
+  CHECK_THAT(account_uri_note(*plan), Catch::Contains("this CA's name for the account"));
+
+  // A record holding the account URL is the wrong account for this CA, with the fix.
+  test::FakeResolver dns;
+  dns.add_zone("example.com", {{"192.0.2.1", 53, "ns1.example.com"}});
+  dns.add_live("_validation-persist.example.com", "ca.example; accounturi=" + account);
+  auto health = check_persist(dns, *plan, t0);
+  CHECK(health.records.at(0).check.status == persist::Status::wrong_account);
+
+  // Another account (registered anew) is not named by what the CA said of the old one.
+  in.account.url = "https://ca.example/acct/999";
+  plan = plan_persist(in);
+  REQUIRE(plan);
+  CHECK_FALSE(plan->ca_named_account);
+  CHECK(plan->records.at(0).value == "ca.example; accounturi=https://ca.example/acct/999");
+  CHECK_THAT(account_uri_note(*plan), Catch::Contains("may name the account otherwise"));
+
+  // Draft -02 keeps its hashed values.
+  in.account.url = account;
+  in.ca.revision = persist::Revision::draft02;
+  in.ca.hash_prefix = "https://ca.example/account-hash/";
+  in.ca.issuer_domain_names = {"ca.example"};
+  plan = plan_persist(in);
+  REQUIRE(plan);
+  CHECK_FALSE(plan->ca_named_account);
+  CHECK(account_uri_note(*plan).empty());
+
+  // The CA names the account by its URL again: forgotten, and said.
+  auto back = note_ca_account_uri(store, "ca", account, account);
+  REQUIRE(back);
+  REQUIRE(*back);
+  CHECK(store.load_ca_facts("ca")->account_uri.empty());
+}
+
+}  // namespace
+}  // namespace acmed::app

@@ -51,6 +51,8 @@ class MiniCa {
   bool refuse_keys = false;     ///< newAccount answers badPublicKey
   bool order_fails = false;     ///< newOrder answers serverInternal
   int new_account_posts = 0, key_changes = 0, orders = 0, account_fetches = 0;
+  /// Boulder's account cache: this many requests after a keyChange fail JWS verification.
+  int cached_old_key_requests = 0;
 
   void forget() { accounts_.clear(); }
   /// Whether `key` is the key of a registered account (as keyChange left it).
@@ -94,6 +96,7 @@ class MiniCa {
           std::string url = it->second;
           accounts_.erase(it);
           accounts_[inner_header["jwk"].dump()] = url;
+          stale_ = cached_old_key_requests;
           return ok(200, R"({"status":"valid"})");
         }
       return problem(400, "accountDoesNotExist", "no such account");
@@ -101,11 +104,16 @@ class MiniCa {
     if (r.url.rfind("https://ca.test/acct/", 0) == 0) {
       // POST-as-GET on the account: only a JWS signed by the account's current key.
       ++account_fetches;
+      if (stale_ > 0) {
+        --stale_;
+        return problem(400, "malformed", "Unable to validate JWS :: JWS verification error");
+      }
       for (const auto& [jwk, url] : accounts_)
         if (url == r.url && header["kid"] == url &&
-            test::verify_jws_signature("ES256", p256_spki(json::parse(jwk)),
+            (json::parse(jwk).value("crv", "") != "P-256" ||  // (only P-256 signatures are checked here)
+             test::verify_jws_signature("ES256", p256_spki(json::parse(jwk)),
                                        outer["protected"].get<std::string>() + "." + outer["payload"].get<std::string>(),
-                                       *base64url_decode(outer["signature"].get<std::string>())))
+                                       *base64url_decode(outer["signature"].get<std::string>()))))
           return ok(200, R"({"status":"valid"})");
       return problem(403, "unauthorized", "JWS verification error");
     }
@@ -136,7 +144,7 @@ class MiniCa {
   }
 
   std::map<std::string, std::string> accounts_;  ///< JWK -> account URL
-  int next_ = 0, nonce_ = 0;
+  int next_ = 0, nonce_ = 0, stale_ = 0;
 };
 
 /// A session over fakes; the test keeps pointers to look inside.
@@ -252,6 +260,28 @@ TEST_CASE("Session key rollover keeps the old thumbprint for draft -02 and signs
   REQUIRE(tp);
   CHECK(*tp == rig.session->account_thumbprint());
   CHECK(rig.stored_url() == "https://ca.test/acct/1");  // same account
+}
+
+TEST_CASE("Session key rollover returns once the CA verifies the new key, and later runs know it changed",
+          "[app][session][rollover]") {
+  test::TempDir dir;
+  Rig rig(true, std::make_unique<storage::FileStateStore>(dir.path()));
+  REQUIRE(rig.session->ensure_account());
+  // The CA answers 200 to keyChange, then its account cache refuses the new key twice.
+  rig.ca_server.cached_old_key_requests = 2;
+  const int fetches = rig.ca_server.account_fetches;
+  REQUIRE(rig.session->rollover_account_key(KeyType::ec_p256));
+  CHECK(rig.ca_server.account_fetches == fetches + 3);
+  auto facts = rig.store().load_ca_facts(ca);
+  REQUIRE(facts);
+  REQUIRE(facts->key_changed_at);
+  // Another process (the renew after 'account rollover') knows the key changed just now.
+  Rig next(true, std::make_unique<storage::FileStateStore>(dir.path()));
+  next.ca_server = rig.ca_server;
+  REQUIRE(next.session->ensure_account());
+  REQUIRE(next.session->client().key_changed_at());
+  CHECK(std::chrono::duration_cast<std::chrono::seconds>(next.session->client().key_changed_at()->time_since_epoch())
+            .count() == *facts->key_changed_at);
 }
 
 TEST_CASE("Session key rollover refused by the CA discards the unused key and keeps the old one", "[app][session]") {
@@ -391,6 +421,8 @@ TEST_CASE("Session key rollover: the CA switched but storing the new key failed;
   CHECK(PrivateKey::from_pem(slurp(acct_dir + "/private_key.pem"))->thumbprint() == old_key->thumbprint());
   // This run goes on with the key the CA holds.
   CHECK(rig.session->account_thumbprint() == new_key->thumbprint());
+  // The next run knows the key changed just now (a CA's account cache may still refuse it).
+  CHECK(store->load_ca_facts(ca)->key_changed_at);
 
   // A second rollover refuses to overwrite the pending key.
   store->fail_commit = false;

@@ -66,7 +66,17 @@ TEMPLATE_TEST_CASE("StateStore contract: accounts, keys and rollover", "[store][
   CaFacts facts;
   facts.revision = "02";
   facts.hash_prefix = "https://ca.example/h/";
+  facts.account_uri = "http://boulder.service.consul:4001/acme/acct/5";
+  facts.account_uri_of = "https://127.0.0.1:4431/acme/acct/5";
+  facts.key_changed_at = 1800000000;
   REQUIRE(s.save_ca_facts("ca", facts));
+  {
+    auto back = s.load_ca_facts("ca");
+    REQUIRE(back);
+    CHECK(back->account_uri == facts.account_uri);
+    CHECK(back->account_uri_of == facts.account_uri_of);
+    CHECK(back->key_changed_at == facts.key_changed_at);
+  }
   auto kept = s.retire_account("ca");
   REQUIRE(kept);
   CHECK_FALSE(kept->empty());

@@ -297,3 +297,109 @@ TEST_CASE("dns-01 needs a resolver", "[dns01]") {
 
 }  // namespace
 }  // namespace acmed::solver
+
+namespace acmed::solver {
+namespace {
+
+SolverConfig with(SolverConfig c, const std::string& zone, const std::string& check, const std::string& wait = "") {
+  if (!zone.empty()) c.settings.map["zone"] = ConfigValue::make_scalar(zone, "certs.d/x.yaml:8:11");
+  if (!check.empty()) c.settings.map["propagation"].map["check"] = ConfigValue::make_scalar(check, "certs.d/x.yaml:6:60");
+  if (!wait.empty()) c.settings.map["propagation"].map["wait"] = ConfigValue::make_scalar(wait, "certs.d/x.yaml:6:80");
+  return c;
+}
+
+TEST_CASE("dns-01 zone: no SOA walk; propagation.check: recursive asks the configured resolvers", "[dns01]") {
+  Fixture f;  // internal.test is no zone the resolver can find (its servers answer no SOA)
+  auto s = factory(f.log)->create(with(config(), "Internal.Test.", "recursive"), f.deps);
+  REQUIRE(s);
+  auto c = challenge("www.internal.test");
+  REQUIRE((*s)->present(c));
+  CHECK(f.log.calls.at(0) == "add internal.test _acme-challenge.www.internal.test " + expected_value(c));
+  REQUIRE((*s)->wait_ready(std::chrono::steady_clock::now() + std::chrono::seconds(2)));
+  (*s)->cleanup(c);
+
+  // Without the zone, the SOA walk fails, and the error says what to set.
+  auto plain = factory(f.log)->create(config(), f.deps);
+  REQUIRE(plain);
+  auto r = (*plain)->present(challenge("www.internal.test"));
+  REQUIRE_FALSE(r);
+  CHECK_THAT(r.error().describe(), Catch::Contains("set 'zone' in this dns-01 solver"));
+
+  // A zone that does not hold the name is refused before anything is written.
+  const auto calls = f.log.calls.size();
+  auto other = factory(f.log)->create(with(config(), "other.net", "recursive"), f.deps);
+  REQUIRE(other);
+  auto outside = (*other)->present(challenge("www.internal.test"));
+  REQUIRE_FALSE(outside);
+  CHECK_THAT(outside.error().message, Catch::Contains("zone 'other.net' does not contain _acme-challenge.www.internal.test"));
+  CHECK(f.log.calls.size() == calls);
+}
+
+TEST_CASE("dns-01 propagation.check: recursive waits for the resolvers, authoritative servers are not asked", "[dns01]") {
+  Fixture f;
+  auto s = factory(f.log)->create(with(config({}, "300ms"), "", "recursive"), f.deps);
+  REQUIRE(s);
+  auto c = challenge("example.com");
+  REQUIRE((*s)->present(c));
+  f.dns.remove_live("_acme-challenge.example.com", expected_value(c));  // the resolvers do not see it
+  auto r = (*s)->wait_ready(std::chrono::steady_clock::now() + std::chrono::seconds(5));
+  REQUIRE_FALSE(r);
+  CHECK_THAT(r.error().message, Catch::Contains("not returned by the configured resolvers"));
+  CHECK(f.dns.queries("192.0.2.1") == 0);
+  (*s)->cleanup(c);
+}
+
+TEST_CASE("dns-01 propagation.check: none checks nothing and waits propagation.wait", "[dns01]") {
+  Fixture f;
+  f.dns.fail_server("192.0.2.1");
+  auto s = factory(f.log)->create(with(config(), "", "none", "10ms"), f.deps);
+  REQUIRE(s);
+  auto c = challenge("example.com");
+  REQUIRE((*s)->present(c));
+  REQUIRE((*s)->wait_ready(std::chrono::steady_clock::now() + std::chrono::seconds(2)));
+  CHECK(f.dns.queries("192.0.2.1") == 0);
+  CHECK(f.dns.queries("192.0.2.2") == 0);
+  (*s)->cleanup(c);
+  // A wait longer than the order's deadline is an error, not a silent overrun.
+  auto slow = factory(f.log)->create(with(config(), "", "none", "1h"), f.deps);
+  REQUIRE(slow);
+  REQUIRE((*slow)->present(c));
+  auto r = (*slow)->wait_ready(std::chrono::steady_clock::now() + std::chrono::seconds(2));
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == Errc::timeout);
+  (*slow)->cleanup(c);
+}
+
+TEST_CASE("dns-01 zone and propagation.check: parsed once, errors at file:line:column, warnings for config check",
+          "[dns01]") {
+  WriterLog log;
+  auto f = factory(log);
+  auto r = f->validate(with(config(), "", "authorative"));
+  REQUIRE_FALSE(r);
+  CHECK_THAT(r.error().message, Catch::StartsWith("certs.d/x.yaml:6:60: propagation.check must be authoritative") &&
+                                    Catch::Contains("not 'authorative'"));
+  r = f->validate(with(config(), "exa mple.com", ""));
+  REQUIRE_FALSE(r);
+  CHECK_THAT(r.error().message, Catch::StartsWith("certs.d/x.yaml:8:11: zone 'exa mple.com' is not a DNS name"));
+  r = f->validate(with(config(), "*.example.com", ""));
+  REQUIRE_FALSE(r);
+  r = f->validate(with(config(), "", "none", "soon"));
+  REQUIRE_FALSE(r);
+  CHECK_THAT(r.error().message, Catch::StartsWith("certs.d/x.yaml:6:80:"));
+  auto bad_key = config();
+  bad_key.settings.map["propagation"].map["mode"] = ConfigValue::make_scalar("x", "certs.d/x.yaml:6:99");
+  CHECK_FALSE(f->validate(bad_key));
+
+  CHECK(f->validate(with(config(), "example.com", "recursive")));
+  CHECK(f->warnings(config()).empty());
+  CHECK(f->warnings(with(config(), "", "authoritative")).empty());
+  auto w = f->warnings(with(config(), "", "recursive"));
+  REQUIRE(w.size() == 1);
+  CHECK_THAT(w[0], Catch::StartsWith("certs.d/x.yaml:6:60: propagation.check: recursive"));
+  w = f->warnings(with(config(), "", "none"));
+  REQUIRE(w.size() == 1);
+  CHECK_THAT(w[0], Catch::Contains("not checked at all") && Catch::Contains("propagation.wait is 0"));
+}
+
+}  // namespace
+}  // namespace acmed::solver

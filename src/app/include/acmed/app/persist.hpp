@@ -38,6 +38,10 @@ struct CaPersistInfo {
   bool known = false;                            ///< false: never seen and the directory is unreachable
   /// Set while the CA's revision changed in the last 30 days: one line for the operator.
   std::optional<std::string> revision_notice;
+  /// Draft -01: the CA's own name for the account (the accounturi of its challenges) when
+  /// it differs from the account URL `account_uri_of`; "" = the CA uses the account URL.
+  std::string account_uri;
+  std::string account_uri_of;
 };
 
 /// Compares the live directory meta (null when the CA was unreachable) with the facts
@@ -45,6 +49,17 @@ struct CaPersistInfo {
 [[nodiscard]] Result<CaPersistInfo> note_ca_facts(const storage::StateStore& store, const std::string& ca,
                                                   const std::string& directory_url, const acme::DirectoryMeta* live,
                                                   TimePoint now);
+
+/// What a draft -01 challenge's accounturi says about the account `account_url`: when it
+/// differs, the CA names this account `challenge_uri` (the authorization was fetched with
+/// this account's key, so it names this account) and records must use it. Remembers it
+/// with the CA facts (clears it when the CA uses the URL again). Returns the notice to
+/// show when this is news, nothing when it is already known. Fails on a value no record
+/// could hold (over 512 octets, spaces, ';', control characters).
+[[nodiscard]] Result<std::optional<std::string>> note_ca_account_uri(const storage::StateStore& store,
+                                                                     const std::string& ca,
+                                                                     const std::string& account_url,
+                                                                     const std::string& challenge_uri);
 
 /// The account a record names.
 struct PersistAccount {
@@ -86,10 +101,17 @@ struct PersistPlan {
   std::vector<std::string> other_issuers;   ///< offered by the CA, not chosen
   std::vector<std::string> accepted_issuers;  ///< what a check accepts (all the CA's names unless configured)
   persist::AccountBinding binding;
+  /// The account URL (Location). binding.account_url differs from it on a draft -01 CA
+  /// that names the account otherwise (CaPersistInfo::account_uri).
+  std::string account_url;
+  bool ca_named_account = false;  ///< binding.account_url is the CA's own name, learned from a challenge
   solver::PersistSettings settings;
   std::vector<persist::RequiredRecord> records;
 };
 [[nodiscard]] Result<PersistPlan> plan_persist(const PlanInput& in);
+/// One line saying which URI the plan's draft -01 records name and why (the account URL,
+/// which a CA may replace in its first challenge, or the CA's own name); "" on draft -02.
+std::string account_uri_note(const PersistPlan& plan);
 
 /// One record's read-only check.
 struct RecordHealth {

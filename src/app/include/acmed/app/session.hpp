@@ -107,6 +107,12 @@ class Session {
   [[nodiscard]] Result<void> register_account();
   /// Keeps the current key's thumbprint beside the account (views read it without the key).
   void note_thumbprint();
+  /// Keeps the time of a rollover the CA accepted with the CA facts: a later run retries
+  /// JWS verification errors soon after it.
+  void note_key_change();
+  /// Returns once the CA accepts the new key's signature on a POST-as-GET of the
+  /// account (retried for up to 30 s: see acme::ClientOptions).
+  [[nodiscard]] Result<void> wait_for_new_key();
   /// private_key.next.pem beside a registered account: asks the CA which key it holds
   /// and, when it is the pending one, finishes the rollover (commit) and uses it.
   void finish_interrupted_rollover();

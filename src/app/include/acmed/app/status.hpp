@@ -153,6 +153,7 @@ std::string human_duration(std::chrono::seconds wait);
 struct ConfigCheck {
   std::vector<std::string> checked;
   std::vector<std::string> errors;
+  std::vector<std::string> warnings;  ///< valid but worth a second look (SolverFactory::warnings)
 };
 /// Validates `files` (acmed.yaml, or *.acmed.yaml, is the global file; others are
 /// certificates, each solver section checked by its factory in `solvers`), or with no
