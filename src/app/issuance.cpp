@@ -73,6 +73,37 @@ Result<void> caa_preorder_check(Session& s, const config::CertificateConfig& cer
                                 "\n  (--force orders anyway; the CA will refuse it while CAA says so)");
 }
 
+/// Each solver section of `cert` with its factory, validated, before anything touches the
+/// CA or the account (a configuration error is reported as such, not as a network one).
+using SolverConfigs = std::vector<std::pair<const solver::SolverFactory*, solver::SolverConfig>>;
+Result<SolverConfigs> solver_configs(Session& s, const config::CertificateConfig& cert, bool force_persist) {
+  if (!s.solvers()) return fail(Errc::config, "this session has no challenge solvers");
+  const solver::SolverRegistry& registry = *s.solvers();
+  SolverConfigs configs;
+  for (const auto& entry : cert.solvers) {
+    const solver::SolverFactory* f = registry.find(entry.type);
+    if (!f) {
+      std::string known;
+      for (const auto& n : registry.names()) known += (known.empty() ? "" : ", ") + n;
+      return fail(Errc::config, entry.settings.origin + ": solver type '" + entry.type +
+                                    "' is not available in this build (available: " + known + ")");
+    }
+    solver::SolverConfig sc{entry.type, entry.settings};
+    if (auto v = f->validate(sc); !v) return fail(v.error());
+    sc.force = force_persist;
+    if (entry.type == "dns-persist-01") {
+      // The record to suggest carries the anchored persistUntil, not one recomputed today.
+      auto settings = solver::read_persist_settings(entry.settings, s.clock().now());
+      if (!settings) return fail(settings.error());
+      auto until = anchored_persist_until(s.store(), cert.name, *settings);
+      if (!until) return fail(until.error());
+      if (*until) sc.settings.map["persist_until"] = ConfigValue::make_scalar(std::to_string(**until), "state");
+    }
+    configs.emplace_back(f, std::move(sc));
+  }
+  return configs;
+}
+
 /// The CA's directory, fetched and checked before anything is created or recorded: a
 /// mistyped --server (a closed port, a web page, not ACME) leaves no account key and
 /// no renewal state behind.
@@ -118,8 +149,6 @@ Result<std::vector<CaaNameVerdict>> caa_verdicts(Session& s, const config::Certi
 }
 
 Result<Obtained> obtain(Session& s, const config::CertificateConfig& cert, const ObtainOptions& o) {
-  if (!s.solvers()) return fail(Errc::config, "this session has no challenge solvers");
-  const solver::SolverRegistry& registry = *s.solvers();
   solver::SolverDeps deps;
   if (!s.work_dir().empty()) deps.work_dir = s.work_dir() + "/" + cert.name;
   deps.certificate_identifiers = cert.identifiers;
@@ -132,28 +161,9 @@ Result<Obtained> obtain(Session& s, const config::CertificateConfig& cert, const
   req.preferred_chain = cert.preferred_chain;
   req.replaces = o.replaces;
   // Every solver section is checked before anything touches the CA or the account.
-  std::vector<std::pair<const solver::SolverFactory*, solver::SolverConfig>> configs;
-  for (const auto& entry : cert.solvers) {
-    const solver::SolverFactory* f = registry.find(entry.type);
-    if (!f) {
-      std::string known;
-      for (const auto& n : registry.names()) known += (known.empty() ? "" : ", ") + n;
-      return fail(Errc::config, entry.settings.origin + ": solver type '" + entry.type +
-                                    "' is not available in this build (available: " + known + ")");
-    }
-    solver::SolverConfig sc{entry.type, entry.settings};
-    if (auto v = f->validate(sc); !v) return fail(v.error());
-    sc.force = o.force_persist;
-    if (entry.type == "dns-persist-01") {
-      // The record to suggest carries the anchored persistUntil, not one recomputed today.
-      auto settings = solver::read_persist_settings(entry.settings, s.clock().now());
-      if (!settings) return fail(settings.error());
-      auto until = anchored_persist_until(s.store(), cert.name, *settings);
-      if (!until) return fail(until.error());
-      if (*until) sc.settings.map["persist_until"] = ConfigValue::make_scalar(std::to_string(**until), "state");
-    }
-    configs.emplace_back(f, std::move(sc));
-  }
+  auto checked = solver_configs(s, cert, o.force_persist);
+  if (!checked) return fail(checked.error());
+  auto& configs = *checked;
 
   Obtained got;
   if (o.stop_before_order) {
@@ -678,6 +688,7 @@ Completed complete(Session& s, const config::CertificateConfig& cert, Obtained g
 Result<Completed> issue_now(Session& s, const config::CertificateConfig& cert, const ObtainOptions& o) {
   auto lock = s.store().lock_certificate(cert.name, false);
   if (!lock) return fail(lock.error());
+  if (auto c = solver_configs(s, cert, o.force_persist); !c) return fail(c.error());
   if (auto d = check_directory(s); !d) return fail(d.error());
   auto got = obtain(s, cert, o);
   if (!got) {
@@ -794,7 +805,9 @@ RenewOutcome renew_certificate(Session& s, const config::CertificateConfig& cert
 
   if (!changed.empty() && !o.force && !o.dry_run) spdlog::info("'{}': {}", name, decision.why);
 
-  // A CA that cannot be reached (a mistyped --server) records nothing.
+  // A configuration error is one (exit 2); a CA that cannot be reached (a mistyped
+  // --server) records nothing.
+  if (auto c = solver_configs(s, cert, false); !c) return failed_with(c.error());
   if (auto d = check_directory(s); !d) return failed_with(d.error());
   ObtainOptions opts;
   opts.store = !o.dry_run;
