@@ -31,6 +31,9 @@ int fleet_sync(const GlobalOptions& g, std::vector<std::string> names, bool json
 /// unknown command word, with the nearest command or the certbot/lego equivalent, or an
 /// option other ACME clients use (--email). None when CLI11 should parse it.
 std::optional<std::string> usage_hint(CLI::App& root, const std::vector<std::string>& args);
+/// The option `word` (without "=value") names in `app` or, through fallthrough, one of its
+/// parents; null when none does (complete.cpp, also used by the usage hints).
+const CLI::Option* find_option(CLI::App* app, const std::string& word);
 /// `acmed __complete CWORD WORD...`: completion candidates for the shell scripts, one a line.
 int run_completion(CLI::App& root, const std::vector<std::string>& args);
 

@@ -20,18 +20,6 @@ CLI::App* subcommand(CLI::App* app, const std::string& name) {
   return found.empty() ? nullptr : found.front();
 }
 
-/// The option `word` names in `app` or (fallthrough) one of its parents.
-const CLI::Option* option(CLI::App* app, const std::string& word) {
-  for (CLI::App* a = app; a; a = a->get_parent())
-    for (const CLI::Option* o : a->get_options()) {
-      for (const auto& l : o->get_lnames())
-        if (word == "--" + l) return o;
-      for (const auto& s : o->get_snames())
-        if (word == "-" + s) return o;
-    }
-  return nullptr;
-}
-
 // Flags (-v, --json) expect no value; their type size is still 1.
 bool takes_value(const CLI::Option* o) { return o && o->get_expected_max() > 0; }
 
@@ -67,6 +55,18 @@ std::vector<std::string> certificate_names(const std::string& config_dir) {
 
 }  // namespace
 
+/// The option `word` names in `app` or (fallthrough) one of its parents.
+const CLI::Option* find_option(CLI::App* app, const std::string& word) {
+  for (CLI::App* a = app; a; a = a->get_parent())
+    for (const CLI::Option* o : a->get_options()) {
+      for (const auto& l : o->get_lnames())
+        if (word == "--" + l) return o;
+      for (const auto& s : o->get_snames())
+        if (word == "-" + s) return o;
+    }
+  return nullptr;
+}
+
 int run_completion(CLI::App& root, const std::vector<std::string>& args) {
   if (args.size() < 2) return exit_config;
   std::size_t cword = 0;
@@ -86,7 +86,7 @@ int run_completion(CLI::App& root, const std::vector<std::string>& args) {
     pending = nullptr;
     if (w.rfind("--config-dir=", 0) == 0) config_dir = w.substr(13);
     if (w.rfind("-", 0) == 0) {
-      const CLI::Option* o = option(app, w.substr(0, w.find('=')));
+      const CLI::Option* o = find_option(app, w.substr(0, w.find('=')));
       if (takes_value(o) && w.find('=') == std::string::npos) {
         if (i + 1 < before) {
           if (w == "--config-dir") config_dir = words[i + 1];

@@ -71,18 +71,6 @@ std::vector<CLI::App*> visible_subcommands(CLI::App* app) {
   return app->get_subcommands([](CLI::App* s) { return !s->get_group().empty(); });
 }
 
-/// The option `word` (without "=value") names in `app` or one of its parents (fallthrough).
-const CLI::Option* find_option(CLI::App* app, const std::string& word) {
-  for (CLI::App* a = app; a; a = a->get_parent())
-    for (const CLI::Option* o : a->get_options()) {
-      for (const auto& l : o->get_lnames())
-        if (word == "--" + l) return o;
-      for (const auto& s : o->get_snames())
-        if (word == "-" + s) return o;
-    }
-  return nullptr;
-}
-
 /// The nearest visible subcommand of `app` to `word`, or "".
 std::string nearest(CLI::App* app, const std::string& word) {
   std::string best;
