@@ -95,7 +95,17 @@ check "/api/v1/certificates?state=ok&limit=1" CertificateList
 [ "$(get "$base/?filter=web&state=ok")" = 200 ] && [ "$(grep -c '^<tr><td>' "$FIXTURE_DIR/body")" = 1 ] \
   && grep -q '^<tr><td>web</td>' "$FIXTURE_DIR/body" && ! grep -q 'id="next"' "$FIXTURE_DIR/body" || fail "page filter=web"
 rm "$CONFIG_DIR/certs.d/broken.yaml"
-pass "pages: API offset/limit/filter/state slices with the total (all without parameters), 400 on bad values; the page shows one slice with previous/next links"
+# status --offline: the same views, without a record or CAA lookup.
+run status --json > "$FIXTURE_DIR/status.json" 2> /dev/null || true
+run status --offline --json > "$FIXTURE_DIR/offline.json" 2> /dev/null || fail "status --offline: exit $?"
+/usr/bin/python3 - "$FIXTURE_DIR/status.json" "$FIXTURE_DIR/offline.json" <<'PY' || fail "status --offline did live checks, or status did none"
+import json, sys
+live, offline = (json.load(open(f))["certificates"] for f in sys.argv[1:])
+assert all("caa" in c for c in live) and any("persist_records" in c for c in live)
+assert [c["name"] for c in offline] == [c["name"] for c in live]
+assert not any("caa" in c or "persist_records" in c for c in offline)
+PY
+pass "pages: API offset/limit/filter/state slices with the total (all without parameters), 400 on bad values; the page shows one slice with previous/next links; status --offline looks nothing up"
 
 set +e; out=$(run serve --listen "0.0.0.0:$(free_port)" 2>&1); rc=$?; set -e
 [ "$rc" = 2 ] && grep -q "refusing to serve on non-loopback address 0.0.0.0 without authentication" <<<"$out" || fail "non-loopback without token: $rc $out"
