@@ -75,7 +75,8 @@ std::vector<Shown> shown(const GlobalOptions& g, const std::vector<std::string>&
 /// CAA and warnings (`live`: checked) only for the page `q` selects.
 struct Listing {
   std::vector<Shown> rows;
-  std::size_t total = 0;  ///< matches on every page
+  std::size_t total = 0;      ///< matches on every page
+  std::size_t attention = 0;  ///< certificates that need attention, of all (known without DNS)
 };
 Listing listing(const GlobalOptions& g, const app::CertificateQuery& q, bool live) {
   auto store = store_for_views(g);
@@ -85,6 +86,7 @@ Listing listing(const GlobalOptions& g, const app::CertificateQuery& q, bool liv
   ViewSession session(g);
   Listing out;
   out.total = selected.total;
+  out.attention = app::select_certificates(views, {.offset = 0, .limit = 0, .filter = "", .state = app::StateFilter::attention}).total;
   for (std::size_t i : selected.shown) out.rows.push_back(shown_one(session, std::move(views[i]), live));
   return out;
 }
@@ -195,7 +197,17 @@ std::string render_page(const GlobalOptions& g, app::CertificateQuery q) {
     records += fill("records", {{"name", c.name}, {"records", recs}});
   }
   const std::size_t limit = q.limit.value_or(page_limit_default);
-  const std::size_t first = list.rows.empty() ? 0 : q.offset + 1;
+  // Warnings above are for the certificates shown; this counts every certificate.
+  if (list.attention > 0 && q.state != app::StateFilter::attention) {
+    app::CertificateQuery all_attention;
+    all_attention.limit = limit;
+    all_attention.state = app::StateFilter::attention;
+    warnings += fill("attention", {{"count", std::to_string(list.attention)}, {"href", page_link(all_attention, 0)}});
+  }
+  const std::string count = list.rows.empty() ? "No certificates on this page; " + std::to_string(list.total) + " match"
+                                              : "Certificates " + std::to_string(q.offset + 1) + "\u2013" +
+                                                    std::to_string(q.offset + list.rows.size()) + " of " +
+                                                    std::to_string(list.total);
   std::string nav;
   if (q.offset > 0) nav += fill("previous", {{"href", page_link(q, q.offset > limit ? q.offset - limit : 0)}});
   if (q.offset + list.rows.size() < list.total) nav += fill("next", {{"href", page_link(q, q.offset + limit)}});
@@ -205,8 +217,7 @@ std::string render_page(const GlobalOptions& g, app::CertificateQuery q) {
                        {"attention", q.state == app::StateFilter::attention ? "selected" : ""},
                        {"ok", q.state == app::StateFilter::ok ? "selected" : ""},
                        {"limit", std::to_string(limit)},
-                       {"range", std::to_string(first) + "\u2013" + std::to_string(q.offset + list.rows.size())},
-                       {"total", std::to_string(list.total)},
+                       {"count", count},
                        {"nav", nav},
                        {"rows", rows},
                        {"records", records},

@@ -92,6 +92,10 @@ check "/api/v1/certificates?state=ok&limit=1" CertificateList
 [ "$(grep -c '^<tr><td>' "$FIXTURE_DIR/body")" = 1 ] && grep -q '^<tr><td>gone</td>' "$FIXTURE_DIR/body" \
   && grep -q 'id="previous" href="/?offset=0&amp;limit=1"' "$FIXTURE_DIR/body" && grep -q 'id="next" href="/?offset=2&amp;limit=1"' "$FIXTURE_DIR/body" \
   && grep -q 'Certificates 2–2 of 3' "$FIXTURE_DIR/body" || fail "page 2 of 3: $(grep -E '<tr><td>|id="(previous|next|count)"' "$FIXTURE_DIR/body")"
+# 'broken' is not on that page, but the warnings say one certificate needs attention and link to it.
+grep -q '<li id="attention-all"><a href="/?offset=0&amp;limit=1&amp;state=attention">1 certificate(s) need attention' "$FIXTURE_DIR/body" \
+  || fail "no link to the certificates that need attention: $(grep -A3 'id="warnings"' "$FIXTURE_DIR/body")"
+[ "$(get "$base/?offset=10")" = 200 ] && grep -q 'No certificates on this page; 3 match' "$FIXTURE_DIR/body" || fail "past the last page"
 [ "$(get "$base/?filter=web&state=ok")" = 200 ] && [ "$(grep -c '^<tr><td>' "$FIXTURE_DIR/body")" = 1 ] \
   && grep -q '^<tr><td>web</td>' "$FIXTURE_DIR/body" && ! grep -q 'id="next"' "$FIXTURE_DIR/body" || fail "page filter=web"
 rm "$CONFIG_DIR/certs.d/broken.yaml"
