@@ -4,6 +4,7 @@
 // credentials and never issues, renews or writes DNS.
 #include <spdlog/spdlog.h>
 
+#include <cctype>
 #include <charconv>
 #include <iostream>
 #include <map>
@@ -91,8 +92,8 @@ Listing listing(const GlobalOptions& g, const app::CertificateQuery& q, bool liv
   return out;
 }
 
-/// ?offset=&limit=&filter=&state= of a list (each optional; `max_limit` caps limit, and is
-/// the limit when none is given, unless none).
+/// ?offset=&limit=&filter=&state= of a list, each optional. With `max_limit`, limit is
+/// capped at it (and is it when not given); without, no limit means every match.
 Result<app::CertificateQuery> certificate_query(const std::string& query, std::optional<std::size_t> max_limit) {
   auto number = [&](const char* key, std::optional<std::size_t>& out) -> Result<void> {
     const std::string text = status::query_param(query, key);
