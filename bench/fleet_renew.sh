@@ -50,7 +50,11 @@ orders() { grep -c 'POST /order-plz' "$FIXTURE_DIR/pebble.log" || [ $? = 1 ]; }
 
 b=$(count_pebble_requests); o=$(orders)
 s=$(date +%s%N)
-for n in 1 2 3; do node_run "$n" -q renew --all -j "$JOBS" --json > "$FIXTURE_DIR/out$n.json" 2> "$FIXTURE_DIR/renew$n.log" & eval "p$n=$!"; done
+for n in 1 2 3; do
+  /usr/bin/time -f "%U %S" -o "$FIXTURE_DIR/cpu$n" "$ACMED" --config-dir "$FIXTURE_DIR/etc$n" --state-dir "$FIXTURE_DIR/state$n" \
+    --server "$ACME_DIR" --ca-bundle "$CA_BUNDLE" -q renew --all -j "$JOBS" --json > "$FIXTURE_DIR/out$n.json" 2> "$FIXTURE_DIR/renew$n.log" &
+  eval "p$n=$!"
+done
 for n in 1 2 3; do eval "wait \$p$n" || { tail -20 "$FIXTURE_DIR/renew$n.log" >&2; fail "node$n renew failed"; }; done
 ms=$(( ($(date +%s%N) - s) / 1000000 ))
 [ "$(orders)" = $((o + N)) ] || fail "want $N orders, Pebble saw $(( $(orders) - o ))"
@@ -71,6 +75,10 @@ sync_ms=$(( ($(date +%s%N) - s) / 1000000 ))
 echo "fleet of 3 nodes, $N certificates, renew --all -j $JOBS on all three at once ($("$ACMED" --version | head -n 1), HEAD $(git rev-parse --short HEAD)):"
 echo "  wall time $ms ms; $N orders (each certificate once); ACME requests: Pebble saw $(( $(count_pebble_requests) - b )), the nodes counted $reqs"
 echo "  lock waits: $locked certificate(s) found locked by another node and skipped"
+cpu=$(cat "$FIXTURE_DIR"/cpu1 "$FIXTURE_DIR"/cpu2 "$FIXTURE_DIR"/cpu3 | awk '{u += $1; s += $2} END {printf "%.2f s (%.2f user + %.2f sys)", u + s, u, s}')
+echo "  CPU of the three renew processes together: $cpu"
+polls() { grep -c "POST /$1" "$FIXTURE_DIR/pebble.log" || [ $? = 1 ]; }
+echo "  polls: $(( $(polls authZ) - N )) authorization polls, $(polls my-order) order polls for $N orders"
 echo "  versions made per node: $(sql "SELECT string_agg(node || '=' || c, ' ' ORDER BY node) FROM (SELECT node, count(*) c FROM acmed_cert_versions GROUP BY node) x")"
 echo "  every node deployed every certificate (acmed sync, 3 nodes one after another): $sync_ms ms"
 [ "$(sql "SELECT count(*) FROM acmed_node_versions")" = $((3 * N)) ] || fail "not every node deployed every certificate"

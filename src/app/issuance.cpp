@@ -672,7 +672,12 @@ Result<Obtained> redeploy(Session& s, const config::CertificateConfig& cert, con
 Completed complete(Session& s, const config::CertificateConfig& cert, Obtained got) {
   // Read again: issuance may have anchored a persistUntil in the state.
   auto latest = s.store().load_renewal_state(cert.name);
-  s.save_renewal_state(cert.name, after_success(latest ? *latest : storage::RenewalState{}, s.clock().now()));
+  auto done = after_success(latest ? *latest : storage::RenewalState{}, s.clock().now());
+  // The new certificate's facts, so the next renewal run and the status views parse no X.509.
+  if (got.version > 0)
+    if (auto identity = s.store().certificate_identity(cert.name); identity && !identity->empty())
+      remember_certificate(done, *identity, got.info);
+  s.save_renewal_state(cert.name, done);
   const bool any_hook = !s.config().deploy_hooks.empty() || !cert.deploy_hooks.empty();
   if (s.config().queue_deploy_hooks && any_hook) {
     // Run as root elsewhere (acmed-deploy.service): this process may not reload services.
@@ -773,20 +778,11 @@ RenewOutcome renew_certificate(Session& s, const config::CertificateConfig& cert
       return {};
     }
     current = *info;
-    st->cert_identity = *identity;
-    st->cert_not_before = std::chrono::duration_cast<std::chrono::seconds>(info->not_before.time_since_epoch()).count();
-    st->cert_not_after = std::chrono::duration_cast<std::chrono::seconds>(info->not_after.time_since_epoch()).count();
-    st->cert_ari_id = info->ari_cert_id;
-    st->cert_names = certificate_names(*info);
+    remember_certificate(*st, *identity, *info);
     return {};
   };
-  if (!identity->empty() && st->cert_identity == *identity && st->cert_not_before && st->cert_not_after &&
-      !st->cert_names.empty()) {
-    CertificateInfo cached;
-    cached.not_before = time_from_unix(*st->cert_not_before);
-    cached.not_after = time_from_unix(*st->cert_not_after);
-    cached.ari_cert_id = st->cert_ari_id;
-    current = std::move(cached);
+  if (auto cached = remembered_certificate(*st, *identity)) {
+    current = std::move(*cached);
   } else if (auto r = parse_stored(); !r) {
     return failed_with(r.error());
   }
@@ -794,7 +790,7 @@ RenewOutcome renew_certificate(Session& s, const config::CertificateConfig& cert
   if (current && !o.force && !o.dry_run) refresh_ari(s, *current, *st);
   // Written only when something changed: an idle run writes nothing.
   if (!o.dry_run && *st != loaded) s.save_renewal_state(name, *st);
-  const std::string changed = current ? names_differ(cert.identifiers, st->cert_names) : std::string();
+  const std::string changed = current ? names_differ(cert.identifiers, certificate_names(*current)) : std::string();
   auto decision = decide(current, *st, cert.renew_before, s.clock().now(),
                          {.force = o.force, .dry_run = o.dry_run, .names_differ = changed});
   if (decision.verdict == Verdict::not_due) return {RenewAction::not_due, decision.why, decision.next, std::nullopt};

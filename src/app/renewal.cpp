@@ -149,4 +149,29 @@ storage::RenewalState after_success(const storage::RenewalState& st, TimePoint n
   return fresh;
 }
 
+void remember_certificate(storage::RenewalState& st, const std::string& identity, const CertificateInfo& info) {
+  st.cert_identity = identity;
+  st.cert_not_before = unix_seconds(info.not_before);
+  st.cert_not_after = unix_seconds(info.not_after);
+  st.cert_ari_id = info.ari_cert_id;
+  st.cert_serial = info.serial_hex;
+  st.cert_dns_names = info.dns_names;
+  st.cert_ip_addresses = info.ip_addresses;
+}
+
+std::optional<CertificateInfo> remembered_certificate(const storage::RenewalState& st, const std::string& identity) {
+  // A state from before the serial was kept does not describe the certificate fully.
+  if (identity.empty() || st.cert_identity != identity || !st.cert_not_before || !st.cert_not_after ||
+      st.cert_serial.empty())
+    return std::nullopt;
+  CertificateInfo info;
+  info.not_before = from_unix(*st.cert_not_before);
+  info.not_after = from_unix(*st.cert_not_after);
+  info.ari_cert_id = st.cert_ari_id;
+  info.serial_hex = st.cert_serial;
+  info.dns_names = st.cert_dns_names;
+  info.ip_addresses = st.cert_ip_addresses;
+  return info;
+}
+
 }  // namespace acmed::app

@@ -34,12 +34,19 @@ CertificateView certificate_view(const storage::StateStore& store, const std::st
   if (auto st = store.load_renewal_state(name)) v.state = *st;
   if (v.state.next_attempt) v.backoff_until = TimePoint(seconds(*v.state.next_attempt));
   v.why = "not issued yet: due now";
-  auto stored = store.load_certificate(name);
-  if (!stored || !*stored) return v;
-  auto chain = parse_pem_chain((*stored)->fullchain_pem);
-  if (!chain || chain->empty()) return v;
-  auto info = inspect_certificate(chain->front());
-  if (!info) return v;
+  // What the last renewal run remembered, while the stored certificate is unchanged: no
+  // X.509 parse (most of the time of a view, with thousands of certificates).
+  auto identity = store.certificate_identity(name);
+  auto info = identity ? remembered_certificate(v.state, *identity) : std::nullopt;
+  if (!info) {
+    auto stored = store.load_certificate(name);
+    if (!stored || !*stored) return v;
+    auto chain = parse_pem_chain((*stored)->fullchain_pem);
+    if (!chain || chain->empty()) return v;
+    auto parsed = inspect_certificate(chain->front());
+    if (!parsed) return v;
+    info = std::move(*parsed);
+  }
   v.info = *info;
   v.certificate_names = certificate_names(*info);
   v.names_differ = names_differ(cert->identifiers, v.certificate_names);

@@ -5,6 +5,8 @@
 #include <netdb.h>
 #include <spdlog/spdlog.h>
 
+#include <cctype>
+#include <charconv>
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -12,6 +14,7 @@
 #include <thread>
 
 #include "acmed/app/issuance.hpp"
+#include "acmed/app/status_query.hpp"
 #include "acmed/core/cancel.hpp"
 #include "acmed/core/version.hpp"
 #include "acmed/status/http_server.hpp"
@@ -51,18 +54,72 @@ struct Shown {
   std::vector<std::string> warnings;
 };
 
+/// `c` with its DNS-PERSIST-01 records (checked when `live`), its CAA (when `live`)
+/// and what needs attention.
+Shown shown_one(ViewSession& session, app::CertificateView c, bool live) {
+  Shown s{std::move(c), std::nullopt, std::nullopt, {}};
+  if (s.cert.persist) s.persist = session.persist(s.cert.name, {.check = live});
+  if (live && s.cert.config_error.empty()) s.caa = session.caa(s.cert.name);
+  s.warnings = app::attention(s.cert, s.persist ? &*s.persist : nullptr, s.caa ? &*s.caa : nullptr);
+  return s;
+}
+
 std::vector<Shown> shown(const GlobalOptions& g, const std::vector<std::string>& names, bool live) {
   auto store = store_for_views(g);
   ViewSession session(g);
   std::vector<Shown> out;
-  for (auto& c : app::certificate_views(*store, g.config_dir, names, system_clock_instance().now())) {
-    Shown s{std::move(c), std::nullopt, std::nullopt, {}};
-    if (s.cert.persist) s.persist = session.persist(s.cert.name, {.check = live});
-    if (live && s.cert.config_error.empty()) s.caa = session.caa(s.cert.name);
-    s.warnings = app::attention(s.cert, s.persist ? &*s.persist : nullptr, s.caa ? &*s.caa : nullptr);
-    out.push_back(std::move(s));
-  }
+  for (auto& c : app::certificate_views(*store, g.config_dir, names, system_clock_instance().now()))
+    out.push_back(shown_one(session, std::move(c), live));
   return out;
+}
+
+/// The certificates a list shows: every view (cheap: no DNS, no CA), then the records,
+/// CAA and warnings (`live`: checked) only for the page `q` selects.
+struct Listing {
+  std::vector<Shown> rows;
+  std::size_t total = 0;      ///< matches on every page
+  std::size_t attention = 0;  ///< certificates that need attention, of all (known without DNS)
+};
+Listing listing(const GlobalOptions& g, const app::CertificateQuery& q, bool live) {
+  auto store = store_for_views(g);
+  auto views = app::certificate_views(*store, g.config_dir, app::configured_certificates(g.config_dir),
+                                      system_clock_instance().now());
+  const auto selected = app::select_certificates(views, q);
+  ViewSession session(g);
+  Listing out;
+  out.total = selected.total;
+  out.attention = app::select_certificates(views, {.offset = 0, .limit = 0, .filter = "", .state = app::StateFilter::attention}).total;
+  for (std::size_t i : selected.shown) out.rows.push_back(shown_one(session, std::move(views[i]), live));
+  return out;
+}
+
+/// ?offset=&limit=&filter=&state= of a list, each optional. With `max_limit`, limit is
+/// capped at it (and is it when not given); without, no limit means every match.
+Result<app::CertificateQuery> certificate_query(const std::string& query, std::optional<std::size_t> max_limit) {
+  auto number = [&](const char* key, std::optional<std::size_t>& out) -> Result<void> {
+    const std::string text = status::query_param(query, key);
+    if (text.empty()) return {};
+    std::size_t v = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (ec != std::errc() || end != text.data() + text.size() || text.size() > 9)
+      return fail(Errc::invalid_argument, std::string(key) + " must be a whole number 0..999999999");
+    out = v;
+    return {};
+  };
+  app::CertificateQuery q;
+  std::optional<std::size_t> offset;
+  if (auto r = number("offset", offset); !r) return fail(r.error());
+  if (auto r = number("limit", q.limit); !r) return fail(r.error());
+  q.offset = offset.value_or(0);
+  if (max_limit) q.limit = std::min(q.limit.value_or(*max_limit), *max_limit);
+  q.filter = status::url_decode(status::query_param(query, "filter"));
+  if (q.filter.size() > 253) return fail(Errc::invalid_argument, "filter is longer than 253 characters");
+  if (const std::string state = status::query_param(query, "state"); !state.empty()) {
+    auto f = app::state_filter_from(state);
+    if (!f) return fail(Errc::invalid_argument, "state must be any, attention or ok");
+    q.state = *f;
+  }
+  return q;
 }
 
 json detail_json(const GlobalOptions& g, const Shown& s, const json& fleet) {
@@ -97,11 +154,34 @@ std::string record_html(const app::PersistView& p, const persist::RequiredRecord
                {"status", status}});
 }
 
-std::string render_page(const GlobalOptions& g) {
+/// The page's own address with `q`'s parameters, `offset` changed ("" values left out).
+std::string page_link(const app::CertificateQuery& q, std::size_t offset) {
+  auto escape = [](const std::string& v) {
+    static const char* hex = "0123456789ABCDEF";
+    std::string o;
+    for (unsigned char c : v) {
+      if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') o += static_cast<char>(c);
+      else o += std::string("%") + hex[c >> 4] + hex[c & 15];
+    }
+    return o;
+  };
+  std::string link = "/?offset=" + std::to_string(offset) + "&limit=" + std::to_string(q.limit.value_or(0));
+  if (!q.filter.empty()) link += "&filter=" + escape(q.filter);
+  if (q.state == app::StateFilter::attention) link += "&state=attention";
+  if (q.state == app::StateFilter::ok) link += "&state=ok";
+  return link;
+}
+
+/// At most this many certificates per page (each gets live DNS checks): 50 unless ?limit= asks for fewer or more.
+constexpr std::size_t page_limit_default = 50;
+constexpr std::size_t page_limit_max = 500;
+
+std::string render_page(const GlobalOptions& g, app::CertificateQuery q) {
   std::string warnings, rows, records;
   int id = 0;
   const auto fleet = fleet_lines_by_name(g);
-  for (const auto& s : shown(g, app::configured_certificates(g.config_dir), true)) {
+  const Listing list = listing(g, q, true);
+  for (const auto& s : list.rows) {
     const auto& c = s.cert;
     for (const auto& w : s.warnings) warnings += fill("warning", {{"text", c.name + ": " + w}});
     rows += fill("row", {{"name", c.name},
@@ -118,7 +198,29 @@ std::string render_page(const GlobalOptions& g) {
     for (const auto& r : s.persist->planned->plan.records) recs += record_html(*s.persist, r, ++id);
     records += fill("records", {{"name", c.name}, {"records", recs}});
   }
+  const std::size_t limit = q.limit.value_or(page_limit_default);
+  // Warnings above are for the certificates shown; this counts every certificate.
+  if (list.attention > 0 && q.state != app::StateFilter::attention) {
+    app::CertificateQuery all_attention;
+    all_attention.limit = limit;
+    all_attention.state = app::StateFilter::attention;
+    warnings += fill("attention", {{"count", std::to_string(list.attention)}, {"href", page_link(all_attention, 0)}});
+  }
+  const std::string count = list.rows.empty() ? "No certificates on this page; " + std::to_string(list.total) + " match"
+                                              : "Certificates " + std::to_string(q.offset + 1) + "\u2013" +
+                                                    std::to_string(q.offset + list.rows.size()) + " of " +
+                                                    std::to_string(list.total);
+  std::string nav;
+  if (q.offset > 0) nav += fill("previous", {{"href", page_link(q, q.offset > limit ? q.offset - limit : 0)}});
+  if (q.offset + list.rows.size() < list.total) nav += fill("next", {{"href", page_link(q, q.offset + limit)}});
   return fill("page", {{"warnings", warnings.empty() ? "" : fill("warnings", {{"items", warnings}})},
+                       {"filter", q.filter},
+                       {"any", q.state == app::StateFilter::any ? "selected" : ""},
+                       {"attention", q.state == app::StateFilter::attention ? "selected" : ""},
+                       {"ok", q.state == app::StateFilter::ok ? "selected" : ""},
+                       {"limit", std::to_string(limit)},
+                       {"count", count},
+                       {"nav", nav},
                        {"rows", rows},
                        {"records", records},
                        {"version", version}});
@@ -126,7 +228,12 @@ std::string render_page(const GlobalOptions& g) {
 
 Response route(const GlobalOptions& g, const Request& r) {
   const std::string& p = r.path;
-  if (p == "/") return {200, "text/html; charset=utf-8", render_page(g)};
+  if (p == "/") {
+    auto q = certificate_query(r.query, page_limit_max);
+    if (!q) return {400, "text/plain; charset=utf-8", q.error().message + "\n"};
+    if (status::query_param(r.query, "limit").empty() || q->limit == std::size_t{0}) q->limit = page_limit_default;
+    return {200, "text/html; charset=utf-8", render_page(g, *q)};
+  }
   if (p == "/static/style.css") return {200, "text/css", std::string(assets::style_css)};
   if (p == "/static/app.js") return {200, "application/javascript", std::string(assets::app_js)};
   if (p == "/metrics") return {200, "text/plain; version=0.0.4", metrics_text(g, true)};
@@ -144,10 +251,15 @@ Response route(const GlobalOptions& g, const Request& r) {
     return as_json(200, a);
   }
   if (p == "/api/v1/certificates") {
+    // Without parameters: every certificate, as before pagination existed.
+    auto q = certificate_query(r.query, std::nullopt);
+    if (!q) return as_json(400, {{"error", q.error().message}});
     json list = json::array();
     const json fleet = fleet_json_by_name(g);
-    for (const auto& s : shown(g, app::configured_certificates(g.config_dir), false)) list.push_back(detail_json(g, s, fleet));
-    return as_json(200, {{"certificates", list}});
+    const Listing l = listing(g, *q, false);
+    for (const auto& s : l.rows) list.push_back(detail_json(g, s, fleet));
+    return as_json(200, {{"certificates", list}, {"total", l.total}, {"offset", q->offset},
+                         {"limit", q->limit ? json(*q->limit) : json(nullptr)}});
   }
   const std::string prefix = "/api/v1/certificates/";
   if (p.rfind(prefix, 0) == 0) {

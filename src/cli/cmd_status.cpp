@@ -364,6 +364,7 @@ std::string metrics_text(const GlobalOptions& g, bool live_persist) {
 void add_status_commands(CLI::App& app, GlobalOptions& g, int& rc) {
   auto json_out = std::make_shared<bool>(false);
   auto warn_exit = std::make_shared<bool>(false);
+  auto offline = std::make_shared<bool>(false);
   auto names = std::make_shared<std::vector<std::string>>();
 
   auto* list = app.add_subcommand("list", "Every certificate: expiry, solver mode, next renewal and why, last error");
@@ -375,7 +376,11 @@ void add_status_commands(CLI::App& app, GlobalOptions& g, int& rc) {
   status->add_option("names", *names, "certificate names (default: all)");
   status->add_flag("--json", *json_out, "machine-readable output");
   status->add_flag("--warn-exit", *warn_exit, "exit 3 when a persistUntil is within its warning window");
-  status->callback([&g, &rc, json_out, warn_exit, names] { rc = run_list(g, *names, *json_out || g.json, true, *warn_exit); });
+  status->add_flag("--offline", *offline,
+                   "no live DNS checks (no record or CAA lookups): what the state directory and certs.d say, as fast as list");
+  status->callback([&g, &rc, json_out, warn_exit, offline, names] {
+    rc = run_list(g, *names, *json_out || g.json, !*offline, *warn_exit);
+  });
 
   auto* next = app.add_subcommand("next-due", "The earliest time any certificate needs work (for timers)");
   next->add_flag("--json", *json_out, "machine-readable output");

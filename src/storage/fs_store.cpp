@@ -518,14 +518,9 @@ Result<void> FileStateStore::cleanup_incomplete(const std::string& name) const {
   // The renewal state is written atomically too (".NAME.tmp-N", then rename): a kill in
   // between leaves the temp file, never a half-written state.
   const std::string renewal = root_ + "/renewal";
-  const std::string renewal_temp = "." + name + ".tmp-";
-  auto temps = renewal_temps();
+  auto temps = take_renewal_temps(name);
   if (!temps) return fail(temps.error());
   for (const std::string& file : *temps) {
-    if (!file.starts_with(renewal_temp) || file.size() == renewal_temp.size() ||
-        !std::all_of(file.begin() + static_cast<std::ptrdiff_t>(renewal_temp.size()), file.end(),
-                     [](unsigned char c) { return std::isdigit(c); }))
-      continue;
     const std::string path = renewal + "/" + file;
     if (::unlink(path.c_str()) != 0 && errno != ENOENT) return fail(Errc::io, "cannot remove " + path + ": " + errno_text());
     spdlog::warn("'{}': removed {} left by an interrupted write in {}", name, file, renewal);
@@ -556,29 +551,32 @@ Result<void> FileStateStore::cleanup_incomplete(const std::string& name) const {
   return {};
 }
 
-Result<std::vector<std::string>> FileStateStore::renewal_temps() const {
-  const std::string renewal = root_ + "/renewal";
-  struct stat sb {};
-  if (::stat(renewal.c_str(), &sb) != 0) {
-    if (errno == ENOENT) return std::vector<std::string>{};
-    return fail(Errc::io, "cannot stat " + renewal + ": " + errno_text());
-  }
-  // Any entry added, renamed or removed moves the directory's mtime (ns), so an
-  // unchanged key means an unchanged listing.
-  const std::string key = std::to_string(sb.st_ino) + ":" + std::to_string(sb.st_mtim.tv_sec) + "." +
-                          std::to_string(sb.st_mtim.tv_nsec);
+Result<std::vector<std::string>> FileStateStore::take_renewal_temps(const std::string& name) const {
   std::lock_guard g(temps_mu_);
-  if (key == temps_key_) return temps_;
-  std::vector<std::string> temps;
-  std::error_code ec;
-  for (fs::directory_iterator it(renewal, ec), end; !ec && it != end; it.increment(ec)) {
-    std::string file = it->path().filename().string();
-    if (file.starts_with('.') && file.find(".tmp-") != std::string::npos) temps.push_back(std::move(file));
+  if (!temps_) {
+    const std::string renewal = root_ + "/renewal";
+    std::map<std::string, std::vector<std::string>> found;
+    std::error_code ec;
+    if (fs::exists(renewal, ec)) {
+      for (fs::directory_iterator it(renewal, ec), end; !ec && it != end; it.increment(ec)) {
+        // ".NAME.tmp-DIGITS": write_file_atomic's temp name for renewal/NAME.
+        std::string file = it->path().filename().string();
+        const auto at = file.rfind(".tmp-");
+        if (!file.starts_with('.') || at == std::string::npos || at < 2 || at + 5 == file.size() ||
+            !std::all_of(file.begin() + static_cast<std::ptrdiff_t>(at + 5), file.end(),
+                         [](unsigned char c) { return std::isdigit(c); }))
+          continue;
+        found[file.substr(1, at - 1)].push_back(std::move(file));
+      }
+    }
+    if (ec) return fail(Errc::io, "cannot list " + renewal + ": " + ec.message());
+    temps_ = std::move(found);
   }
-  if (ec) return fail(Errc::io, "cannot list " + renewal + ": " + ec.message());
-  temps_key_ = key;
-  temps_ = temps;
-  return temps;
+  auto it = temps_->find(name);
+  if (it == temps_->end()) return std::vector<std::string>{};
+  auto out = std::move(it->second);
+  temps_->erase(it);
+  return out;
 }
 
 Result<LockHandle> FileStateStore::lock_accounts() const { return take_lock(root_ + "/locks", "accounts.lock", true, "accounts"); }

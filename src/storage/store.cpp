@@ -111,7 +111,9 @@ std::string encode_renewal_state(const RenewalState& st) {
   put("cert_not_before", st.cert_not_before);
   put("cert_not_after", st.cert_not_after);
   put_text("cert_ari_id", st.cert_ari_id);
-  put_text("cert_names", join_words(st.cert_names));
+  put_text("cert_serial", st.cert_serial);
+  put_text("cert_dns_names", join_words(st.cert_dns_names));
+  put_text("cert_ip_addresses", join_words(st.cert_ip_addresses));
   return out;
 }
 
@@ -134,7 +136,9 @@ RenewalState decode_renewal_state(const std::string& text) {
   st.cert_not_before = opt_int(kv, "cert_not_before");
   st.cert_not_after = opt_int(kv, "cert_not_after");
   st.cert_ari_id = kv["cert_ari_id"];
-  st.cert_names = split_words(kv["cert_names"]);
+  st.cert_serial = kv["cert_serial"];
+  st.cert_dns_names = split_words(kv["cert_dns_names"]);
+  st.cert_ip_addresses = split_words(kv["cert_ip_addresses"]);
   return st;
 }
 

@@ -71,6 +71,46 @@ pass "records, verification and the page are served without loading the account 
 [ "$(get -X GET --data-binary "@/etc/services" "$base/api/v1/health")" = 413 ] || fail "oversized body"
 pass "4xx: unknown certificate 404, bad path 404, bad format 400, POST/DELETE 405, huge header 431, huge body 413"
 
+# Pages of the list: the API slices the certificates in name order (no parameters: all,
+# as before), filters by name and by state (a broken file needs attention), and the page
+# shows one slice with links to the others.
+names_of() { /usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d.get("total"), ",".join(c["name"] for c in d["certificates"]))' "$FIXTURE_DIR/body"; }
+check "/api/v1/certificates?limit=1&offset=1" CertificateList
+[ "$(names_of)" = "2 web" ] || fail "limit=1&offset=1: $(names_of)"
+check "/api/v1/certificates" CertificateList
+[ "$(names_of)" = "2 gone,web" ] || fail "without parameters: $(names_of)"
+check "/api/v1/certificates?filter=GONE.persist" CertificateList
+[ "$(names_of)" = "1 gone" ] || fail "filter: $(names_of)"
+printf 'names: [\n' > "$CONFIG_DIR/certs.d/broken.yaml"
+check "/api/v1/certificates?state=attention" CertificateList
+[ "$(names_of)" = "1 broken" ] || fail "state=attention: $(names_of)"
+check "/api/v1/certificates?state=ok&limit=1" CertificateList
+[ "$(names_of)" = "2 gone" ] || fail "state=ok&limit=1: $(names_of)"
+[ "$(get "$base/api/v1/certificates?limit=ten")" = 400 ] && grep -q "limit must be a whole number" "$FIXTURE_DIR/body" || fail "bad limit"
+[ "$(get "$base/api/v1/certificates?state=soon")" = 400 ] || fail "bad state"
+[ "$(get "$base/?limit=1&offset=1")" = 200 ] || fail "page 2: HTTP $(cat "$FIXTURE_DIR/body")"
+[ "$(grep -c '^<tr><td>' "$FIXTURE_DIR/body")" = 1 ] && grep -q '^<tr><td>gone</td>' "$FIXTURE_DIR/body" \
+  && grep -q 'id="previous" href="/?offset=0&amp;limit=1"' "$FIXTURE_DIR/body" && grep -q 'id="next" href="/?offset=2&amp;limit=1"' "$FIXTURE_DIR/body" \
+  && grep -q 'Certificates 2–2 of 3' "$FIXTURE_DIR/body" || fail "page 2 of 3: $(grep -E '<tr><td>|id="(previous|next|count)"' "$FIXTURE_DIR/body")"
+# 'broken' is not on that page, but the warnings say one certificate needs attention and link to it.
+grep -q '<li id="attention-all"><a href="/?offset=0&amp;limit=1&amp;state=attention">1 certificate(s) need attention' "$FIXTURE_DIR/body" \
+  || fail "no link to the certificates that need attention: $(grep -A3 'id="warnings"' "$FIXTURE_DIR/body")"
+[ "$(get "$base/?offset=10")" = 200 ] && grep -q 'No certificates on this page; 3 match' "$FIXTURE_DIR/body" || fail "past the last page"
+[ "$(get "$base/?filter=web&state=ok")" = 200 ] && [ "$(grep -c '^<tr><td>' "$FIXTURE_DIR/body")" = 1 ] \
+  && grep -q '^<tr><td>web</td>' "$FIXTURE_DIR/body" && ! grep -q 'id="next"' "$FIXTURE_DIR/body" || fail "page filter=web"
+rm "$CONFIG_DIR/certs.d/broken.yaml"
+# status --offline: the same views, without a record or CAA lookup.
+run status --json > "$FIXTURE_DIR/status.json" 2> /dev/null || true
+run status --offline --json > "$FIXTURE_DIR/offline.json" 2> /dev/null || fail "status --offline: exit $?"
+/usr/bin/python3 - "$FIXTURE_DIR/status.json" "$FIXTURE_DIR/offline.json" <<'PY' || fail "status --offline did live checks, or status did none"
+import json, sys
+live, offline = (json.load(open(f))["certificates"] for f in sys.argv[1:])
+assert all("caa" in c for c in live) and any("persist_records" in c for c in live)
+assert [c["name"] for c in offline] == [c["name"] for c in live]
+assert not any("caa" in c or "persist_records" in c for c in offline)
+PY
+pass "pages: API offset/limit/filter/state slices with the total (all without parameters), 400 on bad values; the page shows one slice with previous/next links; status --offline looks nothing up"
+
 set +e; out=$(run serve --listen "0.0.0.0:$(free_port)" 2>&1); rc=$?; set -e
 [ "$rc" = 2 ] && grep -q "refusing to serve on non-loopback address 0.0.0.0 without authentication" <<<"$out" || fail "non-loopback without token: $rc $out"
 ( umask 077; head -c 24 /dev/urandom | base64 > "$FIXTURE_DIR/token" )

@@ -27,4 +27,7 @@ std::string fill(std::string_view page, std::string_view section, const std::map
 /// The raw value of `key` in an undecoded query string ("a=1&b=2"); "" when absent.
 std::string query_param(const std::string& query, const std::string& key);
 
+/// A query value decoded: '+' is a space, %XX the byte XX; a malformed escape stays as it is.
+std::string url_decode(std::string_view s);
+
 }  // namespace acmed::status

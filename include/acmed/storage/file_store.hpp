@@ -7,7 +7,9 @@
 //   storage::FileStateStore store("/var/lib/acmed");
 #pragma once
 
+#include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -96,15 +98,18 @@ class FileStateStore final : public StateStore {
   [[nodiscard]] Result<StoredCertificate> snapshot_certificate(const std::string& name,
                                                                const std::string& dir) const override;
  private:
-  /// The temp files in renewal/ (".NAME.tmp-N"), listed once and again only when the
-  /// directory changes: with a thousand certificates a listing per lock was most of an
-  /// idle run.
-  [[nodiscard]] Result<std::vector<std::string>> renewal_temps() const;
+  /// Takes the temp files in renewal/ of certificate `name` (".NAME.tmp-N") out of the
+  /// list made when this store first needed it. renewal/ is listed once per store (per
+  /// process), not per lock: a run that writes every certificate's state changes the
+  /// directory each time, and a listing per lock made a first run with 10,000
+  /// certificates O(n^2). A temp another process leaves while this one runs is removed
+  /// by the next run.
+  [[nodiscard]] Result<std::vector<std::string>> take_renewal_temps(const std::string& name) const;
 
   std::string root_;
   mutable std::mutex temps_mu_;
-  mutable std::string temps_key_;  ///< renewal/'s inode and mtime when temps_ was listed
-  mutable std::vector<std::string> temps_;
+  /// Certificate name -> its temp files in renewal/, once listed.
+  mutable std::optional<std::map<std::string, std::vector<std::string>>> temps_;
 };
 
 }  // namespace acmed::storage

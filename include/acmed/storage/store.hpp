@@ -60,7 +60,10 @@ struct RenewalState {
   std::string cert_identity;
   std::optional<std::int64_t> cert_not_before, cert_not_after;
   std::string cert_ari_id;
-  std::vector<std::string> cert_names;  ///< its DNS and IP names (empty: not cached, parse it)
+  // ... and what the status views show of it (list, status and serve at 10,000
+  // certificates parse no X.509 either): serial, DNS names, IP addresses.
+  std::string cert_serial;
+  std::vector<std::string> cert_dns_names, cert_ip_addresses;
 
   bool operator==(const RenewalState&) const = default;
 };

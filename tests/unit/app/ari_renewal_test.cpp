@@ -16,6 +16,7 @@
 #include "acmed/app/issuance.hpp"
 #include "acmed/app/renewal.hpp"
 #include "acmed/app/session.hpp"
+#include "acmed/app/status.hpp"
 #include "acmed/core/base64.hpp"
 #include "acmed/core/time.hpp"
 #include "acmed/storage/file_store.hpp"
@@ -299,7 +300,7 @@ TEST_CASE("A name added to the configuration makes a cached, not yet due certifi
   Rig rig;
   rig.issue_first();
   REQUIRE(rig.run().action == RenewAction::not_due);  // fills the cache
-  CHECK(rig.state().cert_names == std::vector<std::string>{"www.example"});
+  CHECK(rig.state().cert_dns_names == std::vector<std::string>{"www.example"});
   rig.cert.identifiers.push_back(*Identifier::parse("new.example"));
   rig.clock.advance(minutes(1));
   const auto r = rig.run();
@@ -321,6 +322,43 @@ TEST_CASE("A failed issue is recorded in the renewal state like a failed renewal
   CHECK_FALSE(st.last_error.empty());
   REQUIRE(st.next_attempt);
   CHECK(*st.next_attempt == rig.now_s() + 60);
+}
+
+TEST_CASE("Issuance remembers the certificate's facts; the status view reads them without an X.509 parse",
+          "[app][renew][status]") {
+  test::TempDir dir;
+  Rig rig(std::make_unique<storage::FileStateStore>(dir.path()));
+  rig.issue_first();
+  const auto st = rig.state();
+  CHECK_FALSE(st.cert_serial.empty());  // kept at issuance, before any renewal run
+  CHECK(st.cert_dns_names == std::vector<std::string>{"www.example"});
+  const auto& store = rig.session->store();
+  const auto parsed = certificate_view(store, "www", rig.cert, rig.clock.now());
+  REQUIRE(parsed.info);
+  CHECK(parsed.info->serial_hex == st.cert_serial);
+
+  // Garbage of the same size, mtime put back: only a parse could notice.
+  const std::string fullchain = dir.path() + "/live/www/fullchain.pem";
+  const auto cert_before = stat_of(fullchain);
+  {
+    std::fstream f(fullchain, std::ios::in | std::ios::out | std::ios::binary);
+    REQUIRE(f);
+    f << std::string(static_cast<std::size_t>(cert_before.st_size), 'x');
+  }
+  const struct timespec times[2] = {cert_before.st_atim, cert_before.st_mtim};
+  REQUIRE(::utimensat(AT_FDCWD, fullchain.c_str(), times, 0) == 0);
+  const auto cached = certificate_view(store, "www", rig.cert, rig.clock.now());
+  REQUIRE(cached.info);
+  CHECK(cached.info->serial_hex == parsed.info->serial_hex);
+  CHECK(cached.info->not_after == parsed.info->not_after);
+  CHECK(cached.info->dns_names == parsed.info->dns_names);
+  CHECK(cached.due->when == parsed.due->when);
+  CHECK(cached.days_left == parsed.days_left);
+
+  // A changed mtime is a changed certificate: parsed again (and unreadable now).
+  const struct timespec later[2] = {cert_before.st_atim, {cert_before.st_mtim.tv_sec + 5, 0}};
+  REQUIRE(::utimensat(AT_FDCWD, fullchain.c_str(), later, 0) == 0);
+  CHECK_FALSE(certificate_view(store, "www", rig.cert, rig.clock.now()).info);
 }
 
 TEST_CASE("ARI: a CA that refuses `replaces` gets the order again without it", "[app][ari]") {

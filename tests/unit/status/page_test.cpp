@@ -39,5 +39,14 @@ TEST_CASE("query_param: exact keys only, first match, empty when absent", "[stat
   CHECK(query_param("format=a&format=b", "format") == "a");
 }
 
+TEST_CASE("url_decode: plus and percent escapes; malformed escapes kept", "[status][page]") {
+  CHECK(url_decode("www.example.com") == "www.example.com");
+  CHECK(url_decode("a+b%20c%2Fd%2b") == "a b c/d+");
+  CHECK(url_decode("%3Cscript%3E") == "<script>");
+  CHECK(url_decode("100%") == "100%");
+  CHECK(url_decode("%4") == "%4");
+  CHECK(url_decode("%zz%41") == "%zzA");
+}
+
 }  // namespace
 }  // namespace acmed::status

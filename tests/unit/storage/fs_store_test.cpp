@@ -442,6 +442,27 @@ TEST_CASE("StateStore cleanup removes this certificate's interrupted renewal-sta
   CHECK(t.store.load_renewal_state("www")->failures == 2);
 }
 
+TEST_CASE("StateStore lists renewal/ once per store, not once per lock", "[store][cert][cleanup]") {
+  // A first run writes every certificate's renewal state, so renewal/ changes before
+  // every lock: listing it again each time made a run over n certificates O(n^2).
+  TempDir dir;
+  const std::string renewal = dir.path() + "/renewal";
+  FileStateStore store{dir.path()};
+  REQUIRE(store.save_renewal_state("a", RenewalState{}));
+  put(renewal + "/.b.tmp-1", "killed before this run", 0600);
+  REQUIRE(store.cleanup_incomplete("a"));  // the one listing
+  CHECK(fs::exists(renewal + "/.b.tmp-1"));  // not a's
+  for (const char* n : {"c", "d", "e"}) REQUIRE(store.save_renewal_state(n, RenewalState{}));
+  put(renewal + "/.c.tmp-2", "left by a process killed while this one ran", 0600);
+  REQUIRE(store.cleanup_incomplete("b"));
+  REQUIRE(store.cleanup_incomplete("c"));
+  CHECK_FALSE(fs::exists(renewal + "/.b.tmp-1"));  // from the listing
+  CHECK(fs::exists(renewal + "/.c.tmp-2"));        // not listed again: the next run's
+  FileStateStore next_run{dir.path()};
+  REQUIRE(next_run.cleanup_incomplete("c"));
+  CHECK_FALSE(fs::exists(renewal + "/.c.tmp-2"));
+}
+
 TEST_CASE("StateStore cleanup leaves files it did not write alone", "[store][cert][cleanup]") {
   TwoVersions t;
   put(t.archive + "/README", "notes", 0644);

@@ -116,6 +116,9 @@ TEMPLATE_TEST_CASE("StateStore contract: certificates, renewal state and locks",
   st.cert_not_before = 1'800'000'000;
   st.cert_not_after = 1'807'776'000;
   st.cert_ari_id = "aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE";
+  st.cert_serial = "3a0f";
+  st.cert_dns_names = {"www.example.com", "*.example.com"};
+  st.cert_ip_addresses = {"192.0.2.1", "2001:db8::1"};
   REQUIRE(s.save_renewal_state("www", st));
   auto back = s.load_renewal_state("www");
   CHECK(*back == st);

@@ -32,6 +32,14 @@ struct Due {
 Due compute_due(const CertificateInfo& info, const storage::RenewalState& st,
                 const std::optional<std::chrono::seconds>& renew_before);
 
+/// Keeps what the schedule and the status views need of the stored certificate `info`
+/// in `st`, valid while the store's certificate_identity() stays `identity`.
+void remember_certificate(storage::RenewalState& st, const std::string& identity, const CertificateInfo& info);
+/// The stored certificate as `st` remembers it (dates, serial, names, ARI certID; no key,
+/// no issuer), or none when `identity` (certificate_identity() now) is empty or not the
+/// one remembered: then the certificate must be parsed.
+std::optional<CertificateInfo> remembered_certificate(const storage::RenewalState& st, const std::string& identity);
+
 /// Back-off after `failures` consecutive failures: 1 min, 10 min, 100 min, then daily.
 std::chrono::seconds backoff_after(int failures);
 
