@@ -201,9 +201,16 @@ Metrics metrics(const std::vector<CertificateView>& certs, const std::vector<Per
 ConfigCheck check_configuration(const solver::SolverRegistry& solvers, const std::string& config_dir,
                                 const std::vector<std::string>& files) {
   ConfigCheck out;
+  // Who runs the certificates' deploy hooks depends on acmed.yaml's hooks.mode.
+  bool run_as_root = false;
+  if (const std::string global = config_dir + "/acmed.yaml"; std::filesystem::exists(global))
+    if (auto g = config::load_global(global)) run_as_root = g->queue_deploy_hooks;
+  auto add = [&](std::vector<std::string> errors) { out.errors.insert(out.errors.end(), errors.begin(), errors.end()); };
   auto check_global = [&](const std::string& path) {
     out.checked.push_back(path);
-    if (auto r = config::load_global(path); !r) out.errors.push_back(r.error().describe());
+    auto g = config::load_global(path);
+    if (!g) out.errors.push_back(g.error().describe());
+    else add(hook_problems(g->deploy_hooks, g->queue_deploy_hooks));
   };
   auto check_certificate = [&](const std::string& path) {
     out.checked.push_back(path);
@@ -212,6 +219,7 @@ ConfigCheck check_configuration(const solver::SolverRegistry& solvers, const std
       out.errors.push_back(c.error().describe());
       return;
     }
+    add(hook_problems(c->deploy_hooks, run_as_root));
     for (const auto& e : c->solvers) {
       const solver::SolverFactory* f = solvers.find(e.type);
       if (!f) out.errors.push_back(e.settings.origin + ": solver type '" + e.type + "' is not available in this build");

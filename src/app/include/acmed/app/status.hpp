@@ -143,7 +143,8 @@ struct ConfigCheck {
 };
 /// Validates `files` (acmed.yaml, or *.acmed.yaml, is the global file; others are
 /// certificates, each solver section checked by its factory in `solvers`), or with no
-/// files <config_dir>/acmed.yaml and every certs.d file.
+/// files <config_dir>/acmed.yaml and every certs.d file. Every deploy hook must exist and
+/// be executable by whoever runs it (app::hook_problems; hooks.mode from acmed.yaml).
 ConfigCheck check_configuration(const solver::SolverRegistry& solvers, const std::string& config_dir,
                                 const std::vector<std::string>& files);
 
