@@ -154,10 +154,10 @@ std::vector<std::string> attention(const CertificateView& cert, const PersistVie
   if (caa) {
     if (caa->error) out.push_back("CAA not checked: " + caa->error->describe());
     for (const auto& n : caa->names) {
+      // An unknown verdict (no caaIdentities, a bogus or failed answer) is not acted on:
+      // acmed orders anyway, so it is shown with the CAA details, not as a problem.
       if (n.verdict.outcome == caa::Outcome::forbidden)
         out.push_back("CAA forbids " + n.name + ": " + n.verdict.reason + "; " + n.verdict.suggestion);
-      else if (n.verdict.outcome == caa::Outcome::unknown)
-        out.push_back("CAA not checked for " + n.name + ": " + n.verdict.reason);
     }
   }
   if (!cert.config_error.empty()) out.push_back("configuration error: " + cert.config_error);

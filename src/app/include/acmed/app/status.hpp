@@ -115,7 +115,8 @@ CaaView caa_view(Session& session, const std::string& name);
 /// What needs the operator's attention, one line each: a configuration error, expiry
 /// within 14 days, failed renewals, records that cannot be generated, a change of the
 /// CA's draft, (when checked) every record that does not verify or must be
-/// republished, and CAA that forbids or could not be read. `persist` and `caa` may be null.
+/// republished, CAA that forbids, and a CAA check that could not run. A CAA verdict of
+/// unknown is no attention line: issuance goes ahead. `persist` and `caa` may be null.
 std::vector<std::string> attention(const CertificateView& cert, const PersistView* persist,
                                    const CaaView* caa = nullptr);
 
