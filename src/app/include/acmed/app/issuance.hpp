@@ -29,13 +29,13 @@ namespace acmed::app {
 /// What `acmed issue` was told: a certificate of certs.d (NAME), or one made from
 /// --domain flags alone (a standalone or webroot http-01 solver).
 struct IssueRequest {
-  std::string name;                  ///< certs.d/NAME.yaml; with domains: the storage name (default: the first)
-  std::vector<std::string> domains;  ///< names and IP addresses
-  std::string key_type;              ///< overrides the file's key_type
-  std::string http01_listen;         ///< standalone listener (default 0.0.0.0:80)
-  std::string webroot;               ///< serve http-01 from this web root instead
-  std::string preferred_chain;       ///< overrides the file's preferred_chain
-  std::string profile;               ///< overrides the file's profile
+  std::string name{};                  ///< certs.d/NAME.yaml; with domains: the storage name (default: the first)
+  std::vector<std::string> domains{};  ///< names and IP addresses
+  std::string key_type{};              ///< overrides the file's key_type
+  std::string http01_listen{};         ///< standalone listener (default 0.0.0.0:80)
+  std::string webroot{};               ///< serve http-01 from this web root instead
+  std::string preferred_chain{};       ///< overrides the file's preferred_chain
+  std::string profile{};               ///< overrides the file's profile
 };
 /// The certificate configuration `acmed issue` works on.
 [[nodiscard]] Result<config::CertificateConfig> certificate_for(const IssueRequest& request,
