@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
 # Demo: installs missing packages, builds acmed, starts a local Pebble CA on
 # 127.0.0.1 and issues a real two-name certificate over http-01 with acmed.
+# Only what the demo needs: the build packages and Pebble (not the test suite's
+# servers and tools: scripts/test.sh installs those), and only the acmed binary, in its
+# own build directory (no tests, no examples, -O1 without debug information).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/install-deps.sh
-TARGETS=acmed bash scripts/build.sh
-ACMED="$PWD/${BUILD_DIR:-build}/src/cli/acmed"
+bash scripts/install-deps.sh build demo
+export BUILD_DIR=${BUILD_DIR:-build-demo}
+TARGETS=acmed JOBS=${JOBS:-$(nproc)} bash scripts/build.sh -DACMED_BUILD_TESTS=OFF -DACMED_BUILD_EXAMPLES=OFF \
+  "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -DNDEBUG"
+ACMED="$PWD/$BUILD_DIR/src/cli/acmed"
 . tests/e2e/lib/fixture.sh
 fixture_start
 echo "== local CA: $ACME_DIR"

@@ -6,9 +6,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 dir=${SANITIZE_BUILD_DIR:-build-asan}
+# clang's warnings are errors in CI (CI=true) or with WERROR=ON, as in scripts/build.sh.
+werror=${WERROR:-$([ "${CI:-}" = true ] && echo ON || echo OFF)}
 if [ ! -f "$dir/build.ninja" ]; then
   CC=clang CXX=clang++ cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS="-O1 -g" \
-    -DACMED_BUILD_TESTS=ON -DACMED_SANITIZE=ON -DACMED_FUZZ=ON
+    -DACMED_BUILD_TESTS=ON -DACMED_SANITIZE=ON -DACMED_FUZZ=ON -DACMED_WARNINGS_AS_ERRORS="$werror"
+elif [ "$werror" = ON ] && ! grep -qx "ACMED_WARNINGS_AS_ERRORS:BOOL=ON" "$dir/CMakeCache.txt"; then
+  cmake -S . -B "$dir" -DACMED_WARNINGS_AS_ERRORS=ON > /dev/null
 fi
 cmake --build "$dir" -j"${JOBS:-2}"
 start=$(date +%s)

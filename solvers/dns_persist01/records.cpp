@@ -454,8 +454,7 @@ RecordCheck check_record(dns::Resolver& resolver, const std::string& name, const
     Evaluation ev = evaluate(rec->values, e);
     if (rec->dnssec == dns::DnssecStatus::bogus)
       ev = {Status::dnssec_bogus,
-            "the validating resolver marks the answer bogus (broken DNSSEC chain; if your resolver strips DNSSEC "
-            "records instead, set 'dns: {dnssec: off}')",
+            "the validating resolver marks the answer bogus (" + dns::bogus_hint() + ")",
             std::nullopt};
     rc.servers.push_back({"recursive resolver", rec->values, ev});
   }

@@ -294,7 +294,10 @@ Verdict check(dns::Resolver& resolver, const Request& request) {
     if (r->dnssec == dns::DnssecStatus::bogus) {
       Verdict v;
       v.outcome = Outcome::unknown;
-      v.reason = "the CAA answer at " + name + " fails DNSSEC validation (bogus); the CA will refuse it";
+      // Not a verdict: acmed orders anyway (a CA whose resolver validates may then fail
+      // the CAA check), so the reason says what is wrong here, not what the CA will do.
+      v.reason = "the CAA answer at " + name + " fails DNSSEC validation here, so acmed cannot read it (" +
+                 dns::bogus_hint() + ")";
       return v;
     }
     if (r->truncated) {

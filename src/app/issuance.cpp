@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 #include <cerrno>
+#include <cstdio>
+#include <fcntl.h>
 #include <cstring>
 #include <grp.h>
 #include <pwd.h>
@@ -23,6 +25,7 @@
 #include "acmed/app/renewal.hpp"
 #include "acmed/core/cancel.hpp"
 #include "acmed/core/files.hpp"
+#include "acmed/core/text.hpp"
 #include "acmed/core/time.hpp"
 #include "acmed/solvers/process.hpp"
 
@@ -293,9 +296,33 @@ Result<Obtained> obtain(Session& s, const config::CertificateConfig& cert, const
   return got;
 }
 
+namespace {
+
+/// A hook's output in the log: one line per line it wrote, escaped (it is the hook's
+/// text, not ours), at most 40 lines of at most 300 bytes each.
+void log_hook_output(HookOutput level, const std::string& hook, const char* stream, const std::string& text) {
+  constexpr std::size_t max_lines = 40;
+  const auto lvl = level == HookOutput::info ? spdlog::level::info : spdlog::level::debug;
+  if (!spdlog::should_log(lvl)) return;
+  std::size_t start = 0, shown = 0, total = 0;
+  while (start < text.size()) {
+    std::size_t nl = text.find('\n', start);
+    std::size_t end = nl == std::string::npos ? text.size() : nl;
+    if (++total <= max_lines) {
+      spdlog::log(lvl, "deploy hook {} {}: {}", hook, stream, escape_untrusted(std::string_view(text).substr(start, end - start)));
+      ++shown;
+    }
+    if (nl == std::string::npos) break;
+    start = nl + 1;
+  }
+  if (total > shown) spdlog::log(lvl, "deploy hook {} {}: ... ({} more lines not shown)", hook, stream, total - shown);
+}
+
+}  // namespace
+
 Result<void> run_deploy_hooks(const config::GlobalConfig& global, const config::CertificateConfig& cert,
-                              const Obtained& got) {
-  std::vector<std::string> hooks = global.deploy_hooks;
+                              const Obtained& got, HookOutput output) {
+  std::vector<config::Hook> hooks = global.deploy_hooks;
   hooks.insert(hooks.end(), cert.deploy_hooks.begin(), cert.deploy_hooks.end());
   std::string domains;
   for (const auto& id : cert.identifiers) domains += (domains.empty() ? "" : " ") + id.value;
@@ -314,14 +341,19 @@ Result<void> run_deploy_hooks(const config::GlobalConfig& global, const config::
       {"RENEWED_LINEAGE", got.live_dir},
       {"RENEWED_DOMAINS", domains}};
   std::vector<std::string> failed;
-  for (const auto& h : hooks) {
+  for (const auto& hook : hooks) {
+    const std::string& h = hook.path;
     auto r = solver::run_process({h}, env, "", std::chrono::minutes(5));
+    if (r) {
+      log_hook_output(output, h, "stdout", r->out);
+      log_hook_output(output, h, "stderr", r->err);
+    }
     if (!r) {
       failed.push_back(h + ": " + r.error().message);
     } else if (r->exit_code != 0) {
-      std::string err = r->err.substr(0, 500);
+      std::string err = r->err;
       while (!err.empty() && (err.back() == '\n' || err.back() == ' ')) err.pop_back();
-      failed.push_back(h + " exited with " + std::to_string(r->exit_code) + (err.empty() ? "" : ": " + err));
+      failed.push_back(h + " exited with " + std::to_string(r->exit_code) + (err.empty() ? "" : ": " + escape_untrusted(err, 500)));
     } else {
       spdlog::info("deploy hook {} done for '{}'", h, cert.name);
     }
@@ -330,6 +362,43 @@ Result<void> run_deploy_hooks(const config::GlobalConfig& global, const config::
   std::string msg = "deploy hook failed for '" + cert.name + "' (the new certificate stays in place)";
   for (const auto& f : failed) msg += "\n  - " + f;
   return fail(Errc::solver, msg);
+}
+
+std::vector<std::string> hook_problems(const std::vector<config::Hook>& hooks, bool run_as_root) {
+  std::vector<std::string> out;
+  for (const auto& hook : hooks) {
+    const std::string at = hook.origin + ": deploy hook " + hook.path;
+    struct stat st {};
+    if (::stat(hook.path.c_str(), &st) != 0) {
+      const int e = errno;
+      std::string why = e == ENOENT || e == ENOTDIR ? " does not exist" : " cannot be checked: " + std::string(std::strerror(e));
+      // Earlier documentation named /usr/local/lib/acmed/reload-nginx; the package ships it elsewhere.
+      const std::string shipped = "/usr/lib/acmed/hooks/" + std::filesystem::path(hook.path).filename().string();
+      std::error_code ec;
+      if (hook.path.rfind("/usr/local/lib/acmed/", 0) == 0 && std::filesystem::is_regular_file(shipped, ec))
+        why += " (the package ships " + shipped + ")";
+      out.push_back(at + why);
+      continue;
+    }
+    if (!S_ISREG(st.st_mode)) {
+      out.push_back(at + " is not a regular file");
+      continue;
+    }
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    const std::string owner = std::string(" (mode ") + mode + ", owner uid " + std::to_string(st.st_uid) + " gid " +
+                              std::to_string(st.st_gid) + ")";
+    if (run_as_root) {
+      // root may execute a regular file when any of its x bits is set.
+      if ((st.st_mode & (S_IXUSR | S_IXGRP | S_IXOTH)) == 0)
+        out.push_back(at + " is not executable" + owner + "; hooks.mode: queue runs it as root (acmed-deploy.service)");
+      continue;
+    }
+    if (::faccessat(AT_FDCWD, hook.path.c_str(), X_OK, AT_EACCESS) != 0)
+      out.push_back(at + " is not executable by uid " + std::to_string(::geteuid()) + ", the user running this check" +
+                    owner + "; with hooks.mode: inline the user running 'acmed renew' runs it");
+  }
+  return out;
 }
 
 namespace {
@@ -649,14 +718,15 @@ Result<SavedConfig> save_flags_config(const IssueRequest& o, const std::string& 
   return out;
 }
 
-Result<Obtained> redeploy(Session& s, const config::CertificateConfig& cert) {
+Result<Obtained> redeploy(Session& s, const config::CertificateConfig& cert, HookOutput output) {
   auto stored = s.store().load_certificate(cert.name);
   if (!stored) return fail(stored.error());
   if (!*stored) return fail(Errc::not_found, "no certificate is stored for '" + cert.name + "' (run 'acmed issue " + cert.name + "')");
-  return redeploy(s, cert, **stored);
+  return redeploy(s, cert, **stored, output);
 }
 
-Result<Obtained> redeploy(Session& s, const config::CertificateConfig& cert, const storage::StoredCertificate& stored) {
+Result<Obtained> redeploy(Session& s, const config::CertificateConfig& cert, const storage::StoredCertificate& stored,
+                          HookOutput output) {
   auto chain = parse_pem_chain(stored.fullchain_pem);
   if (!chain) return fail(chain.error().with_context("the stored certificate of '" + cert.name + "'"));
   auto info = inspect_certificate(chain->front());
@@ -665,7 +735,7 @@ Result<Obtained> redeploy(Session& s, const config::CertificateConfig& cert, con
   got.version = stored.version;
   got.info = std::move(*info);
   got.live_dir = stored.live_dir;
-  if (auto r = run_deploy_hooks(s.config(), cert, got); !r) return fail(r.error());
+  if (auto r = run_deploy_hooks(s.config(), cert, got, output); !r) return fail(r.error());
   return got;
 }
 

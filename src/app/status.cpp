@@ -164,10 +164,10 @@ std::vector<std::string> attention(const CertificateView& cert, const PersistVie
   if (caa) {
     if (caa->error) out.push_back("CAA not checked: " + caa->error->describe());
     for (const auto& n : caa->names) {
+      // An unknown verdict (no caaIdentities, a bogus or failed answer) is not acted on:
+      // acmed orders anyway, so it is shown with the CAA details, not as a problem.
       if (n.verdict.outcome == caa::Outcome::forbidden)
         out.push_back("CAA forbids " + n.name + ": " + n.verdict.reason + "; " + n.verdict.suggestion);
-      else if (n.verdict.outcome == caa::Outcome::unknown)
-        out.push_back("CAA not checked for " + n.name + ": " + n.verdict.reason);
     }
   }
   if (!cert.config_error.empty()) out.push_back("configuration error: " + cert.config_error);
@@ -246,9 +246,16 @@ std::string human_duration(std::chrono::seconds wait) {
 ConfigCheck check_configuration(const solver::SolverRegistry& solvers, const std::string& config_dir,
                                 const std::vector<std::string>& files) {
   ConfigCheck out;
+  // Who runs the certificates' deploy hooks depends on acmed.yaml's hooks.mode.
+  bool run_as_root = false;
+  if (const std::string global = config_dir + "/acmed.yaml"; std::filesystem::exists(global))
+    if (auto g = config::load_global(global)) run_as_root = g->queue_deploy_hooks;
+  auto add = [&](std::vector<std::string> errors) { out.errors.insert(out.errors.end(), errors.begin(), errors.end()); };
   auto check_global = [&](const std::string& path) {
     out.checked.push_back(path);
-    if (auto r = config::load_global(path); !r) out.errors.push_back(r.error().describe());
+    auto g = config::load_global(path);
+    if (!g) out.errors.push_back(g.error().describe());
+    else add(hook_problems(g->deploy_hooks, g->queue_deploy_hooks));
   };
   auto check_certificate = [&](const std::string& path) {
     out.checked.push_back(path);
@@ -257,6 +264,7 @@ ConfigCheck check_configuration(const solver::SolverRegistry& solvers, const std
       out.errors.push_back(c.error().describe());
       return;
     }
+    add(hook_problems(c->deploy_hooks, run_as_root));
     for (const auto& e : c->solvers) {
       const solver::SolverFactory* f = solvers.find(e.type);
       if (!f) out.errors.push_back(e.settings.origin + ": solver type '" + e.type + "' is not available in this build");

@@ -97,7 +97,7 @@ int run_deploy(const GlobalOptions& g, const std::string& name) {
   if (!cert) return report(cert.error());
   auto session = open_session(g);
   if (!session) return report(session.error());
-  auto got = app::redeploy(**session, *cert);
+  auto got = app::redeploy(**session, *cert, app::HookOutput::info);
   if (!got) return report(got.error());
   if (g.json)
     std::cout << nlohmann::json{{"name", name}, {"version", got->version}, {"live_dir", got->live_dir}}.dump(2) << "\n";
@@ -132,7 +132,7 @@ int run_deploy_queued(const GlobalOptions& g) {
       if (!::mkdtemp(tmpl)) return fail(Errc::io, std::string("cannot make a private directory: ") + std::strerror(errno));
       const std::string dir = tmpl;
       auto copy = store.snapshot_certificate(name, dir);
-      auto result = copy ? app::redeploy(**session, *cert, *copy)
+      auto result = copy ? app::redeploy(**session, *cert, *copy, app::HookOutput::info)
                          : Result<app::Obtained>(fail(copy.error().with_context("refusing to deploy")));
       std::error_code ec;
       std::filesystem::remove_all(dir, ec);

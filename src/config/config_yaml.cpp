@@ -218,13 +218,19 @@ Result<std::chrono::seconds> parse_duration(const std::string& text) {
   return std::chrono::seconds(n * mult);
 }
 
-static Result<std::vector<std::string>> hook_list(const ConfigValue& m, const std::string& key) {
-  auto hooks = string_list(m, key);
-  if (!hooks) return hooks;
-  for (const auto& h : *hooks)
-    if (h.empty() || h[0] != '/')
-      return fail(Errc::config, m.find(key)->origin + ": hook '" + h + "' must be an absolute path to a program");
-  return hooks;
+static Result<std::vector<Hook>> hook_list(const ConfigValue& m, const std::string& key) {
+  std::vector<Hook> out;
+  const ConfigValue* v = m.find(key);
+  if (!v || v->kind == ConfigValue::Kind::null) return out;
+  if (!v->is_scalar() && !v->is_list()) return fail(Errc::config, v->origin + ": '" + key + "' must be a list of strings");
+  const std::vector<ConfigValue> one = v->is_scalar() ? std::vector<ConfigValue>{*v} : std::vector<ConfigValue>{};
+  for (const auto& item : v->is_scalar() ? one : v->list) {
+    if (!item.is_scalar()) return fail(Errc::config, item.origin + ": '" + key + "' entries must be strings");
+    if (item.scalar.empty() || item.scalar[0] != '/')
+      return fail(Errc::config, item.origin + ": hook '" + item.scalar + "' must be an absolute path to a program");
+    out.push_back({item.scalar, item.origin});
+  }
+  return out;
 }
 
 Result<ConfigValue> parse_yaml(std::string_view text, const std::string& source_name) {

@@ -26,6 +26,10 @@ std::string to_string(DnssecStatus s) {
   return "unchecked";
 }
 
+std::string bogus_hint() {
+  return "broken DNSSEC chain; if your resolver strips DNSSEC records instead, set 'dns: {dnssec: off}'";
+}
+
 Result<Server> parse_server(std::string_view text) {
   std::string s(text);
   Server out;

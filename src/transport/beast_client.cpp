@@ -125,8 +125,10 @@ class BeastClient final : public HttpClient {
 
     if (url.scheme == "https") {
       conn.secure = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(ioc_, tls_);
-      // SNI must not carry an IP literal (RFC 6066 §3).
-      if (!is_ip_literal(url.host) && !SSL_set_tlsext_host_name(conn.secure->native_handle(), url.host.c_str()))
+      // SNI must not carry an IP literal (RFC 6066 §3). SSL_ctrl is what the macro
+      // SSL_set_tlsext_host_name expands to, without its C-style cast.
+      if (!is_ip_literal(url.host) && !SSL_ctrl(conn.secure->native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME,
+                                                TLSEXT_NAMETYPE_host_name, const_cast<char*>(url.host.c_str())))
         co_return fail(Errc::network, "cannot set SNI for " + url.host);
       conn.secure->set_verify_callback(net::ssl::host_name_verification(url.host));
     } else {

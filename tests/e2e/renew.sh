@@ -18,6 +18,8 @@ YAML
 cat > "$FIXTURE_DIR/hook.sh" <<HOOK
 #!/bin/sh
 echo "\$ACMED_NAME|\$ACMED_DOMAINS|\$ACMED_FULLCHAIN_PATH|\$RENEWED_LINEAGE|\$ACMED_VERSION" >> "$FIXTURE_DIR/hook.calls"
+echo "hook says: reloaded \$ACMED_NAME"
+printf 'hook warns: \\033[31mred\\n' >&2
 HOOK
 chmod 755 "$FIXTURE_DIR/hook.sh"
 printf '#!/bin/sh\ncat > /dev/null\nexit 0\n' > "$FIXTURE_DIR/ok-solver.sh"; chmod 755 "$FIXTURE_DIR/ok-solver.sh"
@@ -49,11 +51,16 @@ run deploy b > "$FIXTURE_DIR/deploy.out" 2>&1 || { cat "$FIXTURE_DIR/deploy.out"
 [ "$(tail -n 1 "$FIXTURE_DIR/hook.calls")" = "b|b.renew.example|$STATE_DIR/live/b/fullchain.pem|$STATE_DIR/live/b|1" ] \
   || fail "acmed deploy hook environment: $(tail -n 1 "$FIXTURE_DIR/hook.calls")"
 [ "$(count_pebble_requests)" = "$before" ] || fail "acmed deploy talked to the CA"
+# The hook's output: shown by acmed deploy (escaped), only at -v after a renewal.
+grep -q "hook.sh stdout: hook says: reloaded b" "$FIXTURE_DIR/deploy.out" \
+  && grep -qF 'hook.sh stderr: hook warns: \x1b[31mred' "$FIXTURE_DIR/deploy.out" \
+  && ! grep -q $'\x1b' "$FIXTURE_DIR/deploy.out" || { cat "$FIXTURE_DIR/deploy.out"; fail "acmed deploy did not show the hook's output, escaped"; }
+! grep -q "hook says" "$FIXTURE_DIR/r1.log" || fail "renew without -v showed the hook's output"
 printf 'names: [d.renew.example]\nsolvers:\n  - type: http-01\n' > "$CONFIG_DIR/certs.d/d.yaml"
 set +e; out=$(run deploy d 2>&1); rc=$?; set -e
 [ "$rc" = 1 ] && grep -q "no certificate is stored for 'd'" <<<"$out" || fail "deploy without a certificate: $rc $out"
 rm "$CONFIG_DIR/certs.d/d.yaml"
-pass "acmed deploy runs the hooks for the stored certificate with the same environment, without the CA"
+pass "acmed deploy runs the hooks for the stored certificate with the same environment, without the CA, and shows their output"
 
 # Second run: nothing due; the ARI window is what decides.
 before=$(count_pebble_requests)
@@ -219,13 +226,21 @@ pass "--dry-run: full flow against the staging CA, nothing stored, no hooks"
 printf 'names: [x.example]\nsolvers:\n  - type: http-01\n    lisen: 1\n' > "$CONFIG_DIR/certs.d/bad1.yaml"
 printf 'names: []\nsolvers: [{type: http-01}]\n' > "$CONFIG_DIR/certs.d/bad2.yaml"
 printf 'names: [y.example]\nsolvers:\n  - type: dns-persist-01\n    provider: rfc2136\n' > "$CONFIG_DIR/certs.d/bad3.yaml"
+# Hooks are checked too: one that does not exist, one that is not executable, a directory.
+printf '#!/bin/sh\n' > "$FIXTURE_DIR/not-exec.sh"; chmod 644 "$FIXTURE_DIR/not-exec.sh"
+printf 'names: [z.example]\nsolvers: [{type: http-01}]\ndeploy_hooks:\n  - %s\n  - %s/no-such-hook\n  - %s\n  - %s\n' \
+  "$FIXTURE_DIR/hook.sh" "$FIXTURE_DIR" "$FIXTURE_DIR/not-exec.sh" "$FIXTURE_DIR" > "$CONFIG_DIR/certs.d/bad4.yaml"
 set +e; out=$(run config check 2>&1); rc=$?; set -e
 [ "$rc" = 2 ] || fail "config check: exit $rc"
 grep -q "bad1.yaml:4:5: unknown http-01 setting 'lisen'" <<<"$out" && grep -q "bad2.yaml:1:1: certificate needs at least one entry in 'names'" <<<"$out" \
-  && grep -q "bad3.yaml:4:5: 'provider' does not belong in a dns-persist-01 solver" <<<"$out" && grep -q "3 error(s)" <<<"$out" \
+  && grep -q "bad3.yaml:4:5: 'provider' does not belong in a dns-persist-01 solver" <<<"$out" \
+  && grep -q "bad4.yaml:5:5: deploy hook $FIXTURE_DIR/no-such-hook does not exist" <<<"$out" \
+  && grep -q "bad4.yaml:6:5: deploy hook $FIXTURE_DIR/not-exec.sh is not executable by uid $(id -u), the user running this check (mode 0644" <<<"$out" \
+  && grep -q "bad4.yaml:7:5: deploy hook $FIXTURE_DIR is not a regular file" <<<"$out" \
+  && ! grep -q "hook.sh" <<<"$out" && grep -q "6 error(s)" <<<"$out" \
   || fail "config check output: $out"
-pass "config check: all three broken files reported with file:line:column, exit 2"
-rm "$CONFIG_DIR"/certs.d/bad?.yaml
+pass "config check: every broken file and hook reported with file:line:column, exit 2"
+rm "$CONFIG_DIR"/certs.d/bad?.yaml "$FIXTURE_DIR/not-exec.sh"
 
 # --json is accepted globally by every command.
 acct=$(run --json account show 2>/dev/null | json_get 'd["status"]') || fail "account show --json"

@@ -126,6 +126,10 @@ for f in ./usr/bin/acmed ./usr/share/man/man8/acmed.8.gz ./usr/share/man/man5/ac
          ./usr/lib/sysusers.d/acmed.conf ./etc/acmed/ ./etc/acmed/certs.d/ ./var/lib/acmed/; do
   grep -q " $f\$" <<<"$contents" || fail "the .deb lacks $f"
 done
+# The deploy hooks the documentation names, executable (the examples' config check below needs them).
+for f in reload-nginx reload-haproxy reload-apache reload-postfix; do
+  grep -q "^-rwxr-xr-x .* ./usr/lib/acmed/hooks/$f\$" <<<"$contents" || fail "the .deb lacks an executable /usr/lib/acmed/hooks/$f"
+done
 # No configuration file is shipped: the administrator writes /etc/acmed/acmed.yaml.
 if dpkg-deb -I "$deb" conffiles >/dev/null 2>&1; then fail "the .deb declares conffiles"; fi
 if grep -q ' ./etc/acmed/.*[^/]$' <<<"$contents"; then fail "the .deb ships files in /etc/acmed"; fi

@@ -47,6 +47,7 @@ Result<dns::CaaResult> FakeResolver::lookup_caa(const std::string& name) {
   r.cnames = chain->cnames;
   if (auto it = caa_.find(r.final_name); it != caa_.end()) r.records = it->second;
   r.nxdomain = r.records.empty() && r.cnames.empty() && chain->values.empty();
+  r.dnssec = caa_dnssec_;
   return r;
 }
 

@@ -31,6 +31,8 @@ class FakeResolver final : public dns::Resolver {
   void set_caa(const std::string& name, std::vector<dns::CaaRecord> records) { caa_[name] = std::move(records); }
   /// lookup_caa of `name` fails (as a SERVFAIL would).
   void fail_caa(const std::string& name) { failing_caa_.insert(name); }
+  /// The DNSSEC status every lookup_caa answer carries (as a validating resolver sets it).
+  void set_caa_dnssec(dns::DnssecStatus s) { caa_dnssec_ = s; }
   /// Server `address` fails every query.
   void fail_server(const std::string& address) { failing_.insert(address); }
 
@@ -59,6 +61,7 @@ class FakeResolver final : public dns::Resolver {
   std::map<std::string, std::vector<dns::CaaRecord>> caa_;
   std::set<std::string> failing_caa_;
   std::vector<std::string> caa_queries_;
+  dns::DnssecStatus caa_dnssec_ = dns::DnssecStatus::unchecked;
 };
 
 }  // namespace acmed::test

@@ -62,12 +62,18 @@ struct StateConfig {
   std::string node;              ///< this node's name; empty = the host name
 };
 
+/// A deploy hook: the program to run and where the configuration names it.
+struct Hook {
+  std::string path;    ///< absolute
+  std::string origin;  ///< "file:line:column" of the entry, for messages
+};
+
 struct GlobalConfig {
   CaConfig ca;
   StateConfig state;
   AccountConfig account;
   DnsConfig dns;
-  std::vector<std::string> deploy_hooks;  ///< run after every successful issuance/renewal
+  std::vector<Hook> deploy_hooks;  ///< run after every successful issuance/renewal
   /// hooks.mode: queue: the renewal does not run deploy hooks; it queues the certificate
   /// for `acmed deploy --queued`, run as root by acmed-deploy.service.
   bool queue_deploy_hooks = false;
@@ -89,7 +95,7 @@ struct CertificateConfig {
   std::optional<std::string> preferred_chain;
   /// Renew when less than this is left; default: 1/3 of the lifetime (1/2 under 10 days). ARI wins.
   std::optional<std::chrono::seconds> renew_before;
-  std::vector<std::string> deploy_hooks;  ///< absolute paths, run after global hooks
+  std::vector<Hook> deploy_hooks;  ///< run after the global hooks
   std::string source;
 };
 

@@ -31,6 +31,9 @@ struct Server {
 
 enum class DnssecStatus { unchecked, secure, insecure, bogus };
 std::string to_string(DnssecStatus s);
+/// What a bogus answer means and what to do, for every message that reports one: a
+/// broken chain of trust, or a resolver that strips DNSSEC records (the dns.dnssec hint).
+std::string bogus_hint();
 
 /// The TXT records found at a name after following CNAMEs.
 struct TxtResult {

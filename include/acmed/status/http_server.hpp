@@ -38,7 +38,7 @@ using Handler = std::function<Response(const Request&)>;
 struct ServerOptions {
   std::string address = "127.0.0.1";
   unsigned short port = 8080;
-  std::string bearer_token;  ///< when set, every request needs "Authorization: Bearer <token>"
+  std::string bearer_token{};  ///< when set, every request needs "Authorization: Bearer <token>"
   std::size_t max_connections = 64;
   std::chrono::milliseconds io_timeout{10000};
   std::size_t header_limit = 8 * 1024;

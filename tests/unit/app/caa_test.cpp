@@ -155,6 +155,21 @@ TEST_CASE("CAA: a failed lookup or a CA without caaIdentities gives no verdict",
   CHECK_THAT(none.suggestion, Catch::Contains("example.com. CAA 0 issue \"<the CA's issuer domain name>\""));
 }
 
+TEST_CASE("CAA: a bogus answer gives no verdict and the dns.dnssec hint, not a CA's refusal", "[caa]") {
+  test::FakeResolver dns;
+  dns.set_caa("example.com", {issue("ca.example")});
+  dns.set_caa_dnssec(dns::DnssecStatus::bogus);
+  auto v = check(dns, request("www.example.com"));
+  CHECK(v.outcome == Outcome::unknown);
+  CHECK_THAT(v.reason, Catch::Contains("at www.example.com fails DNSSEC validation"));
+  // The hint `persist check` gives for a resolver that strips DNSSEC records ...
+  CHECK_THAT(v.reason, Catch::Contains(dns::bogus_hint()));
+  CHECK_THAT(v.reason, Catch::Contains("dns: {dnssec: off}"));
+  // ... and no claim about the CA: acmed orders anyway.
+  CHECK_THAT(v.reason, !Catch::Contains("refuse"));
+  CHECK(dns.caa_queries() == std::vector<std::string>{"www.example.com"});
+}
+
 TEST_CASE("CAA record bytes are escaped before they are shown", "[caa]") {
   auto v = evaluate({issue("evil\x1b[31m\"\n")}, "example.com", request("example.com"));
   CHECK(v.outcome == Outcome::forbidden);

@@ -160,6 +160,27 @@ TEST_CASE("certificate_view: a configuration error is shown, not counted as due"
   CHECK_FALSE(m.next_due);
 }
 
+TEST_CASE("attention: CAA that forbids is a problem; CAA acmed could not verify is not", "[app][status][caa]") {
+  CertificateView v;
+  v.name = "www";
+  auto verdict = [](caa::Outcome o, std::string reason) {
+    caa::Verdict out;
+    out.outcome = o;
+    out.reason = std::move(reason);
+    out.suggestion = "a record that allows it";
+    return out;
+  };
+  CaaView unverified;
+  unverified.certificate = "www";
+  unverified.names = {{"www.example.com", verdict(caa::Outcome::unknown, "fails DNSSEC validation here")},
+                      {"example.com", verdict(caa::Outcome::allowed, "no CAA record")}};
+  CHECK(attention(v, nullptr, &unverified).empty());
+  CaaView forbidden = unverified;
+  forbidden.names.push_back({"mail.example.com", verdict(caa::Outcome::forbidden, "names another CA")});
+  CHECK(attention(v, nullptr, &forbidden) ==
+        std::vector<std::string>{"CAA forbids mail.example.com: names another CA; a record that allows it"});
+}
+
 // --- DNS-PERSIST-01 views ----------------------------------------------------------------
 
 /// FakeResolver cannot mark an answer bogus; behind this one, the validating resolver does.

@@ -41,7 +41,7 @@ enum class SettingType {
 /// views stay valid for the life of the program.
 struct SettingSpec {
   std::string_view name;
-  std::string_view description;  ///< one line, for the JSON Schema and messages
+  std::string_view description{};  ///< one line, for the JSON Schema and messages
   SettingType type = SettingType::string;
   bool credential = false;  ///< names a secret: a credentials file or a systemd credential
   std::span<const std::string_view> choices = {};  ///< SettingType::choice only

@@ -117,18 +117,30 @@ struct CaaNameVerdict {
 /// account URL and the challenge types configured for each name. Read-only.
 [[nodiscard]] Result<std::vector<CaaNameVerdict>> caa_verdicts(Session& s, const config::CertificateConfig& cert);
 
+/// The log level of a deploy hook's output (escaped, at most 40 lines of each stream):
+/// debug (-v) after a renewal or issuance, info for `acmed deploy`, which runs the hooks
+/// to try them.
+enum class HookOutput { debug, info };
+
 /// Runs the global then the certificate's deploy hooks; failures are returned, never rolled back.
 [[nodiscard]] Result<void> run_deploy_hooks(const config::GlobalConfig& global, const config::CertificateConfig& cert,
-                                            const Obtained& got);
+                                            const Obtained& got, HookOutput output = HookOutput::debug);
+
+/// For `config check`: each hook that does not exist, is not a regular file or cannot be
+/// executed, as "file:line:column: ..." naming who runs it. `run_as_root`: hooks.mode
+/// queue (acmed-deploy.service runs them as root: any x bit will do); otherwise the
+/// current user must be able to execute it (access(2) X_OK, effective ids).
+[[nodiscard]] std::vector<std::string> hook_problems(const std::vector<config::Hook>& hooks, bool run_as_root);
 
 /// `acmed deploy NAME`: the deploy hooks for the certificate stored now, with the
 /// environment an issuance gives them, so a hook can be tried without a renewal. Fails
 /// when no certificate is stored or it cannot be read; a hook's failure is returned.
-[[nodiscard]] Result<Obtained> redeploy(Session& s, const config::CertificateConfig& cert);
+[[nodiscard]] Result<Obtained> redeploy(Session& s, const config::CertificateConfig& cert,
+                                        HookOutput output = HookOutput::debug);
 /// The same for a certificate already read (for `deploy --queued`: root's private copy
 /// made by StateStore::snapshot_certificate, whose live_dir the hooks are given).
 [[nodiscard]] Result<Obtained> redeploy(Session& s, const config::CertificateConfig& cert,
-                                        const storage::StoredCertificate& stored);
+                                        const storage::StoredCertificate& stored, HookOutput output = HookOutput::debug);
 
 /// What follows every stored certificate: a clean renewal record (failures and the old
 /// ARI window gone, the anchored persistUntil kept) and the deploy hooks.

@@ -118,8 +118,9 @@ CaaView caa_view(Session& session, const std::string& name);
 /// What needs the operator's attention, one line each: a configuration error, expiry
 /// within 14 days, failed renewals, records that cannot be generated, a change of the
 /// CA's draft, a certificate whose names differ from its configuration, (when
-/// checked) every record that does not verify or must be
-/// republished, and CAA that forbids or could not be read. `persist` and `caa` may be null.
+/// checked) every record that does not verify or must be republished, CAA that forbids,
+/// and a CAA check that could not run. A CAA verdict of unknown is no attention line:
+/// issuance goes ahead. `persist` and `caa` may be null.
 std::vector<std::string> attention(const CertificateView& cert, const PersistView* persist,
                                    const CaaView* caa = nullptr);
 
@@ -158,6 +159,8 @@ struct ConfigCheck {
 /// Validates `files` (acmed.yaml, or *.acmed.yaml, is the global file; others are
 /// certificates, each solver section checked by its factory in `solvers`), or with no
 /// files <config_dir>/acmed.yaml and every certs.d file (a config_dir_problem is an error).
+/// Every deploy hook must exist and be executable by whoever runs it (app::hook_problems;
+/// hooks.mode from acmed.yaml).
 ConfigCheck check_configuration(const solver::SolverRegistry& solvers, const std::string& config_dir,
                                 const std::vector<std::string>& files);
 
