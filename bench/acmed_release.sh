@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Sourced by the benches: builds the acmed that ships (CMake Release, fully optimised) in
 # ${BUILD_DIR:-build-release} and sets ACMED to it, unless ACMED is already set or
 # SKIP_BUILD=1 (then the binary already in that directory is used). The development build

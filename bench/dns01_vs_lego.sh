@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Side-by-side dns-01 issuance: acmed vs Debian's lego (rfc2136 provider), same
 # Pebble, same BIND primary/secondary, same unbound in front of Pebble, all on
 # loopback. Prints per-run times, medians and the ratio.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # A fleet renewal: N (default 100) dns-persist-01 certificates, none issued yet, and
 # three acmed nodes sharing one PostgreSQL store (Debian's postgresql on a Unix socket,
 # tests/support/with_postgres.sh), one account and one record per name, against Pebble

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # dns-persist-01 vs dns-01 in one run, on the same Pebble (2.10, from Debian sid),
 # the same BIND primary + secondary and the same unbound in front of Pebble:
 # median issuance time and ACME requests per issuance, with cached accounts.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # `acmed renew --all` with N configured certificates (default 1000) and nothing due:
 # wall time, CPU time (user + system) and peak memory (GNU time), first run (fills the ARI cache: one
 # renewalInfo lookup per certificate against a local Pebble) and steady state.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Many certificates due at once: N (default 100) dns-persist-01 certificates, one name
 # each, none issued yet, renewed by one `acmed renew --all -j JOBS` against Pebble 2.10
 # (Debian sid), a BIND primary + secondary and unbound, with a cached account. Prints

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # `acmed serve` under a flood of stalled clients: N connections (default 300) each send
 # half a request and hold it; then one normal request is timed, and the server's RSS is
 # read while the stalled clients are still connected. Targets (checked, exit 1 when

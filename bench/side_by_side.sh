@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # acmed, certbot and lego (Debian bookworm packages) side by side in one run, on the
 # same Pebble (2.10 from Debian sid, for dns-persist-01), the same BIND primary +
 # secondary and the same unbound in front of Pebble, all on loopback. Three jobs, one

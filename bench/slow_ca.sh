@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The poll schedule on a slow CA: acmed issues (http-01, one name, cached account) RUNS
 # times against Pebble with PEBBLE_VA_SLEEPTIME=SLEEP (Pebble validates from 3
 # perspectives, each after a random 0..SLEEP-1 whole seconds, and logs each sleep).

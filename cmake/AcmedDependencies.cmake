@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Every dependency comes from a Debian bookworm package; nothing is fetched at build time.
 find_package(OpenSSL 3.0 REQUIRED)
 find_package(Boost 1.74 REQUIRED)

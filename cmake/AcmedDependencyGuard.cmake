@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # acmed_forbid_link(TARGET FORBIDDEN...)
 # Fails the configure step when TARGET links, directly or through any chain of
 # LINK_LIBRARIES / INTERFACE_LINK_LIBRARIES, one of the FORBIDDEN targets (or any

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # acmed::sanitizers: flags every acmed target and test takes.
 #   ACMED_SANITIZE=ON  AddressSanitizer + UBSan (any UB report aborts the test)
 #   ACMED_FUZZ=ON      libFuzzer coverage instrumentation (clang only) and the tests/fuzz targets

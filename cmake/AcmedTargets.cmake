@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Test code (not the code under test) is not optimised: the libraries it drives keep the
 # build's optimisation, the tests wait on servers and fakes rather than on the CPU, and
 # their executables compile in about two thirds of the time of -O1.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Warnings are attached to targets through an INTERFACE library, never set globally.
 add_library(acmed_warnings INTERFACE)
 add_library(acmed::warnings ALIAS acmed_warnings)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # bash completion for acmed: commands, options, fixed option values and certificate
 # names (certs.d of the --config-dir on the line, default /etc/acmed). The candidates
 # come from `acmed __complete`, which reads the program's own command tree.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Using acmed as a library: register an account and issue a certificate over
 // http-01 with the standalone listener, in ~60 lines. Links acmed::acme,
 // acmed::transport_beast and acmed::solver_http01 only.

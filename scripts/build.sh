@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Configures and builds acmed incrementally in ${BUILD_DIR:-build}; TARGETS limits what is built.
 # Compiler warnings are errors (-DACMED_WARNINGS_AS_ERRORS=ON) when WERROR=ON, and by
 # default in CI (CI=true, as GitHub Actions and GitLab set it); scripts/test.sh sets it.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """certificate_schema.py --check|--write SCHEMA TOOL
 
 The dns-01 provider part of config/certificate.schema.json ($defs/dns01_providers) is

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Demo: installs missing packages, builds acmed, starts a local Pebble CA on
 # 127.0.0.1 and issues a real two-name certificate over http-01 with acmed.
 # Only what the demo needs: the build packages and Pebble (not the test suite's

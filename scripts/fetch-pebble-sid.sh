@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Fetches Pebble >= 2.10 (it has dns-persist-01) from Debian sid by package name,
 # without touching the system's apt sources: a private sources list and state dir,
 # `apt-get download`, `dpkg -x` into the cache. Prints the binary's path.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # scripts/fuzz.sh [SECONDS] [TARGET...]
 # Builds the libFuzzer targets (tests/fuzz, clang + ASan + UBSan) in
 # ${SANITIZE_BUILD_DIR:-build-asan} and runs each for SECONDS (default 60) from its seed

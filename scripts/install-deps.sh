@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Installs what acmed needs, from Debian bookworm packages only. Installs nothing when
 # everything asked for is present. Run as root (or with sudo available).
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The unit, end-to-end and fuzz tests again, built by clang with AddressSanitizer,
 # UBSan (every report fatal) and libFuzzer, in ${SANITIZE_BUILD_DIR:-build-asan}.
 # scripts/test.sh runs this after the main suite; it takes extra ctest arguments.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The whole test suite: installs missing Debian packages, builds, and runs every
 # unit, boundary, CLI and end-to-end test (real Pebble on 127.0.0.1) through ctest.
 set -euo pipefail

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # gen-acmed-8.sh ACMED HELP2MAN OUT: acmed(8) from the binary's own --help texts, so
 # the man page cannot drift from the CLI. Every subcommand (and every subcommand of
 # those: "persist roll", "config check" ...), as the binary lists them, becomes a

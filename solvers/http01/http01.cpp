@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "acmed/solvers/http01.hpp"
 
 #include <sys/stat.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "acmed/solvers/tls_alpn01.hpp"
 
 #include <openssl/err.h>

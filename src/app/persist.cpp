@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "acmed/app/persist.hpp"
 
 #include "acmed/core/files.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // copy_state: accounts, current certificate versions and renewal state from one
 // StateStore to another, through the interface alone (state_copy.hpp).
 #include "acmed/app/state_copy.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Global options, exit codes and the session factory shared by the acmed subcommands.
 #pragma once
 

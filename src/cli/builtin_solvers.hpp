@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: builtin_solvers.hpp
 //
 // The composition root's lists, generated from ACMED_SOLVERS and ACMED_DNS_PROVIDERS

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // acmed account register|show|update|rollover|deactivate: prints what acmed::app's
 // account operations (app/account.hpp) return.
 #include <spdlog/spdlog.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // acmed ca info: what the CA's directory says, and what it was last seen offering.
 #include <spdlog/spdlog.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // acmed import certbot|lego: adopt another client's account and certificates
 // (acmed/import/import.hpp) and print what was, or with --dry-run would be, written.
 #include <algorithm>

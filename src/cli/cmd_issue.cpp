@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // acmed issue NAME | -d NAME...: obtains a certificate now (app::certificate_for, app::issue_now) and prints the result.
 #include <spdlog/spdlog.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // acmed migrate NAME --to dns-persist-01 | dns-01: prints what app::migrate_to_persist
 // and app::migrate_to_dns01 (app/migrate.hpp) did.
 #include <iostream>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // acmed persist record|check NAME: the DNS-PERSIST-01 records a certificate needs,
 // generated before any order, and their read-only verification.
 #include <spdlog/spdlog.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // acmed renew: prints what app::renew_all did (renewal decision, ARI, back-off, locks,
 // deploy hooks and the parallel run all live in acmed::app), as log lines or JSON.
 #include <spdlog/spdlog.h>

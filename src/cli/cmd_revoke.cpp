@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // acmed revoke NAME: revokes the stored certificate (app::revoke_certificate).
 #include <spdlog/spdlog.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // acmed serve: a read-only status interface. JSON API (/api/v1), a web page that
 // works without JavaScript (serve/page.html, style.css, app.js) and Prometheus
 // metrics, all rendered from acmed::app's status views. It never shows keys or

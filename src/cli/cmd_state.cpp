@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // acmed state import|export: move acmed's state between the state directory and the
 // PostgreSQL store (app::copy_state). `import` brings a node's state directory into the
 // configured PostgreSQL store (the way into fleet mode); `export` writes the store's

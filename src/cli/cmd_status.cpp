@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // acmed list | status [NAME] | next-due | config check, and the Prometheus metrics:
 // acmed::app's status views (app/status.hpp) rendered as text, JSON and metrics.
 #include <filesystem>

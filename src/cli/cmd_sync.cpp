@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // acmed sync [NAME...]: fleet mode (state.backend: postgresql). Makes this node's live/
 // equal the store's current version of each certificate and runs this node's deploy
 // hooks for each one that changed (or queues them, hooks.mode: queue). `acmed renew`

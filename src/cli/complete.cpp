@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // acmed __complete CWORD WORD...: the candidates for word CWORD of the command line WORD...
 // (WORD 0 is the program), one per line, for the bash and zsh completion scripts
 // (completion/). Commands and options come from the same CLI11 tree that parses the

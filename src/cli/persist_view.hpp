@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The CLI's door to acmed::app's DNS-PERSIST-01 plan and check (app/persist_session.hpp)
 // and status views (app/status.hpp): opens sessions and renders the typed results as
 // text and JSON for persist, status, serve and metrics.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // acmed_provider_schema: prints the dns-01 provider part of config/certificate.schema.json
 // ($defs/dns01_providers) from the settings the providers of this build declare.
 // Build-time tool, not installed:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Usage mistakes that CLI11 would only answer with "A subcommand is required" or "not
 // expected": an unknown command word (with the nearest command, or what acmed calls the
 // certbot or lego word), and options other ACME clients spell differently (--email).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // AES-256-GCM sealing of secrets kept outside this machine (the PostgreSQL state store),
 // with OpenSSL's EVP AEAD interface. Format: "A1" | 12-byte random nonce | ciphertext |
 // 16-byte tag. The associated data names what the value is (for example

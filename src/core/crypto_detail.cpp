@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Out-of-line helpers shared by the crypto TUs: openssl_error() (acmed_detail/openssl.hpp)
 // and the key helpers of crypto_detail.hpp.
 #include "crypto_detail.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Helpers shared by the crypto translation units of acmed::core (keys, jws, pkcs11,
 // csr, x509). Private to src/core: unlike acmed_detail/openssl.hpp it is on no other
 // target's include path.

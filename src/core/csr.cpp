@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // PKCS#10 certificate signing requests.
 #include "acmed/core/crypto.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Value types of the read-only DNS interface; no DNS library here.
 #include <arpa/inet.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // JOSE: the public JWK and its RFC 7638 thumbprint, JWS signatures, and the SHA-256
 // and HMAC primitives (key authorizations, EAB MACs).
 #include "acmed/core/crypto.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Key types, key generation and PEM load/save of PrivateKey.
 #include "acmed/core/crypto.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // PrivateKey::from_pkcs11: keys that stay in a PKCS#11 token, used through libp11.
 #include "acmed/core/crypto.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Certificates: PEM chains to DER, inspection of a DER certificate, DER back to PEM.
 #include "acmed/core/crypto.hpp"
 

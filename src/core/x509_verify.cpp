@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Chain links of certificates a CA returned: issuer name and signature.
 #include "acmed/core/x509_verify.hpp"
 

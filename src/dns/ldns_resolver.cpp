@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "acmed/dns/ldns_resolver.hpp"
 
 #include <arpa/inet.h>

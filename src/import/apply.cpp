@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Writing an import plan: the account, each certificate's versions, credential files,
 // certs.d/NAME.yaml, and acmed.yaml when there is none. The account lock and every
 // certificate's lock are taken first and held to the end, so a renewal cannot change

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Reading a certbot configuration tree (/etc/letsencrypt): renewal/NAME.conf for each
 // lineage, archive/NAME/ for its versions, live/NAME/ for the one it serves now, and
 // accounts/<server>/<path>/<id>/ for the account. Nothing in the tree is changed.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Reading a lego --path tree: accounts/<server>/<email>/{account.json,keys/<email>.key}
 // and certificates/<domain>.{crt,key,issuer.crt,json}. lego records neither the
 // directory URL's path nor how a certificate was validated: the CA comes from

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Certificate versions read from another client's files, verified before acmed keeps
 // them, and the certs.d trees written for them.
 #include "lineage.hpp"

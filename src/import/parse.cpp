@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The parsers of certbot's and lego's files: certbot's configobj renewal files, its
 // account JSON (private JWK, registration) and lego's account.json. Every input is
 // outside input: sizes and counts are bounded and text in messages is escaped.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "acmed/status/http_server.hpp"
 
 #include <openssl/crypto.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // PgStateStore: the StateStore in PostgreSQL through libpq (see pg_store.hpp). Every
 // statement is parameterised; sealed keys are stored as base64 text. One connection
 // serves the data (guarded by a mutex: parallel renewals share the store); each lock

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What every StateStore shares: the CA id that names an account's place.
 #include "acmed/storage/store.hpp"
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # check_doc_commands.sh ACMED FILE...
 # Every `acmed ...` command shown in the documentation must exist: each one is run
 # as `acmed --parse-only <same arguments>`, which parses every subcommand, flag and

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # check_doc_options.sh ACMED FILE...
 # Every command-line option the documentation names in prose or tables (inside `code`
 # spans) must be one acmed's --help shows, for the program or one of its commands. The

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # check_example_config.sh ACMED SOURCE_DIR FILE: a shipped example configuration passes
 # `acmed config check`. The examples name the deploy hooks the package installs in
 # /usr/lib/acmed/hooks (from examples/hooks). Where they are not installed (a build

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # check_example_hooks.sh SOURCE_DIR: the deploy hooks in examples/hooks (installed to
 # /usr/lib/acmed/hooks) are executable POSIX sh that parses (sh -n), stops at the first
 # failure (set -eu), and each one the documentation names exists.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # check_install.sh BUILD_DIR: `cmake --install` puts the binary, both man pages and the
 # documentation in place, and the man pages describe the real commands and keys.
 set -euo pipefail

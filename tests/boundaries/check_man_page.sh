@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # check_man_page.sh ACMED ACMED_8 README BUILD_DIR: the generated acmed(8) documents
 # every command the binary has (each subcommand of a command too, "persist roll" ...),
 # names the program "acmed" (no build path in its usage lines), and its EXIT STATUS is

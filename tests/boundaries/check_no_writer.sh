@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # check_no_writer.sh BINARY [--expect-writer]
 # Lists the symbols BINARY defines or references (nm -C, dynamic ones included) and
 # fails when a DNS write symbol is among them: acmed's dns01 writer namespace or

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """check_schema.py SCHEMA FILE...: every FILE (YAML) validates against SCHEMA (JSON Schema).
 Used to keep config/*.schema.json and the shipped examples in step."""
 import json

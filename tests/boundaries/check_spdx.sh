@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Every tracked source file (C++, CMake, shell, Python, the serve page) names its licence
 # with an SPDX line near its top, and LICENSE holds the Apache-2.0 text debian/copyright names.
 set -euo pipefail

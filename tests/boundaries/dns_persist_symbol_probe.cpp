@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A binary built from the dns-persist-01 solver and the read-only resolver only.
 // tests/boundaries/check_no_writer.sh inspects its symbols: no DNS writer, no ldns
 // UPDATE or TSIG function may be referenced. The calls below make sure the linker

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # expect.sh WANT REGEX -- COMMAND...: runs COMMAND and passes only when BOTH its exit
 # status is WANT (a number, or "nonzero") AND its output (stdout and stderr, newlines
 # read as spaces) matches the extended regular expression REGEX ("" matches anything).

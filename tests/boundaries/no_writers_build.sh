@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # no_writers_build.sh SOURCE_DIR WORK_DIR ACMED_NOWRITERS
 # What -DACMED_DNS_WRITERS=OFF ships, proven without a second full build:
 #  1. configuring with -DACMED_DNS_WRITERS=OFF leaves out solvers/dns01 and the write

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # verify_units.sh SRC ACMED: systemd-analyze verify on the shipped units, with ExecStart
 # pointing at the built binary (verify checks that the program exists), and
 # systemd-analyze security on the renewal service: it runs as user acmed, without

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Account lifecycle against a Pebble that requires external account binding:
 # EAB registration (and refusal without it), contact update, key rollover that
 # keeps the account URL, issuance with the new key, and deactivation.

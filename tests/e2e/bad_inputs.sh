@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Bad input from the operator gets a specific message and exit code 2; a CA that is
 # down gets exit code 1. Nothing is written to live/ in either case.
 . "$(dirname "$0")/lib/fixture.sh"

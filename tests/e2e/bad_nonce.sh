@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Pebble rejects 30% of good nonces with badNonce; acmed retries within its bound
 # and both issuances still succeed. The debug log proves retries happened.
 NONCE_REJECT=30

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Interop with the ways of Boulder (the CA behind Let's Encrypt) that Pebble lacks, through
 # lib/persist_ca.py in front of Pebble (PEBBLE_VA_ALWAYS_VALID=1; the proxy judges every
 # dns-persist-01 challenge itself against real DNS):

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # CAA checked before ordering, end to end: BIND holds CAA records written by "the
 # administrator", unbound resolves as the CA would (CNAMEs across zones), Pebble 2.10
 # serves caaIdentities, and acmed (dns-persist-01, read-only) refuses to order what CAA

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # dns-01 bad inputs: each gets a specific message and leaves nothing half-done
 # (no certificate, no record, no journal entry; UPDATEs only where one was tried).
 . "$(dirname "$0")/lib/fixture.sh"

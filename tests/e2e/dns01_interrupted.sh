@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Cleanup always happens: SIGTERM during the propagation wait removes the record
 # at once; after SIGKILL the journal lets the next run remove the leftover.
 # The secondary gets no NOTIFY here, so acmed really is stuck waiting on it.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # dns-01 through the PowerDNS HTTP API (real pdns_server, sqlite3 backend):
 # base name + wildcard, an existing TXT value kept, a wrong API key refused.
 . "$(dirname "$0")/lib/fixture.sh"

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # dns-01 end to end: real BIND primary + secondary (NOTIFY/IXFR), RFC 2136 + TSIG
 # writes, Pebble validating through the secondary. Base name + wildcard, an
 # unrelated TXT value that must survive, a CNAME-delegated record, the exec hook,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Smoke test of tests/e2e/lib/dns_fixture.sh: two BIND9 servers (primary + secondary
 # with NOTIFY/IXFR and TSIG-only UPDATE) and PowerDNS with its HTTP API, on a random
 # loopback /24. The outer run starts the real test as a child and then checks that

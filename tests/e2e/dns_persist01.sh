@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # DNS-PERSIST-01 end to end: Pebble >= 2.10 (from Debian sid; the test fails, never
 # skips, when it cannot be had), BIND primary + secondary holding records written by
 # "the administrator" before acmed runs, unbound as the CA's resolver. acmed only

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # DNSSEC in the read-only verification (libunbound): a signed zone validates as
 # secure, an unsigned one outside the anchor is insecure, and a wrong trust anchor
 # makes the answer bogus, which is a failure that blocks issuance (no challenge POST).

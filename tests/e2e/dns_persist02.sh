@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # DNS-PERSIST-01 draft -02 end to end: the real acmed against Pebble >= 2.10 (Debian sid;
 # the test fails, never skips, when it cannot be had) run with PEBBLE_VA_ALWAYS_VALID=1
 # behind lib/persist_ca.py, which makes it a -02 CA (or -01, persist_ca_mode) and

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # An operator's first hour (issue 23), against a real Pebble:
 #  1. `issue NAME -d` that disagrees with certs.d/NAME.yaml refuses before asking the CA;
 #     --force issues and replaces the file.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Fleet mode end to end: three acmed "nodes" (separate config and state directories)
 # share one PostgreSQL store (tests/support/with_postgres.sh runs this script), one
 # ACME account and one dns-persist-01 record per name, against Pebble 2.10 and BIND.

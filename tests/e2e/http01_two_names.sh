@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Two-name http-01 issuance with the real acmed and Pebble, then revocation.
 # Checks: chain verifies against Pebble's issuing root, SANs and key type are the
 # requested ones, files and modes are right, a cached account sends no newAccount,

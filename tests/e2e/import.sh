@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # acmed import: real certbot and lego (Debian packages) issue on the local Pebble (2.10
 # from sid, through unbound to BIND), then acmed adopts their trees and renews with the
 # SAME account: Pebble sees no new account, and the account URL acmed stores is the one

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # An IP identifier (RFC 8738) over http-01, with Pebble offering an alternate
 # chain; --preferred-chain picks the alternate by its root's name.
 ALTERNATE_ROOTS=1

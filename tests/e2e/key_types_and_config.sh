@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Issuance driven by acmed.yaml + certs.d/NAME.yaml, with other key types:
 # P-384 account key, RSA-3072 and Ed25519 certificate keys; revocation signed by
 # the certificate key; a clear error when the CA refuses an Ed25519 account key.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # The library example in examples/ issues a real certificate from Pebble.
 . "$(dirname "$0")/lib/fixture.sh"
 fixture_start

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Migration both ways, end to end: issue with dns-01 (RFC 2136 writes), migrate to
 # dns-persist-01 (refused until the record verifies; comments kept), renew with zero
 # DNS writes, roll back (the file comes back byte for byte), renew with dns-01 again.

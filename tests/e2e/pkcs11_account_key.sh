@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # An ACME account key held in a PKCS#11 token (SoftHSM2 through OpenSSL's pkcs11
 # engine): register with it, issue (every JWS is signed inside the token), roll the
 # key over from token to file and from file back to another token key.

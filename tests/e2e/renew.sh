@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # acmed renew from cron/systemd: not due -> nothing; --force -> a new archive version
 # with live/ switched atomically; --json parsed; ARI window honoured (Pebble 2.10
 # serves ARI); two overlapping `renew --all` runs renew each certificate exactly once; a

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # acmed serve: the read-only status interface against real Pebble 2.10, BIND and
 # unbound. API responses validate against docs/openapi.json; bad requests get 4xx;
 # non-loopback binds need a token; a flood of stalled clients leaves it responsive

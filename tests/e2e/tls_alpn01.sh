@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # tls-alpn-01 (RFC 8737) issuance with the real acmed and Pebble, driven by a certs.d
 # file: two DNS names plus an IP identifier (RFC 8738 §6, reverse-DNS SNI), all
 # validated by Pebble's VA connecting to acmed's responder on $TLSALPN_PORT.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Fuzz target: every parser of a CA's responses (acmed/acme/wire.hpp). The first byte
 // picks the parser, the rest is the body or header value as the CA would send it.
 #include <chrono>

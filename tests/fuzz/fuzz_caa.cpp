@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Fuzz target: CAA as acmed reads it before an order (acmed/dns/ldns_resolver.hpp
 // read_caa_answer, acmed/app/caa.hpp): the input as a DNS response (ldns' wire parser,
 // the CNAME chain, the CAA RRs) whose records are then evaluated as the relevant RRset,

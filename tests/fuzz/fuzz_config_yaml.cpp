@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Fuzz target: configuration files (acmed/config/config.hpp): the YAML reader with its
 // depth, size and alias limits, then the global and per-certificate schemas.
 #include <cstddef>

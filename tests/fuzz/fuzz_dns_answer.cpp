@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Fuzz target: DNS responses as acmed reads them for a TXT lookup
 // (acmed/dns/ldns_resolver.hpp read_txt_answer): ldns' wire parser, then the CNAME
 // chain and TXT character-strings inside the answer section.

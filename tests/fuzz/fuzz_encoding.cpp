@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Fuzz target: the small decoders every other parser leans on: base64url and base64
 // (JWS, certificate IDs, EAB keys), identifiers (configuration and CA orders),
 // durations, key types, and the escaping of untrusted text.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Fuzz target: the http-01 standalone responder's request handling
 // (acmed/solvers/http01.hpp http01_answer_bytes), as a validator's first bytes get it.
 #include <cstddef>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Fuzz target: the files `acmed import` reads from another client's tree
 // (acmed/import/import.hpp): certbot's configobj renewal and credentials files, its
 // private JWK and regr.json, lego's account.json, and certbot's interval text. Every

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Fuzz target: the dns-persist-01 TXT record parser and evaluator
 // (acmed/persist/records.hpp). The input is the TXT values one server returned, one per
 // line; the evaluation runs for both draft revisions, with and without wildcard.

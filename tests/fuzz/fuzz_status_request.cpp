@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Fuzz target: the status server's request handling (acmed/status/http_server.hpp
 // answer_bytes): Beast's parser with the server's limits, the bearer-token check, the
 // method check and the routing, as a client's first bytes on a connection get them.

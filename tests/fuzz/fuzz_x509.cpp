@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Fuzz target: what acmed reads out of certificates a CA returns or a file holds
 // (acmed/core/crypto.hpp, x509_verify.hpp, acme verify_issued_chain): PEM bundles,
 // DER certificates, and the chain checks made before anything is stored.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # run.sh FUZZER SEED_DIR SECONDS [ARTIFACT_DIR]
 # Fuzzes one libFuzzer target for SECONDS from the seeds in SEED_DIR (never written to:
 # new inputs go to a scratch corpus). A crash, leak, timeout, out-of-memory or sanitizer

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # check_headers.sh CXX ROOTS_TSV SRC WORK
 # For every header under each root listed in ROOTS_TSV (written by CMakeLists.txt next to
 # this script), writes a TU that includes only that header and compiles it with

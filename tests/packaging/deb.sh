@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # tests/packaging/deb.sh: builds the acmed .deb from the working tree with
 # `dpkg-buildpackage -us -uc -b`, runs lintian on it (any E: fails), installs it,
 # checks what it put where, and purges it again.

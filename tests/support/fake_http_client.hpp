@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // FakeHttpClient: scripted replies for acmed::transport::HttpClient, with a record
 // of every request sent. Replies are matched in order; running out is a failure.
 //

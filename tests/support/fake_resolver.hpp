@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // FakeResolver: an in-memory read-only DNS for unit tests. Each nameserver can be
 // told what it serves, after how many queries it starts serving, or to fail.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // FakeSolver: a ChallengeSolver that records every call and can be told to fail.
 // FakeSolverFactory: a SolverFactory with a chosen name, for registry tests.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Independent checks of what acmed signs and MACs, done with OpenSSL directly so a
 // bug in acmed's crypto cannot make its own output look right.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // TempDir: a fresh directory under /tmp for one test, removed with everything in it.
 // ScopedUmask: sets the process umask and restores the previous one.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Certificates made on the fly with OpenSSL, so tests never depend on files that expire.
 //
 //   auto key = PrivateKey::generate(KeyType::ec_p256);

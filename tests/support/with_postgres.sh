@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # with_postgres.sh COMMAND...: runs COMMAND beside a throwaway PostgreSQL server (Debian's
 # postgresql package: initdb into a temp dir, listening on a Unix socket in that dir only,
 # no TCP), with its connection string in ACMED_TEST_PG_DSN. The server is stopped and the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: acmed/acme/client.hpp
 //
 // The RFC 8555 protocol client: directory, nonces, JWS, accounts, orders,

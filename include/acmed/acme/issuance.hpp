@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: acmed/acme/issuance.hpp
 //
 // The order flow: new order, choose a challenge per authorization by configured

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: acmed/acme/nonce_pool.hpp
 //
 // Replay-Nonce values from every response are kept here, so HEAD newNonce is sent

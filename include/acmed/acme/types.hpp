@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: acmed/acme/types.hpp
 //
 // ACME resources (RFC 8555 §7.1) as plain values. Unknown fields and unknown

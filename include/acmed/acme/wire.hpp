@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: acmed/acme/wire.hpp
 //
 // Parsers for the server's side of the wire. Each one validates shape and types

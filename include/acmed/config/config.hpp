@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: acmed/config/config.hpp
 //
 // Typed configuration: the global acmed.yaml and one certs.d/NAME.yaml per

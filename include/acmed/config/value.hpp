@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: acmed/config/value.hpp
 //
 // A small configuration tree that carries where each value came from, so a

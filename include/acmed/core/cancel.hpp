@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: acmed/core/cancel.hpp
 //
 // Process-wide cancellation: the CLI's SIGINT/SIGTERM handler calls

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: acmed/core/clock.hpp
 //
 // Wall-clock time as a seam: application code asks a Clock, tests give it a fixed

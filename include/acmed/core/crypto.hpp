@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: acmed/core/crypto.hpp
 //
 // Keys, JWK, signatures, CSRs and certificate inspection. OpenSSL types stay in

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: acmed/core/error.hpp
 //
 // acmed::Error is the value every expected failure is reported as: a category

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: acmed/core/files.hpp
 //
 // Crash-safe file primitives shared by storage and solvers (journals).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: acmed/core/identifier.hpp
 //
 // An ACME identifier (RFC 8555 §9.7.7): a DNS name (possibly "*.wildcard") or an

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: acmed/core/result.hpp
 //
 // Result<T> carries either a value or an acmed::Error. Every function that can

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: acmed/core/secret.hpp
 //
 // Secret holds key material or credentials. It is move-only, wipes its bytes on

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: acmed/core/text.hpp
 //
 // Text a server chose (a CA's problem detail, a status, a URL) made safe for one log

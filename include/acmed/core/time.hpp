@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: acmed/core/time.hpp
 //
 // Times that come from outside (Unix seconds, X.509 validity, HTTP dates, RFC 3339

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: acmed/core/x509_verify.hpp
 //
 // Checks on certificates a CA returned, beyond inspect_certificate's reading of them.

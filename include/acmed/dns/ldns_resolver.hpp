@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: acmed/dns/ldns_resolver.hpp
 //
 // The Resolver implementation on ldns (UDP with TCP fallback on truncation).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: acmed/dns/resolver.hpp
 //
 // READ-ONLY DNS: TXT and CAA lookups, CNAME chains, zone cuts and per-server queries.

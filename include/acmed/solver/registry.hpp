@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: acmed/solver/registry.hpp
 //
 // SolverRegistry is an ordinary object filled explicitly by the composition root

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: acmed/solver/solver.hpp
 //
 // The challenge-solver plugin API. The ACME core hands each authorization's

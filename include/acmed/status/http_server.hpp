@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: acmed/status/http_server.hpp
 //
 // A small, read-only HTTP/1.1 server (Boost.Beast, private to acmed::status_http)

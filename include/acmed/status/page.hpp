@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: acmed/status/page.hpp
 //
 // What the status interface needs to render pages safely: HTML escaping, a template

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: acmed/status/prometheus.hpp
 //
 // The Prometheus text exposition format (version 0.0.4) for gauges: HELP and TYPE

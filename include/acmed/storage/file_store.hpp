@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: acmed/storage/file_store.hpp
 //
 // The StateStore on disk, under the state directory (certbot-compatible layout, see

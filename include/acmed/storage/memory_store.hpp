@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: acmed/storage/memory_store.hpp
 //
 // The StateStore in memory: the same rules as the file store (an account key is never

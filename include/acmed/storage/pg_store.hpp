@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: acmed/storage/pg_store.hpp
 //
 // The StateStore in PostgreSQL (libpq), for a fleet of nodes sharing one account and one

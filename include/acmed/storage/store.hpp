@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: acmed/storage/store.hpp
 //
 // acmed's state behind one interface: accounts, certificate versions, renewal state,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: acmed/transport/beast_client.hpp
 //
 // HttpClient over Boost.Beast and OpenSSL: TLS verification on by default, SNI,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: acmed/transport/http_client.hpp
 //
 // The abstract HTTP client the ACME core talks through. The Beast implementation

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: acmed/transport/shared_client.hpp
 //
 // One HttpClient for every thread of a run: at most `max_in_flight` requests are in

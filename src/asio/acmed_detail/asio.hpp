@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The one place acmed includes Asio and Beast for client code.
 // Boost 1.74's asio/awaitable.hpp uses std::exchange without including <utility>
 // (fails with GCC 12: "'exchange' is not a member of 'std'"), so include it first.

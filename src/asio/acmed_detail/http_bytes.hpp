@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: acmed_detail/http_bytes.hpp
 //
 // One HTTP/1.1 request parsed from bytes already in memory, with the limits a server

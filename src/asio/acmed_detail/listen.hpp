@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Listening sockets for the standalone responders (http-01, tls-alpn-01) and the status
 // server: opening one with the error an operator needs, and telling accept failures that
 // mean "out of descriptors" (back off, then make room) from the rest.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Progressive enhancement only: every record is readable and selectable without it.
 document.querySelectorAll('button.copy').forEach(function (b) {
   b.hidden = false;

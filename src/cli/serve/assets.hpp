@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The files of the `acmed serve` page (src/cli/serve/), embedded at build time by
 // serve/embed.cmake, so they are edited as HTML, CSS and JavaScript:
 //

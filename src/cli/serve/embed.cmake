@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # cmake -DIN=FILE -DOUT=FILE.cpp -DNAME=SYMBOL -P embed.cmake
 #
 # Writes a C++ source that defines acmed::cli::assets::SYMBOL (serve/assets.hpp): a

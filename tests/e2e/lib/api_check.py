@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """api_check.py OPENAPI SCHEMA_NAME < response.json
 Validates a JSON response against one component schema of the OpenAPI document
 (OpenAPI 3.1 schemas are JSON Schema 2020-12)."""

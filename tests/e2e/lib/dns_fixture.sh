@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Test fixture: real authoritative DNS servers on loopback for dns-01 tests.
 # Source it AFTER fixture.sh (it uses fail, free_port, FIXTURE_DIR, FIXTURE_PIDS and
 # the fixture_cleanup trap, which kills every server started here).

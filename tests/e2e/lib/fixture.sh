@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Test fixture: a real Pebble CA (Debian package) with pebble-challtestsrv as its
 # DNS resolver, all on 127.0.0.1 with free ports, torn down on exit even when a
 # test fails. Source it, then call fixture_start.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """flood.py HOST PORT N [--hold]: opens N connections that send half a request and stall,
 then times one normal request while they are held. Prints the latency in ms (-1: no
 answer). With --hold the stalled connections stay open until stdin is closed (so

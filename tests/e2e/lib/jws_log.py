@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """An HTTPS reverse proxy in front of Pebble that records what acmed signs.
 
 For each POST it appends one JSON line to --log:

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # no_leftovers.sh ACMED_BINARY: fails when a process of exactly that binary (this build's
 # acmed, matched on /proc/PID/exe, so other builds' processes do not count) is still
 # running after the e2e tests: each fixture must kill what it started. Processes that

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """A DNS forwarder that answers NOTIMPL to SOA queries, like Boulder's test DNS and some
 split-horizon or internal servers: every other query (UDP or TCP) is relayed unchanged
 to --upstream and its answer relayed back. Each SOA refusal appends "SOA <name>" to --log.

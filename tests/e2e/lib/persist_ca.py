@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """A CA that speaks draft-ietf-acme-dns-persist-02 (or -01), made from a real Pebble.
 
 An HTTPS reverse proxy in front of Pebble (run with PEBBLE_VA_ALWAYS_VALID=1, so Pebble

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # A CA that speaks draft-ietf-acme-dns-persist-02 (or -01): lib/persist_ca.py, an HTTPS
 # proxy in front of Pebble that validates dns-persist-01 records itself, against real DNS
 # through unbound. Source it AFTER fixture.sh and dns_fixture.sh.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Helpers shared by the acme unit tests: canned server documents and a JWS decoder
 // that checks what the client put on the wire (header, payload, signature).
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // acmed::app account rules: when the CA forgot the account, re-registering is allowed
 // only while no DNS-PERSIST-01 record names it.
 #include "acmed/app/account.hpp"

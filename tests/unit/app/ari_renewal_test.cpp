@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ARI (RFC 9773) and the back-off through whole renewal runs: a fake CA that really
 // issues (certificates with an authorityKeyIdentifier, so they have an ARI certID),
 // answers renewalInfo, and can refuse `replaces`; an in-memory store and a FixedClock

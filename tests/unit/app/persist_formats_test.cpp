@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // acmed::app persist formats: the zone-file, Terraform and octoDNS text of a plan, and
 // quoting that no record value can break out of.
 #include "acmed/app/persist_formats.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // acmed::app persist: the one plan and check every command uses (issuers, wildcard
 // expectations, revision), the remembered CA facts and their change notice, the
 // anchored persistUntil, and the list of certificates whose records name the account.

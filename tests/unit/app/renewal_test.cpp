@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // acmed::app renewal policy: the due time (ARI window, renew_before, lifetime rule),
 // the back-off schedule across runs, --force and --dry-run, and the state a run
 // leaves. Pure values and a FixedClock: no network, no disk, no sleeps.

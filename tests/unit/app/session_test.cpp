@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // acmed::app::Session and renew_certificate with every part faked: an in-memory store,
 // a FixedClock and a scripted CA behind the fake HTTP client. Covers the account
 // lifecycle (first registration, an interrupted registration, recovery after the CA

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // copy_state: the way into and back out of fleet mode, on the stores' interface.
 #include <catch2/catch.hpp>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // acmed::app::select_certificates: the page, filter and state of the status views
 // (acmed serve's list and page). Views built by hand: no disk, no network.
 #include "acmed/app/status_query.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // acmed::app status views: one certificate as list/status/serve show it (not issued,
 // stored, backing off, configuration error, expiring), the earliest due time, what needs
 // attention, the metric values, and the DNS-PERSIST-01 view for every check status,

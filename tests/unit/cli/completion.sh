@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # completion.sh ACMED COMPLETION_DIR: the bash and zsh completion scripts, run as the
 # shells run them, offer acmed's commands, options (per command), fixed option values,
 # file names where a path is asked for, and the certificate names of certs.d.

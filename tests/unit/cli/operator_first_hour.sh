@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The operator's first hour (issue 23), without a CA: a broken configuration is never
 # "nothing to do" (exit 2 and the error, also in --json, on every command that reads
 # it), mistyped or foreign commands and options get a pointer to the right one, file

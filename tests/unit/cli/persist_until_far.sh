@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # acmed persist record --json shows persistUntil in UTC too. A persist_until past 2262
 # (9999-12-31) is shown saturated at the last time a time point can hold, never wrapped
 # into the past (src/cli/cmd_persist.cpp converts through acmed::time_from_unix).

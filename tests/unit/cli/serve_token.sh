@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # acmed serve --token-file: a token shorter than 16 characters, and a token file that
 # group or others can read, are refused before anything listens (exit 2, with the
 # reason and the fix); a private token of 16 characters serves. The checks live only in

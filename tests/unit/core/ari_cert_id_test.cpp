@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The ARI certificate identifier (RFC 9773 §4.1) that inspect_certificate computes:
 // base64url(authorityKeyIdentifier.keyIdentifier) "." base64url(serial DER content
 // octets), the serial's sign byte included. A wrong ID asks the CA about another

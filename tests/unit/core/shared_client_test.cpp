@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // transport::SharedHttpClient: many threads, at most max_in_flight requests at once,
 // underlying clients made on need and reused, a slot given back on every path.
 #include "acmed/transport/shared_client.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // acmed::dns::read_txt_answer: DNS responses as wire bytes, read the way a TXT query's
 // response is read (the path the DNS fuzz target takes).
 #include <catch2/catch.hpp>

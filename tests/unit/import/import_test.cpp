@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // acmed import: the parsers of certbot's and lego's files, the mapping of certbot
 // renewal settings to certs.d, and apply()'s rules (dry run, no overwrite, retire).
 // The real certbot and lego trees are covered by tests/e2e/import.sh.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // acmed::status::answer_bytes: the status server's request handling without a socket,
 // the path its fuzz target takes. Each case is what a socket client would get.
 #include <catch2/catch.hpp>

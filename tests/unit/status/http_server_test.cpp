@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // acmed::status::HttpServer over real loopback sockets: the bearer token check
 // (RFC 7235 §2.1: the auth scheme is case-insensitive) and idle clients at the cap.
 #include "acmed/status/http_server.hpp"

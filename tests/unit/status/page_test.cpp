@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // acmed::status page rendering: escaping of hostile text, section templates whose
 // values can never become markup or placeholders, query parameters.
 #include "acmed/status/page.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // acmed::status Prometheus exposition: layout, and escaping that keeps hostile names
 // (a certificate called `a"} 1\nevil 1`) inside their label.
 #include "acmed/status/prometheus.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // PgFixture: a PgStateStore on the PostgreSQL that tests/support/with_postgres.sh
 // started (ACMED_TEST_PG_DSN), in a schema of its own, emptied first. Without that
 // variable the test FAILS: a PostgreSQL test never passes by skipping.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // PgStateStore beyond the common contract: what a fleet relies on. Two "nodes" are two
 // stores on one schema, each with its own local state directory.
 #include <unistd.h>

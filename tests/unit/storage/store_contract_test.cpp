@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The StateStore contract: the file store and the in-memory store keep the same rules,
 // so application-layer tests on the memory store say something about production.
 #include <catch2/catch.hpp>

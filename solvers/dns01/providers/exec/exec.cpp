@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "acmed/dns01/providers/exec.hpp"
 
 #include "acmed/solvers/process.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "acmed/dns01/providers/pdns.hpp"
 
 #include <nlohmann/json.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // RAII aliases for OpenSSL handles; the only place acmed names their free functions.
 // An internal header (target acmed::openssl_detail), never installed or exposed in include/.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Tests for the standalone responders' listener: the `listen` setting, the accept loop
 // and its connection cap, and sharing one listener per address between leases.
 #include "acmed/solvers/listener.hpp"

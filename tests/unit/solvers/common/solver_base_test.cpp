@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "acmed/solvers/solver_base.hpp"
 
 #include <openssl/sha.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // dns-01 solver logic against an in-memory resolver and a recording writer:
 // record names and values, CNAME delegation, the allow-list, the propagation wait,
 // exact cleanup, and journal recovery. The real-server behaviour is covered by the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The PowerDNS HTTP API writer against a scripted HTTP client (the provider takes an
 // HttpClientMaker, so no server is needed): the exact requests for adding to and
 // removing from an RRset, the HTTP error mapping, malformed zone answers, and that

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // DNS-PERSIST-01 draft -02: the hashed accounturi (with the draft's test vectors),
 // binding to a name or to "*", the stale-format and earlier-key outcomes, the
 // D/C/I challenge checks, and a solver preflight against a -02 challenge.

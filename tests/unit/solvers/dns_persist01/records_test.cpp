@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // DNS-PERSIST-01 records: generation rules real CAs enforce, strict parsing as
 // Boulder/Pebble do it, evaluation against an expectation, and the read-only check
 // across servers (with an in-memory resolver for shapes real servers rarely show).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The external-solver protocol as documented in docs/external-solvers.md.
 #include "acmed/solvers/external.hpp"
 

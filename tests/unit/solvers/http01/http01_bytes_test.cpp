@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // acmed::solver::http01_answer_bytes: the standalone responder's request handling
 // without a socket, the path its fuzz target takes.
 #include <catch2/catch.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Tests for the tls-alpn-01 solver: settings validation, and real TLS handshakes on
 // 127.0.0.1 against the responder, made by an independent Asio/OpenSSL client.
 #include "acmed/solvers/tls_alpn01.hpp"

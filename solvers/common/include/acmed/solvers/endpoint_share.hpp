@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: acmed/solvers/endpoint_share.hpp
 //
 // One listener per address:port for the whole process. `acmed renew -j 4` runs

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: acmed/solvers/process.hpp
 //
 // Runs a helper program without a shell: argv as given, extra environment,

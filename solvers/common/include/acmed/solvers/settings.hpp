@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: acmed/solvers/settings.hpp
 //
 // Helpers for a solver factory validating its own config section.

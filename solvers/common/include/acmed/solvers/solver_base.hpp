@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: acmed/solvers/solver_base.hpp
 //
 // SolverBase is the NVI base every built-in solver derives from. The public

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: acmed/solvers/dns01.hpp
 //
 // The dns-01 solver (RFC 8555 §8.4): writes _acme-challenge TXT records through a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: acmed/persist/records.hpp
 //
 // DNS-PERSIST-01 records, draft -00/-01 (plain account URL) and draft -02

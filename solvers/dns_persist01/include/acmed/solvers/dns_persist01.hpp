@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: acmed/solvers/dns_persist01.hpp
 //
 // The dns-persist-01 solver: READ-ONLY by construction. It links no DNS writer

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: acmed/solvers/external.hpp
 //
 // Any program as a solver, without recompiling acmed. Settings:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: acmed/solvers/http01.hpp
 //
 // The http-01 solver factory. Settings:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: acmed/solvers/tls_alpn01.hpp
 //
 // The tls-alpn-01 solver factory (RFC 8737): a standalone TLS responder that

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: acmed/app/account.hpp
 //
 // The account operations behind `acmed account`, `acmed revoke` and `acmed ca info`,

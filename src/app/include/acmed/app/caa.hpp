@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: acmed/app/caa.hpp
 //
 // CAA, checked read-only before an order, as the CA will check it (RFC 8659): climb from

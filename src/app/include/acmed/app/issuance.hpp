@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: acmed/app/issuance.hpp
 //
 // Issuing and renewing one certificate: build its solvers, make sure the account

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: acmed/app/migrate.hpp
 //
 // Moving a certificate between DNS-01 (writes DNS, holds credentials) and

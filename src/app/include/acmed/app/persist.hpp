@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: acmed/app/persist.hpp
 //
 // The one DNS-PERSIST-01 record plan and read-only check of the product. Every

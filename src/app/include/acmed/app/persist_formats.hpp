@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: acmed/app/persist_formats.hpp
 //
 // The records of a DNS-PERSIST-01 plan as text for the people and tools that publish

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: acmed/app/persist_session.hpp
 //
 // The DNS-PERSIST-01 plan and check inside a Session: the CA's draft revision from its

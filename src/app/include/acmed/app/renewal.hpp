@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: acmed/app/renewal.hpp
 //
 // The renewal policy, as values: when a certificate is due (the CA's ARI window, else

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: acmed/app/session.hpp
 //
 // One run's connection to a CA and its account, built from parts the caller hands in:

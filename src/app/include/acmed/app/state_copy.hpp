@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: acmed/app/state_copy.hpp
 //
 // Copying acmed's state between two StateStores: the way into fleet mode (the state

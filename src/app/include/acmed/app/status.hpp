@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: acmed/app/status.hpp
 //
 // What `acmed list|status|next-due|config check`, the Prometheus metrics and `acmed

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: acmed/app/status_query.hpp
 //
 // Which certificates a status view shows when there are thousands: a filter on the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: acmed/import/import.hpp
 //
 // Moving in from certbot and lego without a new ACME account. Reading a tree builds a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: acmed/solvers/listener.hpp
 //
 // The TCP side of the standalone responders (http-01, tls-alpn-01): the `listen`

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: acmed/dns01/credentials.hpp
 //
 // Where DNS provider credentials come from: a file named in the provider section

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: acmed/dns01/record_writer.hpp
 //
 // The DNS WRITE interface. It lives under solvers/dns01/writer_api/include, which

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: acmed/dns01/providers/exec.hpp
 //
 // Writes through an operator-supplied program (no shell):

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: acmed/dns01/providers/pdns.hpp
 //
 // The PowerDNS Authoritative HTTP API (/api/v1). Section:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File: acmed/dns01/providers/rfc2136.hpp
 //
 // RFC 2136 dynamic update signed with TSIG (RFC 8945), built on ldns. Section:
