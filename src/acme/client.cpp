@@ -171,6 +171,7 @@ Result<Client::Reply> Client::post(const std::string& url, const std::optional<s
       // After a rollover, a CA's account cache may not know the new key yet: retry for a while.
       const auto changed = key_changed_at();
       if (!use_jwk && !signer && changed && is_jws_verification_error(e) &&
+          std::chrono::system_clock::now() >= *changed &&  // a stamp in the future (clock skew) opens no window
           std::chrono::system_clock::now() - *changed < options_.jws_retry_window) {
         const auto now = std::chrono::steady_clock::now();
         if (!jws_retry_until) jws_retry_until = now + options_.jws_retry_for;

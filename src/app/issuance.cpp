@@ -683,7 +683,13 @@ Result<void> save_setup(const SetupPlan& p) {
   if (!p.cert_text.empty()) {
     if (auto r = ensure_dir(std::filesystem::path(p.cert_path).parent_path().string(), 0750); !r) return r;
     if (!p.replaced.empty()) {
-      if (auto old = read_file(p.cert_path, 1 << 20); old)
+      // Kept for the operator, never through a link: certs.d may be writable by the acmed
+      // group, and root must not copy what a link points at (say /etc/shadow) next to it.
+      struct stat st {};
+      if (::lstat(p.cert_path.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
+        return fail(Errc::config, p.cert_path + " is not a regular file (a link or a special file): refusing to replace "
+                                                "it; remove it and run the command again");
+      if (auto old = read_file_nofollow(p.cert_path, 1 << 20); old)
         if (auto r = write(p.cert_path + ".replaced", *old); !r) return r;
     }
     if (auto r = write(p.cert_path, p.cert_text); !r) return r;

@@ -116,6 +116,26 @@ TEST_CASE("plan_setup: -d that names other names than certs.d/NAME.yaml refuses,
   CHECK(read_file(dir.path() + "/certs.d/www.yaml.replaced", 1 << 20));
 }
 
+TEST_CASE("save_setup never copies what a linked certs.d file points at into NAME.yaml.replaced",
+          "[issue][config][names]") {
+  test::TempDir dir;
+  REQUIRE(::mkdir((dir.path() + "/certs.d").c_str(), 0750) == 0);
+  const std::string secret = dir.path() + "/secret";
+  { std::ofstream(secret) << "root:not-for-the-acmed-group\n"; }
+  REQUIRE(::symlink(secret.c_str(), (dir.path() + "/certs.d/www.yaml").c_str()) == 0);
+  IssueRequest other;
+  other.name = "www";
+  other.domains = {"other.example.test"};
+  auto forced = plan_setup(other, {}, dir.path(), true);  // the link "does not load": --force replaces it
+  REQUIRE(forced);
+  REQUIRE_FALSE(forced->replaced.empty());
+  auto saved = save_setup(*forced);
+  REQUIRE_FALSE(saved);
+  CHECK_THAT(saved.error().message, Catch::Contains("not a regular file"));
+  CHECK_FALSE(read_file(dir.path() + "/certs.d/www.yaml.replaced", 1 << 20));
+  CHECK(*read_file(secret, 1 << 20) == "root:not-for-the-acmed-group\n");
+}
+
 TEST_CASE("plan_setup: the CA flags go to acmed.yaml when it does not set them; a differing setting stays",
           "[issue][config]") {
   test::TempDir dir;
